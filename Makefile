@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vmlab: build, guest runs and checks.
+#
+#   make              vmlab.ko for the running kernel, the tool and the tests
+#   make demo         set up, build, boot the 6.12 guest and run the tour
+#   make check        set up, build, run every selftest in a 6.1 and a 6.12 guest
+#   make lint         checkpatch --strict, W=1 and sparse builds for both kernels
+#   make setup        install what the above need (they call it themselves)
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+GUEST_KERNELS := 6.1 6.12
+SOURCE = $(shell bash -c '. scripts/lib.sh && source_dir')
+
+all: module userspace selftests
+
+module:
+	$(MAKE) -C module KDIR=$(KDIR)
+
+setup:
+	@scripts/setup
+
+# vmlab.ko for each guest kernel, in build/ABI/ (sources linked, not copied).
+modules: setup
+	@set -e; for k in $(GUEST_KERNELS); do \
+		abi=$$(scripts/kernel-abi $$k); \
+		scripts/build-module $$abi $(KBUILD_ARGS); \
+	done
+
+userspace: setup
+	$(MAKE) -C userspace
+
+selftests: setup userspace
+	$(MAKE) -C selftests KSFT_DIR=$(SOURCE)/tools/testing/selftests
+
+check: modules userspace selftests
+	@scripts/check $(GUEST_KERNELS)
+
+demo: modules userspace
+	scripts/vm-run --kernel 6.12 --hugepages 64 -- userspace/vmlab tour
+
+lint: setup
+	@scripts/lint $(GUEST_KERNELS)
+
+clean:
+	rm -rf build
+	$(MAKE) -C userspace clean
+	$(MAKE) -C selftests clean
+
+.PHONY: all module setup modules userspace selftests check demo lint clean

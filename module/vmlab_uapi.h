@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vmlab user API: the ioctls of /dev/vmlab and the layout of its debugfs files.
+ *
+ * The device is a byte array, "the store", of store_size bytes (module
+ * parameter).  read(2), write(2), lseek(2) and fsync(2) act on the store.
+ * Each open file has a kind, chosen with VMLAB_IOC_SET_KIND before its first
+ * mmap(2); the kind and the mmap flags together pick the mapping type:
+ *
+ *   VMLAB_KIND_STORE + MAP_PRIVATE  private copy-on-write over the store
+ *   VMLAB_KIND_STORE + MAP_SHARED   shared, dirty-tracked, written back
+ *   VMLAB_KIND_ANON  + MAP_PRIVATE  private anonymous, zero-filled
+ *   VMLAB_KIND_ANON  + MAP_SHARED   shared anonymous (this mmap and its forks)
+ *   VMLAB_KIND_HUGE  + MAP_SHARED   2 MiB pages from the hugetlb pool
+ */
+#ifndef _UAPI_VMLAB_H
+#define _UAPI_VMLAB_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define VMLAB_DEVICE_PATH	"/dev/vmlab"
+#define VMLAB_DEBUGFS_PATH	"/sys/kernel/debug/vmlab"
+
+/**
+ * enum vmlab_kind - what the mappings of an open file are made of
+ * @VMLAB_KIND_STORE: the device's store (the default of every open file)
+ * @VMLAB_KIND_ANON: a fresh zero-filled object for each mmap(2)
+ * @VMLAB_KIND_HUGE: 2 MiB pages reserved from the hugetlb pool at mmap(2)
+ * @VMLAB_KIND_COUNT: number of kinds; not a kind
+ */
+enum vmlab_kind {
+	VMLAB_KIND_STORE = 0,
+	VMLAB_KIND_ANON = 1,
+	VMLAB_KIND_HUGE = 2,
+	VMLAB_KIND_COUNT
+};
+
+/**
+ * struct vmlab_select - argument of VMLAB_IOC_SET_KIND
+ * @kind: (in) one of enum vmlab_kind
+ * @flags: (in) reserved, must be 0
+ * @huge_fd: (in) for VMLAB_KIND_HUGE: a hugetlbfs file (or an MFD_HUGETLB
+ *	memfd) to take the pages from, or -1 for the module's own hugetlbfs
+ *	mount (module parameter hugetlbfs_path); must be -1 for other kinds
+ * @reserved: (in) must be 0
+ */
+struct vmlab_select {
+	__u32 kind;
+	__u32 flags;
+	__s32 huge_fd;
+	__u32 reserved;
+};
+
+/**
+ * struct vmlab_info - argument of VMLAB_IOC_GET_INFO
+ * @store_size: (out) size of the store in bytes
+ * @kind: (out) the kind of this open file
+ * @mappings: (out) live mappings (VMAs) created through this open file
+ * @page_size: (out) base page size
+ * @huge_page_size: (out) size of one page of the huge kind
+ * @writeback_centisecs: (out) interval of periodic write-back, 0 when off
+ * @has_backing: (out) 1 when the store lives in a backing file
+ * @reserved: (out) zero
+ */
+struct vmlab_info {
+	__u64 store_size;
+	__u32 kind;
+	__u32 mappings;
+	__u64 page_size;
+	__u64 huge_page_size;
+	__u32 writeback_centisecs;
+	__u32 has_backing;
+	__u64 reserved[4];
+};
+
+#define VMLAB_IOC_MAGIC		0xB9
+
+/* Choose the kind of this open file: 0, or -1 with errno EINVAL/EFAULT/EBUSY/ENOMEM. */
+#define VMLAB_IOC_SET_KIND	_IOW(VMLAB_IOC_MAGIC, 0x01, struct vmlab_select)
+/* Describe this open file and the device. */
+#define VMLAB_IOC_GET_INFO	_IOR(VMLAB_IOC_MAGIC, 0x02, struct vmlab_info)
+/* Write every dirty store page back now and wait for it (like syncfs). */
+#define VMLAB_IOC_WRITEBACK	_IO(VMLAB_IOC_MAGIC, 0x03)
+
+#endif /* _UAPI_VMLAB_H */

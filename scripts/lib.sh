@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for vmlab's scripts: the cache layout and the guest kernels.
+# Sourced, not run.
+
+VMLAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VMLAB_CACHE=${VMLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmlab}
+# The guest kernels, by short name, and the Debian meta-packages behind them.
+VMLAB_KERNELS="6.1 6.12"
+
+die() {
+	echo "vmlab: $*" >&2
+	exit 1
+}
+
+# as_root CMD...: run CMD as root, through sudo when needed.
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	else
+		sudo "$@"
+	fi
+}
+
+# headers_meta NAME: the Debian meta-package of the headers of kernel NAME.
+headers_meta() {
+	case "$1" in
+	6.1) echo linux-headers-amd64 ;;
+	6.12) echo linux-headers-6.12-amd64 ;;
+	*) die "unknown kernel '$1' (known: $VMLAB_KERNELS)" ;;
+	esac
+}
+
+# kernel_abi NAME: the ABI string (uname -r) of kernel NAME, from the
+# installed headers meta-package, e.g. 6.1.0-56-amd64.
+kernel_abi() {
+	local meta dep
+	meta=$(headers_meta "$1") || exit 1
+	dep=$(dpkg-query -W -f='${Depends}' "$meta" 2>/dev/null) ||
+		die "$meta is not installed: run scripts/setup"
+	dep=${dep%% *}
+	echo "${dep#linux-headers-}"
+}
+
+# kernel_dir ABI: where the unpacked image of kernel ABI lives.
+kernel_dir() {
+	echo "$VMLAB_CACHE/kernels/$1"
+}
+
+# source_dir: where the needed files of linux-source-6.12 are extracted.
+source_dir() {
+	local v
+	v=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
+		die "linux-source-6.12 is not installed: run scripts/setup"
+	echo "$VMLAB_CACHE/linux-source-$v"
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers for opening, configuring and mapping /dev/vmlab.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "device.h"
+
+int vl_open(int flags)
+{
+	int fd = open(VMLAB_DEVICE_PATH, flags);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int vl_select(int fd, unsigned int kind, int huge_fd)
+{
+	struct vmlab_select sel;
+
+	memset(&sel, 0, sizeof(sel));
+	sel.kind = kind;
+	sel.huge_fd = huge_fd;
+	if (ioctl(fd, VMLAB_IOC_SET_KIND, &sel) < 0)
+		return -errno;
+	return 0;
+}
+
+int vl_info(int fd, struct vmlab_info *info)
+{
+	if (!info)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	if (ioctl(fd, VMLAB_IOC_GET_INFO, info) < 0)
+		return -errno;
+	return 0;
+}
+
+void *vl_map(int fd, unsigned int kind, size_t len, int prot, int flags,
+	     off_t off)
+{
+	struct vmlab_info info;
+	int ret;
+
+	ret = vl_select(fd, kind, -1);
+	if (ret == -EBUSY) {
+		/* Already mapped: fine if it already has the kind we want. */
+		ret = vl_info(fd, &info);
+		if (!ret && info.kind != kind)
+			ret = -EBUSY;
+	}
+	if (ret) {
+		errno = -ret;
+		return MAP_FAILED;
+	}
+	return mmap(NULL, len, prot, flags, fd, off);
+}
+
+const char *vl_kind_name(unsigned int kind)
+{
+	switch (kind) {
+	case VMLAB_KIND_STORE:
+		return "store";
+	case VMLAB_KIND_ANON:
+		return "anon";
+	case VMLAB_KIND_HUGE:
+		return "huge";
+	default:
+		return "unknown";
+	}
+}

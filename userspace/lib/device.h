@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for opening, configuring and mapping /dev/vmlab.
+ */
+#ifndef _VMLAB_DEVICE_H
+#define _VMLAB_DEVICE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "vmlab_uapi.h"
+
+/**
+ * vl_open() - open the vmlab device
+ * @flags: open(2) flags, e.g. O_RDWR
+ *
+ * Return: a file descriptor, or -errno.
+ */
+int vl_open(int flags);
+
+/**
+ * vl_select() - choose the kind of an open file (VMLAB_IOC_SET_KIND)
+ * @fd: an open file of the device
+ * @kind: one of enum vmlab_kind
+ * @huge_fd: for VMLAB_KIND_HUGE, a hugetlbfs file or MFD_HUGETLB memfd, or
+ *	-1 for the module's own hugetlbfs mount; -1 for other kinds
+ *
+ * Return: 0, or -errno (-EBUSY once the file has been mapped).
+ */
+int vl_select(int fd, unsigned int kind, int huge_fd);
+
+/**
+ * vl_info() - describe an open file and the device (VMLAB_IOC_GET_INFO)
+ * @fd: an open file of the device
+ * @info: receives the description
+ *
+ * Return: 0, or -errno.
+ */
+int vl_info(int fd, struct vmlab_info *info);
+
+/**
+ * vl_map() - choose the kind of an open file and map it
+ * @fd: an open file of the device
+ * @kind: one of enum vmlab_kind; VMLAB_KIND_HUGE uses the module's own
+ *	hugetlbfs mount
+ * @len: length of the mapping
+ * @prot: mmap(2) protection
+ * @flags: mmap(2) flags, e.g. MAP_SHARED
+ * @off: offset into the device
+ *
+ * A file that is already mapped keeps its kind; that is no error when the
+ * kind is @kind.
+ *
+ * Return: the address of the mapping, or MAP_FAILED with errno set.
+ */
+void *vl_map(int fd, unsigned int kind, size_t len, int prot, int flags,
+	     off_t off);
+
+/**
+ * vl_kind_name() - name of a kind
+ * @kind: one of enum vmlab_kind
+ *
+ * Return: "store", "anon" or "huge", or "unknown" for any other value.
+ */
+const char *vl_kind_name(unsigned int kind);
+
+#endif /* _VMLAB_DEVICE_H */
