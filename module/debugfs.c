@@ -1,45 +1,148 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmlab's debugfs directory: the counters that prove which handler ran.
+ * vmlab's debugfs directory, root only: the module's own view.
  *
- * /sys/kernel/debug/vmlab/counters  one "name value" line per counter
+ * counters  one "name value" line per counter; per-type counters are named
+ *           BASE_TYPE (faults_read_private_cow, vmas_live_shared, ...), and
+ *           pages_store, dirty_store and pages_shared_anon are read live
+ * objects   one line per live object: id, type, size and resident and dirty pages
+ * vmas      one line per live VMA: pid (of the mm's owner), range, type,
+ *           flags and faults
  */
 #include <linux/debugfs.h>
+#include <linux/mm.h>
 #include <linux/seq_file.h>
 
 #include "vmlab.h"
 
 atomic64_t vmlab_counters[VMLAB_NR_COUNTERS];
 
+const char *const vmlab_type_names[VMLAB_NR_TYPES] = {
+	[VMLAB_PRIVATE_COW] = "private_cow",
+	[VMLAB_SHARED] = "shared",
+	[VMLAB_PRIVATE_ANON] = "private_anon",
+	[VMLAB_SHARED_ANON] = "shared_anon",
+	[VMLAB_HUGE] = "huge",
+};
+
+/* Names of the counters; a per-type counter has its base name at its first type. */
 static const char *const vmlab_counter_names[VMLAB_NR_COUNTERS] = {
 	[VMLAB_CNT_OPENS] = "opens",
 	[VMLAB_CNT_FILES_LIVE] = "files_live",
+	[VMLAB_CNT_FAULTS_READ] = "faults_read",
+	[VMLAB_CNT_FAULTS_WRITE] = "faults_write",
+	[VMLAB_CNT_MAP_PAGES] = "map_pages",
+	[VMLAB_CNT_VMAS_LIVE] = "vmas_live",
+	[VMLAB_CNT_COW_SOURCES] = "cow_sources",
+	[VMLAB_CNT_ZERO_PAGE_MAPS] = "zero_page_maps",
+	[VMLAB_CNT_SIGBUS] = "sigbus",
+	[VMLAB_CNT_PAGE_MKWRITE] = "page_mkwrite",
+	[VMLAB_CNT_PAGES_ALLOCATED] = "pages_allocated",
+	[VMLAB_CNT_PAGES_DIRTIED] = "pages_dirtied",
+	[VMLAB_CNT_WRITEBACK_RUNS] = "writeback_runs",
+	[VMLAB_CNT_PAGES_WRITTEN_BACK] = "pages_written_back",
+	[VMLAB_CNT_WP_REARMS] = "wp_rearms",
+	[VMLAB_CNT_BACKING_READS] = "backing_reads",
+	[VMLAB_CNT_BACKING_ERRORS] = "backing_errors",
+	[VMLAB_CNT_OBJECTS_LIVE] = "objects_live",
 };
 
 static struct dentry *vmlab_debugfs_dir;
 
 static int counters_show(struct seq_file *m, void *unused)
 {
-	int i;
+	unsigned long shared_anon_pages = 0;
+	struct vmlab_object *obj;
+	int i, base = 0;
 
-	for (i = 0; i < VMLAB_NR_COUNTERS; i++)
-		seq_printf(m, "%s %lld\n", vmlab_counter_names[i],
-			   (long long)atomic64_read(&vmlab_counters[i]));
+	for (i = 0; i < VMLAB_NR_COUNTERS; i++) {
+		long long v = atomic64_read(&vmlab_counters[i]);
+
+		if (vmlab_counter_names[i]) {
+			base = i;
+			if (i + 1 == VMLAB_NR_COUNTERS || vmlab_counter_names[i + 1]) {
+				seq_printf(m, "%s %lld\n", vmlab_counter_names[i], v);
+				continue;
+			}
+		}
+		seq_printf(m, "%s_%s %lld\n", vmlab_counter_names[base],
+			   vmlab_type_names[i - base], v);
+	}
+
+	spin_lock(&vmlab_objects_lock);
+	list_for_each_entry(obj, &vmlab_objects, node)
+		if (obj->type == VMLAB_SHARED_ANON)
+			shared_anon_pages += obj->inode->i_mapping->nrpages;
+	spin_unlock(&vmlab_objects_lock);
+	seq_printf(m, "pages_store %lu\n", vmlab_store->inode->i_mapping->nrpages);
+	seq_printf(m, "dirty_store %lu\n", vmlab_object_dirty_pages(vmlab_store));
+	seq_printf(m, "pages_shared_anon %lu\n", shared_anon_pages);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(counters);
 
+static int objects_show(struct seq_file *m, void *unused)
+{
+	struct vmlab_object *obj;
+
+	seq_puts(m, "id type size_pages resident_pages dirty_pages backing\n");
+	spin_lock(&vmlab_objects_lock);
+	list_for_each_entry(obj, &vmlab_objects, node)
+		seq_printf(m, "%llu %s %lu %lu %lu %d\n", obj->id, vmlab_type_names[obj->type],
+			   obj->nr_pages, obj->inode->i_mapping->nrpages,
+			   vmlab_object_dirty_pages(obj), !!obj->backing);
+	spin_unlock(&vmlab_objects_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(objects);
+
+/* The thread group of the task that owns @mm, or 0 when unknown. */
+static pid_t vmlab_mm_pid(struct mm_struct *mm)
+{
+	pid_t pid = 0;
+#ifdef CONFIG_MEMCG
+	struct task_struct *owner;
+
+	rcu_read_lock();
+	owner = rcu_dereference(mm->owner);
+	if (owner)
+		pid = task_tgid_nr(owner);
+	rcu_read_unlock();
+#endif
+	return pid;
+}
+
+static int vmas_show(struct seq_file *m, void *unused)
+{
+	struct vmlab_vma *vv;
+
+	seq_puts(m, "pid start end type flags pgoff faults\n");
+	spin_lock(&vmlab_vmas_lock);
+	list_for_each_entry(vv, &vmlab_vmas, node) {
+		/* The VMA lives while its record is listed; its bounds may be changing. */
+		struct vm_area_struct *vma = vv->vma;
+
+		seq_printf(m, "%d %lx %lx %s %lx %lx %lld\n", vmlab_mm_pid(vma->vm_mm),
+			   READ_ONCE(vma->vm_start), READ_ONCE(vma->vm_end),
+			   vmlab_type_names[vv->type], READ_ONCE(vma->vm_flags),
+			   READ_ONCE(vma->vm_pgoff), (long long)atomic64_read(&vv->faults));
+	}
+	spin_unlock(&vmlab_vmas_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vmas);
+
 /**
  * vmlab_debugfs_init() - create /sys/kernel/debug/vmlab and its files
  *
- * Return: 0; debugfs failures are not fatal to the device.
+ * Failures leave the device working without its debugfs view.
  */
-int vmlab_debugfs_init(void)
+void vmlab_debugfs_init(void)
 {
 	vmlab_debugfs_dir = debugfs_create_dir("vmlab", NULL);
-	debugfs_create_file("counters", 0400, vmlab_debugfs_dir, NULL,
-			    &counters_fops);
-	return 0;
+	debugfs_create_file("counters", 0400, vmlab_debugfs_dir, NULL, &counters_fops);
+	debugfs_create_file("objects", 0400, vmlab_debugfs_dir, NULL, &objects_fops);
+	debugfs_create_file("vmas", 0400, vmlab_debugfs_dir, NULL, &vmas_fops);
 }
 
 /**

@@ -2,17 +2,34 @@
 /*
  * vmlab: a laboratory for the Linux memory-mapping machinery.
  *
- * Module entry points and the /dev/vmlab character device.
+ * Module entry points and the /dev/vmlab character device: open files,
+ * their kind (ioctl), read(2)/write(2)/lseek(2)/fsync(2) of the store.
  */
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "vmlab.h"
 
 static int vmlab_open(struct inode *inode, struct file *file)
 {
+	struct vmlab_file *vf;
+
+	vf = kzalloc(sizeof(*vf), GFP_KERNEL);
+	if (!vf)
+		return -ENOMEM;
+	kref_init(&vf->kref);
+	mutex_init(&vf->lock);
+	vf->kind = VMLAB_KIND_STORE;
+	file->private_data = vf;
+	/*
+	 * Every open file maps the store's page cache, whatever device inode
+	 * it was opened through: rmap and write-back find all its mappings.
+	 */
+	file->f_mapping = vmlab_store->inode->i_mapping;
 	vmlab_count(VMLAB_CNT_OPENS);
 	vmlab_count(VMLAB_CNT_FILES_LIVE);
 	return 0;
@@ -20,13 +37,76 @@ static int vmlab_open(struct inode *inode, struct file *file)
 
 static int vmlab_release(struct inode *inode, struct file *file)
 {
+	vmlab_file_put(file->private_data);
 	vmlab_uncount(VMLAB_CNT_FILES_LIVE);
 	return 0;
 }
 
+static int vmlab_ioctl_set_kind(struct vmlab_file *vf, void __user *argp)
+{
+	struct vmlab_select sel;
+	int err = 0;
+
+	if (copy_from_user(&sel, argp, sizeof(sel)))
+		return -EFAULT;
+	if (sel.flags || sel.reserved || sel.kind >= VMLAB_KIND_COUNT)
+		return -EINVAL;
+	if (sel.kind != VMLAB_KIND_HUGE && sel.huge_fd != -1)
+		return -EINVAL;
+	if (sel.kind == VMLAB_KIND_HUGE)
+		return -EOPNOTSUPP;
+
+	mutex_lock(&vf->lock);
+	if (sel.kind != vf->kind && atomic_read(&vf->nr_vmas))
+		err = -EBUSY;
+	else
+		vf->kind = sel.kind;
+	mutex_unlock(&vf->lock);
+	return err;
+}
+
+static int vmlab_ioctl_get_info(struct vmlab_file *vf, void __user *argp)
+{
+	struct vmlab_info info = {
+		.store_size = (u64)vmlab_store->nr_pages << PAGE_SHIFT,
+		.kind = READ_ONCE(vf->kind),
+		.mappings = atomic_read(&vf->nr_vmas),
+		.page_size = PAGE_SIZE,
+		.huge_page_size = HPAGE_PMD_SIZE,
+		.writeback_centisecs = vmlab_writeback_centisecs,
+		.has_backing = !!vmlab_store->backing,
+	};
+
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
 static long vmlab_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	return -ENOTTY;
+	struct vmlab_file *vf = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case VMLAB_IOC_SET_KIND:
+		return vmlab_ioctl_set_kind(vf, argp);
+	case VMLAB_IOC_GET_INFO:
+		return vmlab_ioctl_get_info(vf, argp);
+	case VMLAB_IOC_WRITEBACK:
+		return vmlab_store_writeback();
+	default:
+		return -ENOTTY;
+	}
+}
+
+static loff_t vmlab_llseek(struct file *file, loff_t offset, int whence)
+{
+	return fixed_size_llseek(file, offset, whence,
+				 (loff_t)vmlab_store->nr_pages << PAGE_SHIFT);
+}
+
+/* fsync(2) of the device, and msync(MS_SYNC) of its shared mappings. */
+static int vmlab_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	return vmlab_store_writeback();
 }
 
 static const struct file_operations vmlab_fops = {
@@ -35,6 +115,11 @@ static const struct file_operations vmlab_fops = {
 	.release = vmlab_release,
 	.unlocked_ioctl = vmlab_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.read_iter = vmlab_store_read_iter,
+	.write_iter = vmlab_store_write_iter,
+	.llseek = vmlab_llseek,
+	.fsync = vmlab_fsync,
+	.mmap = vmlab_mmap,
 };
 
 static struct miscdevice vmlab_misc = {
@@ -48,9 +133,13 @@ static int __init vmlab_init(void)
 {
 	int ret;
 
-	ret = vmlab_debugfs_init();
+	ret = vmlab_objects_init();
 	if (ret)
 		return ret;
+	ret = vmlab_store_init();
+	if (ret)
+		goto err_objects;
+	vmlab_debugfs_init();
 	ret = misc_register(&vmlab_misc);
 	if (ret)
 		goto err_debugfs;
@@ -58,6 +147,9 @@ static int __init vmlab_init(void)
 
 err_debugfs:
 	vmlab_debugfs_exit();
+	vmlab_store_exit();
+err_objects:
+	vmlab_objects_exit();
 	return ret;
 }
 
@@ -65,6 +157,8 @@ static void __exit vmlab_exit(void)
 {
 	misc_deregister(&vmlab_misc);
 	vmlab_debugfs_exit();
+	vmlab_store_exit();
+	vmlab_objects_exit();
 }
 
 module_init(vmlab_init);

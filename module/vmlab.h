@@ -7,19 +7,87 @@
 
 #include <linux/atomic.h>
 #include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
 
 #include "vmlab_uapi.h"
 
 /**
+ * enum vmlab_type - the mapping types vmlab serves: a kind and a sharing mode
+ * @VMLAB_PRIVATE_COW: store kind, MAP_PRIVATE
+ * @VMLAB_SHARED: store kind, MAP_SHARED
+ * @VMLAB_PRIVATE_ANON: anon kind, MAP_PRIVATE
+ * @VMLAB_SHARED_ANON: anon kind, MAP_SHARED
+ * @VMLAB_HUGE: huge kind, MAP_SHARED
+ * @VMLAB_NR_TYPES: number of types; not a type
+ */
+enum vmlab_type {
+	VMLAB_PRIVATE_COW,
+	VMLAB_SHARED,
+	VMLAB_PRIVATE_ANON,
+	VMLAB_SHARED_ANON,
+	VMLAB_HUGE,
+	VMLAB_NR_TYPES
+};
+
+extern const char *const vmlab_type_names[VMLAB_NR_TYPES];
+
+/**
  * enum vmlab_counter - the event and population counters shown in debugfs
  * @VMLAB_CNT_OPENS: open(2) calls on /dev/vmlab
  * @VMLAB_CNT_FILES_LIVE: open files of /dev/vmlab
+ *
+ * Counters with a _LAST twin are kept per mapping type, in the order of
+ * enum vmlab_type, from the first to the _LAST.
+ *
+ * @VMLAB_CNT_FAULTS_READ: read faults served by ->fault, per type
+ * @VMLAB_CNT_FAULTS_READ_LAST: last of them
+ * @VMLAB_CNT_FAULTS_WRITE: write faults served by ->fault, per type
+ * @VMLAB_CNT_FAULTS_WRITE_LAST: last of them
+ * @VMLAB_CNT_MAP_PAGES: ->map_pages (fault-around) calls, per type
+ * @VMLAB_CNT_MAP_PAGES_LAST: last of them
+ * @VMLAB_CNT_VMAS_LIVE: live VMAs, per type
+ * @VMLAB_CNT_VMAS_LIVE_LAST: last of them
+ * @VMLAB_CNT_COW_SOURCES: store pages handed to the core as the source of a copy-on-write
+ * @VMLAB_CNT_ZERO_PAGE_MAPS: zero-page entries installed in private anonymous mappings
+ * @VMLAB_CNT_SIGBUS: faults beyond the end of an object
+ * @VMLAB_CNT_PAGE_MKWRITE: ->page_mkwrite calls
+ * @VMLAB_CNT_PAGES_ALLOCATED: pages added to an object (store or shared anonymous)
+ * @VMLAB_CNT_PAGES_DIRTIED: clean pages of the store made dirty
+ * @VMLAB_CNT_WRITEBACK_RUNS: passes of write-back over the store
+ * @VMLAB_CNT_PAGES_WRITTEN_BACK: dirty pages cleaned by write-back
+ * @VMLAB_CNT_WP_REARMS: page-table entries write-protected again by write-back
+ * @VMLAB_CNT_BACKING_READS: pages read from the backing file
+ * @VMLAB_CNT_BACKING_ERRORS: failed reads or writes of the backing file
+ * @VMLAB_CNT_OBJECTS_LIVE: live shared anonymous objects
  * @VMLAB_NR_COUNTERS: number of counters; not a counter
  */
 enum vmlab_counter {
 	VMLAB_CNT_OPENS,
 	VMLAB_CNT_FILES_LIVE,
+	VMLAB_CNT_FAULTS_READ,
+	VMLAB_CNT_FAULTS_READ_LAST = VMLAB_CNT_FAULTS_READ + VMLAB_NR_TYPES - 1,
+	VMLAB_CNT_FAULTS_WRITE,
+	VMLAB_CNT_FAULTS_WRITE_LAST = VMLAB_CNT_FAULTS_WRITE + VMLAB_NR_TYPES - 1,
+	VMLAB_CNT_MAP_PAGES,
+	VMLAB_CNT_MAP_PAGES_LAST = VMLAB_CNT_MAP_PAGES + VMLAB_NR_TYPES - 1,
+	VMLAB_CNT_VMAS_LIVE,
+	VMLAB_CNT_VMAS_LIVE_LAST = VMLAB_CNT_VMAS_LIVE + VMLAB_NR_TYPES - 1,
+	VMLAB_CNT_COW_SOURCES,
+	VMLAB_CNT_ZERO_PAGE_MAPS,
+	VMLAB_CNT_SIGBUS,
+	VMLAB_CNT_PAGE_MKWRITE,
+	VMLAB_CNT_PAGES_ALLOCATED,
+	VMLAB_CNT_PAGES_DIRTIED,
+	VMLAB_CNT_WRITEBACK_RUNS,
+	VMLAB_CNT_PAGES_WRITTEN_BACK,
+	VMLAB_CNT_WP_REARMS,
+	VMLAB_CNT_BACKING_READS,
+	VMLAB_CNT_BACKING_ERRORS,
+	VMLAB_CNT_OBJECTS_LIVE,
 	VMLAB_NR_COUNTERS
 };
 
@@ -31,13 +99,111 @@ static inline void vmlab_count(enum vmlab_counter c)
 	atomic64_inc(&vmlab_counters[c]);
 }
 
+/* vmlab_count_add() - add @n to counter @c. */
+static inline void vmlab_count_add(enum vmlab_counter c, long n)
+{
+	atomic64_add(n, &vmlab_counters[c]);
+}
+
 /* vmlab_uncount() - take one from population counter @c. */
 static inline void vmlab_uncount(enum vmlab_counter c)
 {
 	atomic64_dec(&vmlab_counters[c]);
 }
 
-int vmlab_debugfs_init(void);
+/**
+ * struct vmlab_object - a page-cache object whose pages vmlab maps
+ * @inode: the inode of vmlab's pseudo filesystem whose i_mapping holds the pages
+ * @type: VMLAB_SHARED for the store, VMLAB_SHARED_ANON for an anonymous object
+ * @id: number shown in debugfs; 0 is the store
+ * @nr_pages: size in pages; faults at or beyond it raise SIGBUS
+ * @backing: the file holding the store's contents, or NULL
+ * @node: entry in the list of live objects
+ *
+ * An object lives as long as its inode: the store until module unload, an
+ * anonymous object until the last VMA mapping it (and so its file) is gone.
+ */
+struct vmlab_object {
+	struct inode *inode;
+	enum vmlab_type type;
+	u64 id;
+	pgoff_t nr_pages;
+	struct file *backing;
+	struct list_head node;
+};
+
+/**
+ * struct vmlab_file - the state of one open file of /dev/vmlab
+ * @kref: one reference for the open file and one per VMA mapped through it
+ * @lock: serialises the choice of @kind against mmap(2)
+ * @kind: enum vmlab_kind of this file; changes only under @lock while @nr_vmas is 0
+ * @nr_vmas: live VMAs created through this file (and their copies and pieces)
+ */
+struct vmlab_file {
+	struct kref kref;
+	struct mutex lock;	/* serialises @kind against mmap(2) */
+	unsigned int kind;
+	atomic_t nr_vmas;
+};
+
+/**
+ * struct vmlab_vma - vmlab's record of one VMA, for debugfs and accounting
+ * @vma: the VMA; valid while this record is on the list of live VMAs
+ * @vf: the open file the VMA descends from (holds a reference)
+ * @type: what the VMA maps
+ * @faults: faults served in this VMA by ->fault and ->page_mkwrite
+ * @node: entry in the list of live VMAs, under vmlab_vmas_lock
+ */
+struct vmlab_vma {
+	struct vm_area_struct *vma;
+	struct vmlab_file *vf;
+	enum vmlab_type type;
+	atomic64_t faults;
+	struct list_head node;
+};
+
+/* The store: the device's byte array, object 0. */
+extern struct vmlab_object *vmlab_store;
+
+/* Lists of live objects and VMAs, for debugfs; each under its own spinlock. */
+extern struct list_head vmlab_objects;
+extern spinlock_t vmlab_objects_lock;
+extern struct list_head vmlab_vmas;
+extern spinlock_t vmlab_vmas_lock;
+
+/* object.c: vmlab's pseudo filesystem and the objects in it */
+int vmlab_objects_init(void);
+void vmlab_objects_exit(void);
+struct vmlab_object *vmlab_object_create(enum vmlab_type type, pgoff_t nr_pages,
+					 struct file *backing);
+void vmlab_object_put(struct vmlab_object *obj);
+struct file *vmlab_object_file(struct vmlab_object *obj);
+struct folio *vmlab_object_get_folio(struct vmlab_object *obj, pgoff_t index);
+unsigned long vmlab_object_dirty_pages(struct vmlab_object *obj);
+
+/* store.c: the store, its backing file and its write-back */
+int vmlab_store_init(void);
+void vmlab_store_exit(void);
+int vmlab_store_read_page(struct vmlab_object *obj, struct folio *folio, pgoff_t index);
+int vmlab_store_writeback(void);
+ssize_t vmlab_store_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t vmlab_store_write_iter(struct kiocb *iocb, struct iov_iter *from);
+extern unsigned long vmlab_store_size;
+extern unsigned int vmlab_writeback_centisecs;
+
+/* fault.c: the fault handlers */
+struct vm_fault;
+vm_fault_t vmlab_object_fault(struct vm_fault *vmf);
+vm_fault_t vmlab_object_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff);
+vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf);
+vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf);
+
+/* mmap.c: mmap(2) of each kind and the VMA records */
+int vmlab_mmap(struct file *file, struct vm_area_struct *vma);
+void vmlab_file_put(struct vmlab_file *vf);
+
+/* debugfs.c */
+void vmlab_debugfs_init(void);
 void vmlab_debugfs_exit(void);
 
 #endif /* _VMLAB_H */

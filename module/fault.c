@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmlab's fault handlers for the store and anonymous kinds.
+ *
+ * Store and shared anonymous pages live in an object's page cache: ->fault
+ * hands the core a locked page of it and the core installs the entry, as
+ * for any file.  For MAP_PRIVATE the core then copies the page on the
+ * first write, so private mappings of the store get their copies exactly
+ * as private mappings of a file do.  A private anonymous mapping has no
+ * object: a read maps the shared zero page read-only, and a write breaks
+ * that entry into a fresh anonymous page, as in do_anonymous_page().
+ *
+ * On 6.12 the handlers may run under the per-VMA lock alone, without
+ * mmap_lock: nothing here relies on mmap_lock.
+ */
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/pfn_t.h>
+
+#include "vmlab.h"
+
+static struct vmlab_vma *vmlab_vma_record(struct vm_area_struct *vma)
+{
+	return vma->vm_private_data;
+}
+
+static void vmlab_count_fault(struct vm_fault *vmf, enum vmlab_type type)
+{
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+
+	vmlab_count((write ? VMLAB_CNT_FAULTS_WRITE : VMLAB_CNT_FAULTS_READ) + type);
+	atomic64_inc(&vmlab_vma_record(vmf->vma)->faults);
+}
+
+/*
+ * The object a store or shared anonymous VMA maps: the owner of its file's
+ * page cache (for the store, not the device inode the file was opened by).
+ */
+static struct vmlab_object *vmlab_vma_object(struct vm_area_struct *vma)
+{
+	return vma->vm_file->f_mapping->host->i_private;
+}
+
+/**
+ * vmlab_object_fault() - ->fault of store and shared anonymous mappings
+ * @vmf: the fault
+ *
+ * Return: VM_FAULT_LOCKED with vmf->page set to the object's page at
+ * vmf->pgoff; VM_FAULT_SIGBUS beyond the end of the object; VM_FAULT_OOM
+ * or VM_FAULT_SIGBUS when the page cannot be made.
+ */
+vm_fault_t vmlab_object_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vmlab_object *obj = vmlab_vma_object(vma);
+	enum vmlab_type type = vmlab_vma_record(vma)->type;
+	struct folio *folio;
+
+	vmlab_count_fault(vmf, type);
+	if (vmf->pgoff >= obj->nr_pages) {
+		vmlab_count(VMLAB_CNT_SIGBUS);
+		return VM_FAULT_SIGBUS;
+	}
+	folio = vmlab_object_get_folio(obj, vmf->pgoff);
+	if (IS_ERR(folio))
+		return vmf_error(PTR_ERR(folio));
+	/* do_cow_fault() copies this page into the private mapping's own. */
+	if ((vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED))
+		vmlab_count(VMLAB_CNT_COW_SOURCES);
+	vmf->page = folio_file_page(folio, vmf->pgoff);
+	return VM_FAULT_LOCKED;
+}
+
+/**
+ * vmlab_object_map_pages() - ->map_pages of store and shared anonymous mappings
+ * @vmf: the fault
+ * @start_pgoff: first page to map around the fault
+ * @end_pgoff: last page to map around the fault
+ *
+ * Maps the pages of the object that are already in memory, read-only, like
+ * every page-cache filesystem.  Runs under RCU on 6.12: counts and calls
+ * filemap_map_pages(), nothing that sleeps.
+ *
+ * Return: what filemap_map_pages() returns.
+ */
+vm_fault_t vmlab_object_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff)
+{
+	vmlab_count(VMLAB_CNT_MAP_PAGES + vmlab_vma_record(vmf->vma)->type);
+	return filemap_map_pages(vmf, start_pgoff, end_pgoff);
+}
+
+/**
+ * vmlab_page_mkwrite() - ->page_mkwrite of shared mappings of the store
+ * @vmf: the write fault on a present, write-protected page
+ *
+ * Marks the page dirty: write-back will write it and write-protect it again.
+ *
+ * Return: VM_FAULT_LOCKED with the page locked and dirty, or VM_FAULT_NOPAGE
+ * when the page left the store meanwhile (the fault is then retried).
+ */
+vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf)
+{
+	struct folio *folio = page_folio(vmf->page);
+
+	vmlab_count(VMLAB_CNT_PAGE_MKWRITE);
+	atomic64_inc(&vmlab_vma_record(vmf->vma)->faults);
+	folio_lock(folio);
+	if (folio->mapping != vmf->vma->vm_file->f_mapping) {
+		folio_unlock(folio);
+		return VM_FAULT_NOPAGE;
+	}
+	if (folio_mark_dirty(folio))
+		vmlab_count(VMLAB_CNT_PAGES_DIRTIED);
+	return VM_FAULT_LOCKED;
+}
+
+/**
+ * vmlab_private_anon_fault() - ->fault of private anonymous mappings
+ * @vmf: the fault on a page with no entry
+ *
+ * Installs the shared zero page read-only, the entry do_anonymous_page()
+ * makes for a read.  A write fault is answered the same way and retried by
+ * the CPU as a write to a read-only zero page, which the core breaks into a
+ * new zeroed, exclusive anonymous page (wp_page_copy()): one more trip than
+ * do_anonymous_page(), the same result.
+ *
+ * Return: VM_FAULT_NOPAGE, or VM_FAULT_OOM when no page table could be made.
+ */
+vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf)
+{
+	vm_fault_t ret;
+
+	vmlab_count_fault(vmf, VMLAB_PRIVATE_ANON);
+	ret = vmf_insert_mixed(vmf->vma, vmf->address & PAGE_MASK,
+			       pfn_to_pfn_t(my_zero_pfn(vmf->address)));
+	if (ret == VM_FAULT_NOPAGE)
+		vmlab_count(VMLAB_CNT_ZERO_PAGE_MAPS);
+	return ret;
+}

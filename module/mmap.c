@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmap(2) of /dev/vmlab: the vm_operations of each mapping type, and
+ * vmlab's record of every VMA (made at mmap, fork, split and mremap by
+ * ->open, dropped by ->close).
+ *
+ * No mapping type sets VM_IO, VM_PFNMAP, VM_MIXEDMAP or VM_DONTEXPAND: any
+ * of them would make the VMA "special", and mlock(2), MAP_LOCKED, GUP and
+ * mremap(2) would stop treating it like the native mapping it stands for.
+ */
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "vmlab.h"
+
+LIST_HEAD(vmlab_vmas);
+DEFINE_SPINLOCK(vmlab_vmas_lock);	/* protects vmlab_vmas */
+
+static void vmlab_file_release_kref(struct kref *kref)
+{
+	kfree(container_of(kref, struct vmlab_file, kref));
+}
+
+/**
+ * vmlab_file_put() - drop a reference to an open file's state
+ * @vf: the state; freed with its last reference
+ */
+void vmlab_file_put(struct vmlab_file *vf)
+{
+	kref_put(&vf->kref, vmlab_file_release_kref);
+}
+
+/*
+ * Record @vma, a VMA of @type descended from @vf.  ->open cannot fail, so
+ * the record, a few dozen bytes, is allocated with __GFP_NOFAIL there.
+ */
+static struct vmlab_vma *vmlab_vma_add(struct vm_area_struct *vma, struct vmlab_file *vf,
+				       enum vmlab_type type, gfp_t gfp)
+{
+	struct vmlab_vma *vv = kzalloc(sizeof(*vv), gfp);
+
+	if (!vv)
+		return NULL;
+	vv->vma = vma;
+	vv->vf = vf;
+	vv->type = type;
+	kref_get(&vf->kref);
+	atomic_inc(&vf->nr_vmas);
+	vmlab_count(VMLAB_CNT_VMAS_LIVE + type);
+	spin_lock(&vmlab_vmas_lock);
+	list_add_tail(&vv->node, &vmlab_vmas);
+	spin_unlock(&vmlab_vmas_lock);
+	vma->vm_private_data = vv;
+	return vv;
+}
+
+/* ->open: a copy of a VMA (fork, mremap) or a new piece of one (split). */
+static void vmlab_vm_open(struct vm_area_struct *vma)
+{
+	struct vmlab_vma *orig = vma->vm_private_data;
+
+	vmlab_vma_add(vma, orig->vf, orig->type, GFP_KERNEL | __GFP_NOFAIL);
+}
+
+/* ->close: a VMA or a piece of one goes away. */
+static void vmlab_vm_close(struct vm_area_struct *vma)
+{
+	struct vmlab_vma *vv = vma->vm_private_data;
+
+	spin_lock(&vmlab_vmas_lock);
+	list_del(&vv->node);
+	spin_unlock(&vmlab_vmas_lock);
+	vmlab_uncount(VMLAB_CNT_VMAS_LIVE + vv->type);
+	atomic_dec(&vv->vf->nr_vmas);
+	vmlab_file_put(vv->vf);
+	kfree(vv);
+}
+
+/* Store, MAP_SHARED or MAP_PRIVATE: page cache, fault-around, dirty tracking. */
+static const struct vm_operations_struct vmlab_store_vm_ops = {
+	.open = vmlab_vm_open,
+	.close = vmlab_vm_close,
+	.fault = vmlab_object_fault,
+	.map_pages = vmlab_object_map_pages,
+	.page_mkwrite = vmlab_page_mkwrite,
+};
+
+/* Shared anonymous: like shmem, no ->page_mkwrite, so no write-notify. */
+static const struct vm_operations_struct vmlab_shared_anon_vm_ops = {
+	.open = vmlab_vm_open,
+	.close = vmlab_vm_close,
+	.fault = vmlab_object_fault,
+	.map_pages = vmlab_object_map_pages,
+};
+
+/*
+ * Private anonymous: no ->map_pages, which would map the store's pages (the
+ * device file's f_mapping) into it.
+ */
+static const struct vm_operations_struct vmlab_private_anon_vm_ops = {
+	.open = vmlab_vm_open,
+	.close = vmlab_vm_close,
+	.fault = vmlab_private_anon_fault,
+};
+
+/*
+ * A shared anonymous mapping gets an object of its own, as mmap of
+ * /dev/zero gets a shmem file: the VMA maps the object's file from now on,
+ * and so do its copies in fork children.
+ */
+static int vmlab_mmap_shared_anon(struct vm_area_struct *vma)
+{
+	struct vmlab_object *obj;
+	struct file *file;
+
+	obj = vmlab_object_create(VMLAB_SHARED_ANON, vma->vm_pgoff + vma_pages(vma), NULL);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	file = vmlab_object_file(obj);
+	if (IS_ERR(file)) {
+		vmlab_object_put(obj);
+		return PTR_ERR(file);
+	}
+	vma_set_file(vma, file);
+	fput(file);
+	return 0;
+}
+
+/**
+ * vmlab_mmap() - mmap(2) of /dev/vmlab
+ * @file: the open file, whose kind decides the mapping type with VM_SHARED
+ * @vma: the new VMA
+ *
+ * Return: 0; -EOVERFLOW when offset plus length overflows; -ENOMEM; or what
+ * the huge kind refuses.
+ */
+int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vmlab_file *vf = file->private_data;
+	bool shared = vma->vm_flags & VM_SHARED;
+	const struct vm_operations_struct *ops;
+	enum vmlab_type type;
+	int err = 0;
+
+	if (vma->vm_pgoff + vma_pages(vma) < vma->vm_pgoff)
+		return -EOVERFLOW;
+
+	mutex_lock(&vf->lock);
+	switch (vf->kind) {
+	case VMLAB_KIND_STORE:
+		type = shared ? VMLAB_SHARED : VMLAB_PRIVATE_COW;
+		ops = &vmlab_store_vm_ops;
+		break;
+	case VMLAB_KIND_ANON:
+		type = shared ? VMLAB_SHARED_ANON : VMLAB_PRIVATE_ANON;
+		ops = shared ? &vmlab_shared_anon_vm_ops : &vmlab_private_anon_vm_ops;
+		if (shared)
+			err = vmlab_mmap_shared_anon(vma);
+		break;
+	default:
+		err = -ENODEV;
+		break;
+	}
+	/* On failure the core drops the VMA's file, and with it a new object. */
+	if (err)
+		goto out_unlock;
+	if (!vmlab_vma_add(vma, vf, type, GFP_KERNEL)) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	vma->vm_ops = ops;
+out_unlock:
+	mutex_unlock(&vf->lock);
+	return err;
+}
