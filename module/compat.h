@@ -10,6 +10,8 @@
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/version.h>
 
 /*
@@ -25,6 +27,21 @@ static inline struct folio *vmlab_lock_folio(struct address_space *mapping, pgof
 		return NULL;
 #endif
 	return folio;
+}
+
+/*
+ * vmlab_default_unmapped_area() - the mm's own placement of a new mapping.
+ * 6.10 replaced mm->get_unmapped_area by mm_get_unmapped_area().
+ */
+static inline unsigned long vmlab_default_unmapped_area(struct file *file, unsigned long addr,
+							unsigned long len, unsigned long pgoff,
+							unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+	return mm_get_unmapped_area(current->mm, file, addr, len, pgoff, flags);
+#else
+	return current->mm->get_unmapped_area(file, addr, len, pgoff, flags);
+#endif
 }
 
 #endif /* _VMLAB_COMPAT_H */

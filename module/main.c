@@ -37,7 +37,10 @@ static int vmlab_open(struct inode *inode, struct file *file)
 
 static int vmlab_release(struct inode *inode, struct file *file)
 {
-	vmlab_file_put(file->private_data);
+	struct vmlab_file *vf = file->private_data;
+
+	vmlab_huge_release(vf);
+	vmlab_file_put(vf);
 	vmlab_uncount(VMLAB_CNT_FILES_LIVE);
 	return 0;
 }
@@ -53,13 +56,13 @@ static int vmlab_ioctl_set_kind(struct vmlab_file *vf, void __user *argp)
 		return -EINVAL;
 	if (sel.kind != VMLAB_KIND_HUGE && sel.huge_fd != -1)
 		return -EINVAL;
-	if (sel.kind == VMLAB_KIND_HUGE)
-		return -EOPNOTSUPP;
 
 	mutex_lock(&vf->lock);
 	if (sel.kind != vf->kind && atomic_read(&vf->nr_vmas))
 		err = -EBUSY;
-	else
+	else if (sel.kind == VMLAB_KIND_HUGE)
+		err = vmlab_huge_select(vf, sel.huge_fd);
+	if (!err)
 		vf->kind = sel.kind;
 	mutex_unlock(&vf->lock);
 	return err;
@@ -120,6 +123,7 @@ static const struct file_operations vmlab_fops = {
 	.llseek = vmlab_llseek,
 	.fsync = vmlab_fsync,
 	.mmap = vmlab_mmap,
+	.get_unmapped_area = vmlab_get_unmapped_area,
 };
 
 static struct miscdevice vmlab_misc = {

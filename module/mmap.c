@@ -33,12 +33,18 @@ void vmlab_file_put(struct vmlab_file *vf)
 	kref_put(&vf->kref, vmlab_file_release_kref);
 }
 
-/*
- * Record @vma, a VMA of @type descended from @vf.  ->open cannot fail, so
- * the record, a few dozen bytes, is allocated with __GFP_NOFAIL there.
+/**
+ * vmlab_vma_add() - record a new VMA and link it to the file it descends from
+ * @vma: the VMA; its vm_private_data will point to the record
+ * @vf: the open file
+ * @type: what the VMA maps
+ * @gfp: allocation flags; ->open cannot fail, so it allocates the record,
+ *	a few dozen bytes, with __GFP_NOFAIL
+ *
+ * Return: the record, or NULL when it could not be allocated.
  */
-static struct vmlab_vma *vmlab_vma_add(struct vm_area_struct *vma, struct vmlab_file *vf,
-				       enum vmlab_type type, gfp_t gfp)
+struct vmlab_vma *vmlab_vma_add(struct vm_area_struct *vma, struct vmlab_file *vf,
+				enum vmlab_type type, gfp_t gfp)
 {
 	struct vmlab_vma *vv = kzalloc(sizeof(*vv), gfp);
 
@@ -57,16 +63,22 @@ static struct vmlab_vma *vmlab_vma_add(struct vm_area_struct *vma, struct vmlab_
 	return vv;
 }
 
-/* ->open: a copy of a VMA (fork, mremap) or a new piece of one (split). */
-static void vmlab_vm_open(struct vm_area_struct *vma)
+/**
+ * vmlab_vm_open() - ->open of every vmlab VMA: record a copy or a new piece
+ * @vma: the copy (fork, mremap) or new piece (split) of a vmlab VMA
+ */
+void vmlab_vm_open(struct vm_area_struct *vma)
 {
 	struct vmlab_vma *orig = vma->vm_private_data;
 
 	vmlab_vma_add(vma, orig->vf, orig->type, GFP_KERNEL | __GFP_NOFAIL);
 }
 
-/* ->close: a VMA or a piece of one goes away. */
-static void vmlab_vm_close(struct vm_area_struct *vma)
+/**
+ * vmlab_vm_close() - ->close of every vmlab VMA: drop its record
+ * @vma: the VMA, or piece of one, that goes away
+ */
+void vmlab_vm_close(struct vm_area_struct *vma)
 {
 	struct vmlab_vma *vv = vma->vm_private_data;
 
@@ -160,6 +172,10 @@ int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
 		if (shared)
 			err = vmlab_mmap_shared_anon(vma);
 		break;
+	case VMLAB_KIND_HUGE:
+		err = vmlab_huge_mmap(vf, vma);
+		mutex_unlock(&vf->lock);
+		return err;
 	default:
 		err = -ENODEV;
 		break;

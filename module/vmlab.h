@@ -138,12 +138,14 @@ struct vmlab_object {
  * @lock: serialises the choice of @kind against mmap(2)
  * @kind: enum vmlab_kind of this file; changes only under @lock while @nr_vmas is 0
  * @nr_vmas: live VMAs created through this file (and their copies and pieces)
+ * @huge: the huge kind's state of this file, or NULL; see huge.c
  */
 struct vmlab_file {
 	struct kref kref;
 	struct mutex lock;	/* serialises @kind against mmap(2) */
 	unsigned int kind;
 	atomic_t nr_vmas;
+	struct vmlab_huge *huge;
 };
 
 /**
@@ -200,7 +202,19 @@ vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf);
 
 /* mmap.c: mmap(2) of each kind and the VMA records */
 int vmlab_mmap(struct file *file, struct vm_area_struct *vma);
+struct vmlab_vma *vmlab_vma_add(struct vm_area_struct *vma, struct vmlab_file *vf,
+				enum vmlab_type type, gfp_t gfp);
+void vmlab_vm_open(struct vm_area_struct *vma);
+void vmlab_vm_close(struct vm_area_struct *vma);
 void vmlab_file_put(struct vmlab_file *vf);
+
+/* huge.c: the huge kind */
+struct vmlab_huge;
+int vmlab_huge_select(struct vmlab_file *vf, int huge_fd);
+int vmlab_huge_mmap(struct vmlab_file *vf, struct vm_area_struct *vma);
+void vmlab_huge_release(struct vmlab_file *vf);
+unsigned long vmlab_get_unmapped_area(struct file *file, unsigned long addr, unsigned long len,
+				      unsigned long pgoff, unsigned long flags);
 
 /* debugfs.c */
 void vmlab_debugfs_init(void);
