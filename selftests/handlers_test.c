@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmlab selftests: which of vmlab's handlers served what, from its debugfs
+ * counters, for each mapping type; and that every VMA record and object is
+ * gone when the mappings are.  Needs root and vmlab loaded.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vmlab_uapi.h"
+#include "debugfs.h"
+#include "device.h"
+#include "pagemap.h"
+#include "touch.h"
+
+#define NPAGES	4
+
+FIXTURE(handlers)
+{
+	int fd;
+	size_t ps;
+	char *addr;
+	struct vl_counters before, after;
+};
+
+FIXTURE_VARIANT(handlers)
+{
+	const char *type;	/* debugfs name of the mapping type */
+	unsigned int kind;
+	int share;		/* MAP_PRIVATE or MAP_SHARED */
+	off_t offset;		/* in the store: a range no other test program uses */
+};
+
+FIXTURE_VARIANT_ADD(handlers, private_cow)
+{
+	.type = "private_cow", .kind = VMLAB_KIND_STORE, .share = MAP_PRIVATE,
+	.offset = 40 << 20,
+};
+
+FIXTURE_VARIANT_ADD(handlers, shared)
+{
+	.type = "shared", .kind = VMLAB_KIND_STORE, .share = MAP_SHARED,
+	.offset = 41 << 20,
+};
+
+FIXTURE_VARIANT_ADD(handlers, private_anon)
+{
+	.type = "private_anon", .kind = VMLAB_KIND_ANON, .share = MAP_PRIVATE,
+};
+
+FIXTURE_VARIANT_ADD(handlers, shared_anon)
+{
+	.type = "shared_anon", .kind = VMLAB_KIND_ANON, .share = MAP_SHARED,
+};
+
+FIXTURE_SETUP(handlers)
+{
+	self->ps = (size_t)sysconf(_SC_PAGESIZE);
+	self->fd = -1;
+	if (vl_counters_read(&self->before))
+		SKIP(return, "cannot read %s: run as root, with vmlab loaded", VL_COUNTERS_PATH);
+	self->fd = vl_open(O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, vl_select(self->fd, variant->kind, -1));
+	self->addr = mmap(NULL, NPAGES * self->ps, PROT_READ | PROT_WRITE, variant->share,
+			  self->fd, variant->offset);
+	ASSERT_NE(MAP_FAILED, self->addr);
+}
+
+FIXTURE_TEARDOWN(handlers)
+{
+	struct vl_counters end;
+	char name[64];
+
+	if (self->fd < 0)
+		return;
+	munmap(self->addr, NPAGES * self->ps);
+	close(self->fd);
+	/* Every record of this test is gone with its mappings and files. */
+	ASSERT_EQ(0, vl_counters_read(&end));
+	snprintf(name, sizeof(name), "vmas_live_%s", variant->type);
+	EXPECT_EQ(0, vl_counter_delta(&self->before, &end, name));
+	EXPECT_EQ(0, vl_counter_delta(&self->before, &end, "objects_live"));
+	EXPECT_EQ(0, vl_counter_delta(&self->before, &end, "files_live"));
+}
+
+/* The change of counter BASE_TYPE (BASE when @type is NULL) from @before to @after. */
+static int64_t counter_delta(const struct vl_counters *before, const struct vl_counters *after,
+			     const char *base, const char *type)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s%s%s", base, type ? "_" : "", type ? type : "");
+	return vl_counter_delta(before, after, name);
+}
+
+/* In a test: the change of counter BASE_TYPE across it so far. */
+#define delta(base, type) counter_delta(&self->before, &self->after, base, type)
+
+static uint64_t pagemap_entry(void *addr)
+{
+	uint64_t raw = 0;
+	int fd = vl_pagemap_open(0);
+
+	if (fd >= 0) {
+		vl_pagemap_read(fd, (unsigned long)addr, 1, &raw);
+		close(fd);
+	}
+	return raw;
+}
+
+TEST_F(handlers, mapping_is_recorded)
+{
+	ASSERT_EQ(0, vl_counters_read(&self->after));
+	EXPECT_EQ(1, delta("vmas_live", variant->type));
+	EXPECT_EQ(variant->kind == VMLAB_KIND_ANON && variant->share == MAP_SHARED,
+		  delta("objects_live", NULL));
+}
+
+TEST_F(handlers, read_fault)
+{
+	int64_t faults, around, allocated;
+
+	vl_read_byte(self->addr + self->ps);
+	ASSERT_EQ(0, vl_counters_read(&self->after));
+	faults = delta("faults_read", variant->type);
+	around = delta("map_pages", variant->type);
+	allocated = delta("pages_allocated", NULL);
+	TH_LOG("%s read: faults_read %lld map_pages %lld pages_allocated %lld zero_page_maps %lld",
+	       variant->type, (long long)faults, (long long)around, (long long)allocated,
+	       (long long)delta("zero_page_maps", NULL));
+	EXPECT_TRUE(vl_pm_decode(pagemap_entry(self->addr + self->ps)).present);
+	if (!strcmp(variant->type, "private_anon")) {
+		/* No fault-around: ->fault maps the zero page. */
+		EXPECT_EQ(1, faults);
+		EXPECT_EQ(0, around);
+		EXPECT_EQ(1, delta("zero_page_maps", NULL));
+		EXPECT_EQ(0, allocated);
+	} else {
+		/* Fault-around first; ->fault only for a page not yet in memory. */
+		EXPECT_EQ(1, around);
+		EXPECT_EQ(allocated, faults);
+	}
+	EXPECT_EQ(0, delta("faults_write", variant->type));
+}
+
+TEST_F(handlers, write_fault)
+{
+	(void)memset(self->addr + 2 * self->ps, 'w', 1);
+	ASSERT_EQ(0, vl_counters_read(&self->after));
+	TH_LOG("%s write: faults_write %lld cow_sources %lld page_mkwrite %lld zero_page_maps %lld",
+	       variant->type, (long long)delta("faults_write", variant->type),
+	       (long long)delta("cow_sources", NULL),
+	       (long long)delta("page_mkwrite", NULL),
+	       (long long)delta("zero_page_maps", NULL));
+	EXPECT_EQ(1, delta("faults_write", variant->type));
+	EXPECT_EQ(!strcmp(variant->type, "private_cow"), delta("cow_sources", NULL));
+	EXPECT_EQ(!strcmp(variant->type, "shared"), delta("page_mkwrite", NULL));
+	EXPECT_EQ(!strcmp(variant->type, "private_anon"), delta("zero_page_maps", NULL));
+	/* The private anonymous copy is the core's page, not vmlab's. */
+	if (!strcmp(variant->type, "private_anon"))
+		EXPECT_EQ(0, delta("pages_allocated", NULL));
+	if (!strcmp(variant->type, "shared_anon"))
+		EXPECT_EQ(1, delta("pages_allocated", NULL));
+}
+
+TEST_F(handlers, read_then_write)
+{
+	char *p = self->addr + 3 * self->ps;
+	struct vl_counters read;
+
+	vl_read_byte(p);
+	ASSERT_EQ(0, vl_counters_read(&read));
+	vl_write_byte(p, 'w');
+	ASSERT_EQ(0, vl_counters_read(&self->after));
+	/*
+	 * The entry is there, read-only: the core copies private pages itself,
+	 * and asks ->page_mkwrite before making a shared store page writable;
+	 * shared anonymous entries are writable already, like shmem's.
+	 */
+	EXPECT_EQ(0, vl_counter_delta(&read, &self->after, "faults_write_private_cow") +
+		  vl_counter_delta(&read, &self->after, "faults_write_shared") +
+		  vl_counter_delta(&read, &self->after, "faults_write_shared_anon"));
+	EXPECT_EQ(!strcmp(variant->type, "shared"),
+		  vl_counter_delta(&read, &self->after, "page_mkwrite"));
+	EXPECT_EQ(0, vl_counter_delta(&read, &self->after, "cow_sources"));
+}
+
+TEST_F(handlers, fork_copies_the_record)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct vl_counters in_child;
+		char name[64];
+
+		snprintf(name, sizeof(name), "vmas_live_%s", variant->type);
+		if (vl_counters_read(&in_child))
+			_exit(2);
+		_exit(vl_counter_delta(&self->before, &in_child, name) == 2 ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status) {
+		TH_LOG("the child did not see 2 live %s VMAs", variant->type);
+	}
+	ASSERT_EQ(0, vl_counters_read(&self->after));
+	EXPECT_EQ(1, delta("vmas_live", variant->type));
+}
+
+TEST_F(handlers, split_and_mremap_keep_records)
+{
+	char *moved, *target;
+
+	target = mmap(NULL, 2 * self->ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, target);
+	ASSERT_EQ(0, munmap(self->addr + self->ps, self->ps));
+	ASSERT_EQ(0, vl_counters_read(&self->after));
+	EXPECT_EQ(2, delta("vmas_live", variant->type));
+	moved = mremap(self->addr + 2 * self->ps, 2 * self->ps, 2 * self->ps, MREMAP_MAYMOVE |
+		       MREMAP_FIXED, target);
+	ASSERT_EQ(target, moved);
+	ASSERT_EQ(0, vl_counters_read(&self->after));
+	EXPECT_EQ(2, delta("vmas_live", variant->type));
+	munmap(moved, 2 * self->ps);
+	munmap(self->addr, self->ps);
+	ASSERT_EQ(0, vl_counters_read(&self->after));
+	EXPECT_EQ(0, delta("vmas_live", variant->type));
+}
+
+TEST_HARNESS_MAIN
