@@ -5,6 +5,7 @@
  * gone when the mappings are.  Needs root and vmlab loaded.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +236,87 @@ TEST_F(handlers, split_and_mremap_keep_records)
 	munmap(self->addr, self->ps);
 	ASSERT_EQ(0, vl_counters_read(&self->after));
 	EXPECT_EQ(0, delta("vmas_live", variant->type));
+}
+
+#define NTHREADS	4
+
+struct toucher {
+	pthread_barrier_t *barrier;
+	char *page;
+	bool write;
+};
+
+static void *touch_page(void *arg)
+{
+	struct toucher *t = arg;
+
+	pthread_barrier_wait(t->barrier);
+	if (t->write)
+		vl_write_byte(t->page, 'T');
+	else
+		vl_read_byte(t->page);
+	return NULL;
+}
+
+/* Touch @page from NTHREADS threads at once, half of them writing. */
+static int touch_concurrently(char *page)
+{
+	struct toucher t[NTHREADS];
+	pthread_t tid[NTHREADS];
+	pthread_barrier_t barrier;
+	int i, err = 0;
+
+	pthread_barrier_init(&barrier, NULL, NTHREADS);
+	for (i = 0; i < NTHREADS; i++) {
+		t[i] = (struct toucher){ .barrier = &barrier, .page = page, .write = i & 1 };
+		err = err ?: pthread_create(&tid[i], NULL, touch_page, &t[i]);
+	}
+	for (i = 0; i < NTHREADS; i++)
+		pthread_join(tid[i], NULL);
+	pthread_barrier_destroy(&barrier);
+	return err;
+}
+
+TEST_F(handlers, concurrent_first_touch)
+{
+	char *page = self->addr + 3 * self->ps;
+	bool shared = variant->share == MAP_SHARED;
+	uint64_t parent_pfn, child_pfn = 0;
+	int pipefd[2], status;
+	struct vl_pm pm;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (touch_concurrently(page))
+			_exit(2);
+		pm = vl_pm_decode(pagemap_entry(page));
+		if (write(pipefd[1], &pm.pfn, sizeof(pm.pfn)) != sizeof(pm.pfn))
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(0, touch_concurrently(page));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(sizeof(child_pfn), read(pipefd[0], &child_pfn, sizeof(child_pfn)));
+	ASSERT_EQ(0, vl_counters_read(&self->after));
+
+	pm = vl_pm_decode(pagemap_entry(page));
+	parent_pfn = pm.pfn;
+	TH_LOG("%s: parent pfn 0x%llx, child pfn 0x%llx, pages_allocated +%lld",
+	       variant->type, (unsigned long long)parent_pfn, (unsigned long long)child_pfn,
+	       (long long)delta("pages_allocated", NULL));
+	EXPECT_TRUE(pm.present);
+	EXPECT_EQ('T', vl_read_byte(page));
+	/* Shared: one page, whoever faulted first; private: each wrote its own copy. */
+	if (shared) {
+		EXPECT_EQ(parent_pfn, child_pfn);
+	} else {
+		EXPECT_NE(parent_pfn, child_pfn);
+	}
+	EXPECT_GE(1, delta("pages_allocated", NULL));
 }
 
 TEST_HARNESS_MAIN
