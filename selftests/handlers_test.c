@@ -311,11 +311,7 @@ TEST_F(handlers, concurrent_first_touch)
 	EXPECT_TRUE(pm.present);
 	EXPECT_EQ('T', vl_read_byte(page));
 	/* Shared: one page, whoever faulted first; private: each wrote its own copy. */
-	if (shared) {
-		EXPECT_EQ(parent_pfn, child_pfn);
-	} else {
-		EXPECT_NE(parent_pfn, child_pfn);
-	}
+	EXPECT_EQ(shared, parent_pfn == child_pfn);
 	EXPECT_GE(1, delta("pages_allocated", NULL));
 }
 
