@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmlab bench: the cost of each vmlab mapping type against its native
+ * twin, in the same boot, as ratios.
+ *
+ * For each type, a region is mapped, touched page by page (first-touch
+ * read faults, then write faults or copies), and unmapped; each phase is
+ * timed on vmlab and on the native twin, alternately, several rounds, and
+ * the medians are compared.  Memory is the growth of the process's
+ * resident set (VmRSS) while the region is mapped and written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmlab_uapi.h"
+#include "device.h"
+#include "procfs.h"
+#include "touch.h"
+#include "bench.h"
+
+#define ROUNDS	5
+
+enum phase { READ_FAULT, WRITE_FAULT, UNMAP, NR_PHASES };
+static const char *const phase_names[NR_PHASES] = { "read fault", "write", "munmap" };
+
+struct twin {
+	const char *name;
+	unsigned int kind;	/* vmlab kind */
+	int share;		/* MAP_PRIVATE or MAP_SHARED */
+	bool file;		/* native twin is a memfd file */
+};
+
+static const struct twin twins[] = {
+	{ "private_cow", VMLAB_KIND_STORE, MAP_PRIVATE, true },
+	{ "shared", VMLAB_KIND_STORE, MAP_SHARED, true },
+	{ "private_anon", VMLAB_KIND_ANON, MAP_PRIVATE, false },
+	{ "shared_anon", VMLAB_KIND_ANON, MAP_SHARED, false },
+};
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+static long long rss_kb(void)
+{
+	long long kb = 0;
+
+	vl_status_field(0, "VmRSS", &kb);
+	return kb;
+}
+
+/*
+ * Round @round on one side: map @pages pages, read-fault each, write each,
+ * unmap; ns per page of each phase into @ns, memory used into @kb.
+ */
+static int one_round(const struct twin *t, bool vmlab, size_t pages, size_t round,
+		     double ns[NR_PHASES], long long *kb)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), len = pages * ps, i;
+	int fd = -1, flags = t->share;
+	long long before;
+	double start;
+	char *p;
+
+	if (vmlab) {
+		fd = vl_open(O_RDWR);
+		if (fd < 0 || vl_select(fd, t->kind, -1))
+			goto err_close;
+	} else if (t->file) {
+		fd = memfd_create("vmlab-bench", 0);
+		if (fd < 0 || ftruncate(fd, len))
+			goto err_close;
+	} else {
+		flags |= MAP_ANONYMOUS;
+	}
+	before = rss_kb();
+	/* A fresh range of the store each round: its pages outlive the mapping. */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, vmlab && t->file ? round * len : 0);
+	if (p == MAP_FAILED)
+		goto err_close;
+	/* Base pages on both sides: THP would compare another thing. */
+	madvise(p, len, MADV_NOHUGEPAGE);
+
+	start = now_ns();
+	for (i = 0; i < len; i += ps)
+		vl_read_byte(p + i);
+	ns[READ_FAULT] = (now_ns() - start) / pages;
+	start = now_ns();
+	for (i = 0; i < len; i += ps)
+		vl_write_byte(p + i, 1);
+	ns[WRITE_FAULT] = (now_ns() - start) / pages;
+	*kb = rss_kb() - before;
+	start = now_ns();
+	munmap(p, len);
+	ns[UNMAP] = (now_ns() - start) / pages;
+	if (fd >= 0)
+		close(fd);
+	return 0;
+
+err_close:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/**
+ * cmd_bench() - run "vmlab bench [PAGES]"
+ * @argc: argument count, from the command's name on
+ * @argv: arguments: an optional region size in pages (default 1024; the
+ *	store must hold 2 * ROUNDS regions: each round of the store types maps
+ *	a fresh range, since store pages outlive their mappings)
+ *
+ * Return: the exit status: 0, 1 when a mapping failed, 2 on a usage error.
+ */
+int cmd_bench(int argc, char **argv)
+{
+	size_t pages = 1024, t;
+	struct vmlab_info info;
+	char *end;
+	int r, ph;
+
+	if (argc > 2)
+		return 2;
+	if (argc == 2) {
+		pages = strtoul(argv[1], &end, 0);
+		if (*end || !pages || pages > (1UL << 20))
+			return 2;
+	}
+	if (access(VMLAB_DEVICE_PATH, R_OK | W_OK)) {
+		fprintf(stderr, "vmlab: %s: %s\nvmlab: module not loaded: run sudo insmod module/vmlab.ko\n",
+			VMLAB_DEVICE_PATH, strerror(errno));
+		return 1;
+	}
+	r = vl_open(O_RDONLY);
+	if (r < 0 || vl_info(r, &info) || info.store_size < 2 * ROUNDS * pages * info.page_size) {
+		fprintf(stderr, "vmlab bench: the store must hold %d regions of %zu pages\n",
+			2 * ROUNDS, pages);
+		return 2;
+	}
+	close(r);
+	printf("vmlab bench: %zu pages per region, median of %d rounds, ns per page\n", pages,
+	       ROUNDS);
+	printf("%-13s %-10s %10s %10s %7s\n", "type", "phase", "vmlab", "native", "ratio");
+	for (t = 0; t < sizeof(twins) / sizeof(twins[0]); t++) {
+		double v[NR_PHASES][ROUNDS], n[NR_PHASES][ROUNDS], vns[NR_PHASES], nns[NR_PHASES];
+		long long vkb[ROUNDS], nkb[ROUNDS];
+		double vmem, nmem, vm[ROUNDS], nm[ROUNDS];
+
+		for (r = 0; r < ROUNDS; r++) {
+			if (one_round(&twins[t], true, pages, t * ROUNDS + r, vns, &vkb[r]) ||
+			    one_round(&twins[t], false, pages, t * ROUNDS + r, nns, &nkb[r])) {
+				fprintf(stderr, "vmlab bench: %s: %s\n", twins[t].name,
+					strerror(errno));
+				return 1;
+			}
+			for (ph = 0; ph < NR_PHASES; ph++) {
+				v[ph][r] = vns[ph];
+				n[ph][r] = nns[ph];
+			}
+			vm[r] = vkb[r];
+			nm[r] = nkb[r];
+		}
+		for (ph = 0; ph < NR_PHASES; ph++) {
+			double a = median(v[ph], ROUNDS), b = median(n[ph], ROUNDS);
+
+			printf("%-13s %-10s %10.0f %10.0f %7.2f\n", twins[t].name,
+			       phase_names[ph], a, b, b > 0 ? a / b : 0);
+		}
+		vmem = median(vm, ROUNDS);
+		nmem = median(nm, ROUNDS);
+		printf("%-13s %-10s %9.0fk %9.0fk %7.2f\n", twins[t].name, "memory", vmem, nmem,
+		       nmem > 0 ? vmem / nmem : 0);
+	}
+	printf("ratio = vmlab / native (lower is faster or smaller); memory: VmRSS growth\n");
+	return 0;
+}
