@@ -26,6 +26,7 @@
 #include "bench.h"
 
 #define ROUNDS	5
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum phase { READ_FAULT, WRITE_FAULT, UNMAP, NR_PHASES };
 static const char *const phase_names[NR_PHASES] = { "read fault", "write", "munmap" };
@@ -151,8 +152,8 @@ int cmd_bench(int argc, char **argv)
 			return 2;
 	}
 	if (access(VMLAB_DEVICE_PATH, R_OK | W_OK)) {
-		fprintf(stderr, "vmlab: %s: %s\nvmlab: module not loaded: run sudo insmod module/vmlab.ko\n",
-			VMLAB_DEVICE_PATH, strerror(errno));
+		fprintf(stderr, "vmlab: %s: %s\n", VMLAB_DEVICE_PATH, strerror(errno));
+		fprintf(stderr, "vmlab: module not loaded: run sudo insmod module/vmlab.ko\n");
 		return 1;
 	}
 	r = vl_open(O_RDONLY);
@@ -165,7 +166,7 @@ int cmd_bench(int argc, char **argv)
 	printf("vmlab bench: %zu pages per region, median of %d rounds, ns per page\n", pages,
 	       ROUNDS);
 	printf("%-13s %-10s %10s %10s %7s\n", "type", "phase", "vmlab", "native", "ratio");
-	for (t = 0; t < sizeof(twins) / sizeof(twins[0]); t++) {
+	for (t = 0; t < ARRAY_SIZE(twins); t++) {
 		double v[NR_PHASES][ROUNDS], n[NR_PHASES][ROUNDS], vns[NR_PHASES], nns[NR_PHASES];
 		long long vkb[ROUNDS], nkb[ROUNDS];
 		double vmem, nmem, vm[ROUNDS], nm[ROUNDS];
