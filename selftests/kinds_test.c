@@ -674,12 +674,14 @@ static long long vmlab_served(const struct vl_counters *b, const struct vl_count
 static void twin_run(struct __test_metadata *_metadata, struct run run[2],
 		     enum twin_type type, void (*scen)(struct run *), bool touches)
 {
-	struct vl_counters before, after;
+	struct vl_counters start, before, after, end;
 	uint64_t zero = find_zero_pfn();
 	int impl, i, mismatches = 0;
 	long long served;
+	char live[64];
 
 	ASSERT_NE(0, zero);
+	ASSERT_EQ(0, vl_counters_read(&start));
 	for (impl = VMLAB; impl <= NATIVE; impl++) {
 		struct run *r = &run[impl];
 
@@ -713,6 +715,13 @@ static void twin_run(struct __test_metadata *_metadata, struct run run[2],
 		TH_LOG("%d facts differ between vmlab and native %s", mismatches,
 		       type_names[type]);
 	}
+	/* Nothing of vmlab's outlives the mappings and files. */
+	ASSERT_EQ(0, vl_counters_read(&end));
+	snprintf(live, sizeof(live), "vmas_live_%s", type_names[type]);
+	EXPECT_EQ(0, vl_counter_delta(&start, &end, live));
+	EXPECT_EQ(0, vl_counter_delta(&start, &end, "objects_live"));
+	EXPECT_EQ(0, vl_counter_delta(&start, &end, "files_live"));
+	EXPECT_EQ(0, vl_counter_delta(&start, &end, "pages_shared_anon"));
 	served = vmlab_served(&before, &after, type);
 	if (touches)
 		EXPECT_LT(0, served) {
