@@ -80,6 +80,13 @@ static int parse_maps_line(const char *line, struct vl_vma *vma)
 	return 0;
 }
 
+int vl_maps_parse_line(const char *line, struct vl_vma *out)
+{
+	if (!line || !out)
+		return -EINVAL;
+	return parse_maps_line(line, out);
+}
+
 int vl_maps_read(pid_t pid, struct vl_vma **out, size_t *n)
 {
 	struct vl_vma *vmas = NULL, *tmp;

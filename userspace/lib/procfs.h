@@ -41,6 +41,16 @@ struct vl_vma {
 int vl_maps_read(pid_t pid, struct vl_vma **out, size_t *n);
 
 /**
+ * vl_maps_parse_line() - parse one line of /proc/PID/maps (or a header line
+ *	of /proc/PID/smaps)
+ * @line: the line, with or without its newline
+ * @out: receives the mapping
+ *
+ * Return: 0, or -EINVAL when @line is not a maps line.
+ */
+int vl_maps_parse_line(const char *line, struct vl_vma *out);
+
+/**
  * vl_maps_find() - find the mapping of a process that holds an address
  * @pid: process id, or 0 for the calling process
  * @addr: the address
