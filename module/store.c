@@ -173,6 +173,46 @@ static void vmlab_writeback_workfn(struct work_struct *work)
 			      msecs_to_jiffies(vmlab_writeback_centisecs * 10));
 }
 
+/*
+ * Copy between the store and @iter from iocb->ki_pos on, page by page, up
+ * to the end of the store; a write marks each page it changed dirty.
+ */
+static ssize_t vmlab_store_copy(struct kiocb *iocb, struct iov_iter *iter, bool write)
+{
+	loff_t size = (loff_t)vmlab_store->nr_pages << PAGE_SHIFT;
+	ssize_t done = 0;
+
+	while (iov_iter_count(iter) && iocb->ki_pos < size) {
+		pgoff_t index = iocb->ki_pos >> PAGE_SHIFT;
+		size_t offset = offset_in_page(iocb->ki_pos);
+		size_t bytes = min_t(size_t, PAGE_SIZE - offset, iov_iter_count(iter));
+		struct folio *folio;
+		size_t copied;
+
+		folio = vmlab_object_get_folio(vmlab_store, index);
+		if (IS_ERR(folio))
+			return done ? done : PTR_ERR(folio);
+		/* Copy unlocked: the user's buffer may be a mapping of this very page. */
+		folio_unlock(folio);
+		if (write) {
+			copied = copy_page_from_iter(folio_page(folio, 0), offset, bytes, iter);
+			folio_lock(folio);
+			if (copied && folio_mark_dirty(folio))
+				vmlab_count(VMLAB_CNT_PAGES_DIRTIED);
+			folio_unlock(folio);
+		} else {
+			copied = copy_page_to_iter(folio_page(folio, 0), offset, bytes, iter);
+		}
+		folio_put(folio);
+		done += copied;
+		iocb->ki_pos += copied;
+		if (copied < bytes)
+			return done ? done : -EFAULT;
+		cond_resched();
+	}
+	return done;
+}
+
 /**
  * vmlab_store_read_iter() - read(2) of the store
  * @iocb: the position
@@ -182,30 +222,7 @@ static void vmlab_writeback_workfn(struct work_struct *work)
  */
 ssize_t vmlab_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	loff_t size = (loff_t)vmlab_store->nr_pages << PAGE_SHIFT;
-	ssize_t done = 0;
-
-	while (iov_iter_count(to) && iocb->ki_pos < size) {
-		pgoff_t index = iocb->ki_pos >> PAGE_SHIFT;
-		size_t offset = offset_in_page(iocb->ki_pos);
-		size_t bytes = min_t(size_t, PAGE_SIZE - offset, iov_iter_count(to));
-		struct folio *folio;
-		size_t copied;
-
-		folio = vmlab_object_get_folio(vmlab_store, index);
-		if (IS_ERR(folio))
-			return done ? done : PTR_ERR(folio);
-		/* Copy unlocked: the destination may be a mapping of this very page. */
-		folio_unlock(folio);
-		copied = copy_page_to_iter(folio_page(folio, 0), offset, bytes, to);
-		folio_put(folio);
-		done += copied;
-		iocb->ki_pos += copied;
-		if (copied < bytes)
-			return done ? done : -EFAULT;
-		cond_resched();
-	}
-	return done;
+	return vmlab_store_copy(iocb, to, false);
 }
 
 /**
@@ -219,35 +236,10 @@ ssize_t vmlab_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
 ssize_t vmlab_store_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	loff_t size = (loff_t)vmlab_store->nr_pages << PAGE_SHIFT;
-	ssize_t done = 0;
 
 	if (iov_iter_count(from) && iocb->ki_pos >= size)
 		return -ENOSPC;
-	while (iov_iter_count(from) && iocb->ki_pos < size) {
-		pgoff_t index = iocb->ki_pos >> PAGE_SHIFT;
-		size_t offset = offset_in_page(iocb->ki_pos);
-		size_t bytes = min_t(size_t, PAGE_SIZE - offset, iov_iter_count(from));
-		struct folio *folio;
-		size_t copied;
-
-		folio = vmlab_object_get_folio(vmlab_store, index);
-		if (IS_ERR(folio))
-			return done ? done : PTR_ERR(folio);
-		/* Copy unlocked: the source may be a mapping of this very page. */
-		folio_unlock(folio);
-		copied = copy_page_from_iter(folio_page(folio, 0), offset, bytes, from);
-		folio_lock(folio);
-		if (copied && folio_mark_dirty(folio))
-			vmlab_count(VMLAB_CNT_PAGES_DIRTIED);
-		folio_unlock(folio);
-		folio_put(folio);
-		done += copied;
-		iocb->ki_pos += copied;
-		if (copied < bytes)
-			return done ? done : -EFAULT;
-		cond_resched();
-	}
-	return done;
+	return vmlab_store_copy(iocb, from, true);
 }
 
 /**

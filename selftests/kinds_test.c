@@ -313,6 +313,15 @@ static void wr(struct run *r, int page, char v)
 	vl_write_byte(r->addr + page * r->ps, v);
 }
 
+/* Write 'a' + i to page i, for every page. */
+static void wr_all(struct run *r)
+{
+	int i;
+
+	for (i = 0; i < NPAGES; i++)
+		wr(r, i, 'a' + i);
+}
+
 /* The kernel's zero page PFN, from a native private anonymous read. */
 static uint64_t find_zero_pfn(void)
 {
@@ -417,10 +426,7 @@ static void scen_read_then_write(struct run *r)
 
 static void scen_write_all(struct run *r)
 {
-	int i;
-
-	for (i = 0; i < NPAGES; i++)
-		wr(r, i, 'a' + i);
+	wr_all(r);
 	observe(r, "write all");
 	observe_contents(r, "contents");
 }
@@ -471,10 +477,7 @@ static void scen_fork_parent_write(struct run *r)
 
 static void scen_dontneed_read(struct run *r)
 {
-	int i;
-
-	for (i = 0; i < NPAGES; i++)
-		wr(r, i, 'a' + i);
+	wr_all(r);
 	event(r, "madvise DONTNEED", madvise(r->addr, NPAGES * r->ps, MADV_DONTNEED));
 	observe(r, "after DONTNEED");
 	rd(r, 1);
@@ -533,10 +536,7 @@ static int vmas_in(char *start, char *end)
 
 static void scen_partial_munmap(struct run *r)
 {
-	int i;
-
-	for (i = 0; i < NPAGES; i++)
-		wr(r, i, 'a' + i);
+	wr_all(r);
 	event(r, "munmap pages 2-3", munmap(r->addr + 2 * r->ps, 2 * r->ps));
 	event(r, "VMAs left", vmas_in(r->addr, r->addr + NPAGES * r->ps));
 	observe(r, "after munmap");
@@ -581,10 +581,7 @@ static void scen_map_locked(struct run *r)
 
 static void scen_map_fixed_over(struct run *r)
 {
-	int i;
-
-	for (i = 0; i < NPAGES; i++)
-		wr(r, i, 'a' + i);
+	wr_all(r);
 	event(r, "map again over it", map_region(r, r->addr, 0) == r->addr);
 	observe(r, "fresh mapping");
 	observe_contents(r, "contents");
@@ -592,10 +589,7 @@ static void scen_map_fixed_over(struct run *r)
 
 static void scen_soft_dirty(struct run *r)
 {
-	int i;
-
-	for (i = 0; i < NPAGES; i++)
-		wr(r, i, 'a' + i);
+	wr_all(r);
 	observe(r, "written");
 	event(r, "clear_refs 4", vl_write_file("/proc/self/clear_refs", "4"));
 	observe(r, "after clear_refs");
