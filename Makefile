@@ -7,6 +7,7 @@
 #   make check        set up, build, run every selftest in a 6.1 and a 6.12 guest
 #   make lint         checkpatch --strict, W=1 and sparse builds for both kernels
 #   make setup        install what the above need (they call it themselves)
+#   make harness      install and extract only the kselftest harness
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 GUEST_KERNELS := 6.1 6.12
@@ -20,6 +21,10 @@ module:
 setup:
 	@scripts/setup
 
+# Only what building the selftests needs: the kselftest harness.
+harness:
+	@scripts/setup --harness
+
 # vmlab.ko for each guest kernel, in build/ABI/ (sources linked, not copied).
 modules: setup
 	@set -e; for k in $(GUEST_KERNELS); do \
@@ -27,10 +32,10 @@ modules: setup
 		scripts/build-module $$abi $(KBUILD_ARGS); \
 	done
 
-userspace: setup
+userspace:
 	$(MAKE) -C userspace
 
-selftests: setup userspace
+selftests: harness userspace
 	$(MAKE) -C selftests KSFT_DIR=$(SOURCE)/tools/testing/selftests
 
 check: modules userspace selftests
@@ -47,4 +52,4 @@ clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 
-.PHONY: all module setup modules userspace selftests check demo lint clean
+.PHONY: all module setup harness modules userspace selftests check demo lint clean
