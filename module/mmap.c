@@ -143,7 +143,7 @@ static int vmlab_mmap_shared_anon(struct vm_area_struct *vma)
 
 /**
  * vmlab_mmap() - mmap(2) of /dev/vmlab
- * @file: the open file, whose kind decides the mapping type with VM_SHARED
+ * @file: the open file, whose kind decides the mapping type with MAP_SHARED
  * @vma: the new VMA
  *
  * Return: 0; -EOVERFLOW when offset plus length overflows; -ENOMEM; or what
@@ -152,7 +152,8 @@ static int vmlab_mmap_shared_anon(struct vm_area_struct *vma)
 int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct vmlab_file *vf = file->private_data;
-	bool shared = vma->vm_flags & VM_SHARED;
+	/* MAP_SHARED, even of a read-only file (which has no VM_SHARED). */
+	bool shared = vma->vm_flags & VM_MAYSHARE;
 	const struct vm_operations_struct *ops;
 	enum vmlab_type type;
 	int err = 0;

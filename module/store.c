@@ -254,6 +254,10 @@ int vmlab_store_init(void)
 
 	if (backing && *backing) {
 		file = filp_open(backing, O_RDWR | O_CREAT | O_LARGEFILE, 0600);
+		if (PTR_ERR_OR_ZERO(file) == -EISDIR) {
+			pr_err("backing file %s is not a regular file\n", backing);
+			return -EINVAL;
+		}
 		if (IS_ERR(file)) {
 			pr_err("cannot open backing file %s: %ld\n", backing, PTR_ERR(file));
 			return PTR_ERR(file);
