@@ -155,6 +155,44 @@ struct file *vmlab_object_file(struct vmlab_object *obj)
 	return file;
 }
 
+/**
+ * vmlab_dax_file() - a file of a new, empty S_DAX inode of vmlab's filesystem
+ * @name: the name /proc/PID/maps shows for mappings of the file
+ * @fops: the file's operations; their owner must be this module
+ *
+ * The huge kind's VMAs map such a file instead of the device: S_DAX makes
+ * the core offer ->huge_fault to their VM_MIXEDMAP VMAs, and stays off the
+ * device inode that the other kinds map.  The inode never has pages of its
+ * own.
+ *
+ * Return: the file, or an ERR_PTR.
+ */
+struct file *vmlab_dax_file(const char *name, const struct file_operations *fops)
+{
+	struct inode *inode;
+	struct file *file;
+
+	inode = alloc_anon_inode(vmlab_mnt->mnt_sb);
+	if (IS_ERR(inode))
+		return ERR_CAST(inode);
+	inode->i_flags |= S_DAX;
+	/* A file's last fput() drops a reference to its f_op->owner. */
+	if (!try_module_get(THIS_MODULE)) {
+		file = ERR_PTR(-ENODEV);
+		goto err_iput;
+	}
+	file = alloc_file_pseudo(inode, vmlab_mnt, name, O_RDWR, fops);
+	if (IS_ERR(file))
+		goto err_module_put;
+	return file;
+
+err_module_put:
+	module_put(THIS_MODULE);
+err_iput:
+	iput(inode);
+	return file;
+}
+
 /* Fill a new folio: from the backing file for the store, else with zeroes. */
 static int vmlab_object_fill(struct vmlab_object *obj, struct folio *folio, pgoff_t index)
 {

@@ -182,6 +182,7 @@ void vmlab_object_put(struct vmlab_object *obj);
 struct file *vmlab_object_file(struct vmlab_object *obj);
 struct folio *vmlab_object_get_folio(struct vmlab_object *obj, pgoff_t index);
 unsigned long vmlab_object_dirty_pages(struct vmlab_object *obj);
+struct file *vmlab_dax_file(const char *name, const struct file_operations *fops);
 
 /* store.c: the store, its backing file and its write-back */
 int vmlab_store_init(void);
