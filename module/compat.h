@@ -44,4 +44,81 @@ static inline unsigned long vmlab_default_unmapped_area(struct file *file, unsig
 #endif
 }
 
+/*
+ * vmlab_get_folio() - the folio at @index of @mapping, with a reference, or NULL.
+ * 6.4 made __filemap_get_folio() return ERR_PTR(-ENOENT) instead of NULL.
+ */
+static inline struct folio *vmlab_get_folio(struct address_space *mapping, pgoff_t index)
+{
+	struct folio *folio = filemap_get_folio(mapping, index);
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	if (IS_ERR(folio))
+		return NULL;
+#endif
+	return folio;
+}
+
+/*
+ * vmlab_hugetlb_index() - the page-cache index of huge page @n of a
+ * hugetlbfs file of 2 MiB pages.
+ * 6.7 indexes hugetlb page caches in base pages, like every other page
+ * cache; before, in huge pages.
+ */
+static inline pgoff_t vmlab_hugetlb_index(pgoff_t n)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	return n << HPAGE_PMD_ORDER;
+#else
+	return n;
+#endif
+}
+
+/*
+ * vmlab_vm_flags_set() and vmlab_vm_flags_clear() - change the flags of a
+ * VMA that ->mmap is setting up (mmap_lock held for writing).
+ * 6.3 made vm_flags read-only and added vm_flags_set()/vm_flags_clear().
+ */
+static inline void vmlab_vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+static inline void vmlab_vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/*
+ * vmlab_pe_size_t and vmlab_huge_fault_order() - the type of the second
+ * argument of ->huge_fault, and the order of the entry it asks for:
+ * HPAGE_PMD_ORDER for a PMD, PUD_SHIFT - PAGE_SHIFT for a PUD.
+ * 6.6 made ->huge_fault take that order instead of an enum page_entry_size.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define vmlab_pe_size_t unsigned int
+
+static inline unsigned int vmlab_huge_fault_order(unsigned int order)
+{
+	return order;
+}
+#else
+#define vmlab_pe_size_t enum page_entry_size
+
+static inline unsigned int vmlab_huge_fault_order(enum page_entry_size pe_size)
+{
+	if (pe_size == PE_SIZE_PMD)
+		return HPAGE_PMD_ORDER;
+	return pe_size == PE_SIZE_PUD ? PUD_SHIFT - PAGE_SHIFT : 0;
+}
+#endif
+
 #endif /* _VMLAB_COMPAT_H */
