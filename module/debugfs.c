@@ -8,6 +8,9 @@
  * objects   one line per live object: id, type, size and resident and dirty pages
  * vmas      one line per live VMA: pid (of the mm's owner), range, type,
  *           flags and faults
+ * huge      one line per live huge-kind state: id, where its pages come
+ *           from (tmpfile on hugetlbfs_path, or the user's file) and the
+ *           2 MiB pool pages it holds
  */
 #include <linux/debugfs.h>
 #include <linux/mm.h>
@@ -45,6 +48,12 @@ static const char *const vmlab_counter_names[VMLAB_NR_COUNTERS] = {
 	[VMLAB_CNT_BACKING_READS] = "backing_reads",
 	[VMLAB_CNT_BACKING_ERRORS] = "backing_errors",
 	[VMLAB_CNT_OBJECTS_LIVE] = "objects_live",
+	[VMLAB_CNT_HUGE_PMD_FAULTS] = "huge_pmd_faults",
+	[VMLAB_CNT_HUGE_PMD_FALLBACKS] = "huge_pmd_fallbacks",
+	[VMLAB_CNT_HUGE_PUD_FALLBACKS] = "huge_pud_fallbacks",
+	[VMLAB_CNT_HUGE_RESERVE_FAILURES] = "huge_reserve_failures",
+	[VMLAB_CNT_HUGE_PAGES_HELD] = "huge_pages_held",
+	[VMLAB_CNT_HUGE_FILES_LIVE] = "huge_files_live",
 };
 
 static struct dentry *vmlab_debugfs_dir;
@@ -132,6 +141,13 @@ static int vmas_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vmas);
 
+static int huge_show(struct seq_file *m, void *unused)
+{
+	vmlab_huge_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(huge);
+
 /**
  * vmlab_debugfs_init() - create /sys/kernel/debug/vmlab and its files
  *
@@ -143,6 +159,7 @@ void vmlab_debugfs_init(void)
 	debugfs_create_file("counters", 0400, vmlab_debugfs_dir, NULL, &counters_fops);
 	debugfs_create_file("objects", 0400, vmlab_debugfs_dir, NULL, &objects_fops);
 	debugfs_create_file("vmas", 0400, vmlab_debugfs_dir, NULL, &vmas_fops);
+	debugfs_create_file("huge", 0400, vmlab_debugfs_dir, NULL, &huge_fops);
 }
 
 /**

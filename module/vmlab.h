@@ -63,6 +63,20 @@ extern const char *const vmlab_type_names[VMLAB_NR_TYPES];
  * @VMLAB_CNT_BACKING_READS: pages read from the backing file
  * @VMLAB_CNT_BACKING_ERRORS: failed reads or writes of the backing file
  * @VMLAB_CNT_OBJECTS_LIVE: live shared anonymous objects
+ *
+ * The huge kind counts its 4 KiB entries in the per-type fault counters
+ * above (faults_read_huge, faults_write_huge), and the rest here:
+ *
+ * @VMLAB_CNT_HUGE_PMD_FAULTS: ->huge_fault calls that mapped 2 MiB with one PMD entry
+ * @VMLAB_CNT_HUGE_PMD_FALLBACKS: ->huge_fault calls for a PMD sent to the 4 KiB
+ *	path: the VMA does not cover the 2 MiB, or its offset is not 2 MiB-aligned
+ *	with its address
+ * @VMLAB_CNT_HUGE_PUD_FALLBACKS: ->huge_fault calls for a PUD, all sent back
+ * @VMLAB_CNT_HUGE_RESERVE_FAILURES: huge-kind mmap(2) calls refused because the
+ *	hugetlb pool (or the hugetlbfs file) could not supply the pages
+ * @VMLAB_CNT_HUGE_PAGES_HELD: 2 MiB pool pages vmlab holds for huge-kind files
+ * @VMLAB_CNT_HUGE_FILES_LIVE: live huge-kind states: open files of the huge
+ *	kind, and closed ones whose mappings remain
  * @VMLAB_NR_COUNTERS: number of counters; not a counter
  */
 enum vmlab_counter {
@@ -88,6 +102,12 @@ enum vmlab_counter {
 	VMLAB_CNT_BACKING_READS,
 	VMLAB_CNT_BACKING_ERRORS,
 	VMLAB_CNT_OBJECTS_LIVE,
+	VMLAB_CNT_HUGE_PMD_FAULTS,
+	VMLAB_CNT_HUGE_PMD_FALLBACKS,
+	VMLAB_CNT_HUGE_PUD_FALLBACKS,
+	VMLAB_CNT_HUGE_RESERVE_FAILURES,
+	VMLAB_CNT_HUGE_PAGES_HELD,
+	VMLAB_CNT_HUGE_FILES_LIVE,
 	VMLAB_NR_COUNTERS
 };
 
@@ -211,11 +231,13 @@ void vmlab_file_put(struct vmlab_file *vf);
 
 /* huge.c: the huge kind */
 struct vmlab_huge;
+struct seq_file;
 int vmlab_huge_select(struct vmlab_file *vf, int huge_fd);
 int vmlab_huge_mmap(struct vmlab_file *vf, struct vm_area_struct *vma);
 void vmlab_huge_release(struct vmlab_file *vf);
 unsigned long vmlab_get_unmapped_area(struct file *file, unsigned long addr, unsigned long len,
 				      unsigned long pgoff, unsigned long flags);
+void vmlab_huge_show(struct seq_file *m);
 
 /* debugfs.c */
 void vmlab_debugfs_init(void);
