@@ -53,8 +53,7 @@ void vl_jw_end(struct vl_jw *w);
 /* vl_jw_string() - a string, escaped as needed; null when @s is NULL. */
 void vl_jw_string(struct vl_jw *w, const char *key, const char *s);
 /* vl_jw_stringf() - a string made by printf. */
-void vl_jw_stringf(struct vl_jw *w, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void vl_jw_stringf(struct vl_jw *w, const char *key, const char *fmt, ...);
 /* vl_jw_int() - a signed integer. */
 void vl_jw_int(struct vl_jw *w, const char *key, long long v);
 /* vl_jw_uint() - an unsigned integer. */

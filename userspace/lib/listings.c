@@ -99,7 +99,7 @@ static int word_text(char **words, int nwords, const struct column *c, char *buf
 {
 	if (c->index < 0 || c->index >= nwords || strlen(words[c->index]) >= len)
 		return -EPROTO;
-	strcpy(buf, words[c->index]);
+	memcpy(buf, words[c->index], strlen(words[c->index]) + 1);
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 
 #include "smaps.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* The numeric fields, by name, and where each goes. */
 static const struct {
 	const char *name;
@@ -33,7 +35,7 @@ static void smaps_init(struct vl_smaps *s)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(smaps_fields) / sizeof(smaps_fields[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(smaps_fields); i++)
 		*(long long *)((char *)s + smaps_fields[i].offset) = -1;
 	s->vmflags[0] = '\0';
 }
@@ -55,7 +57,7 @@ static void smaps_field(struct vl_smaps *s, const char *line)
 			s->vmflags[strlen(s->vmflags) - 1] = '\0';
 		return;
 	}
-	for (i = 0; i < sizeof(smaps_fields) / sizeof(smaps_fields[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(smaps_fields); i++) {
 		if (strlen(smaps_fields[i].name) == n &&
 		    !strncmp(line, smaps_fields[i].name, n)) {
 			*(long long *)((char *)s + smaps_fields[i].offset) =
