@@ -1,71 +1,172 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmlab: the command-line tool of the vmlab kernel module.
+ * vmlab: the command-line tool of the vmlab kernel module.  main() picks the
+ * command; each lives in a file of its own (tour.c, inspect.c, stat.c,
+ * bench.c), and this file holds the help texts.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "vmlab_uapi.h"
-#include "debugfs.h"
+#include "bench.h"
+#include "tool.h"
 
-static int print_usage(FILE *out, int status)
+static const char synopsis[] =
+	"usage: vmlab tour [--json] [SECTION...]\n"
+	"       vmlab tour --list\n"
+	"       vmlab inspect [--json] [--vmlab] PID [ADDR[-END]]\n"
+	"       vmlab stat [--json] [--watch [SECONDS]] [--count N]\n"
+	"       vmlab bench [PAGES]\n"
+	"       vmlab help [COMMAND]\n";
+
+static const char manual[] =
+	"NAME\n"
+	"    vmlab - see what the kernel does when you map memory\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    vmlab tour [--json] [SECTION...]\n"
+	"    vmlab tour --list\n"
+	"    vmlab inspect [--json] [--vmlab] PID [ADDR[-END]]\n"
+	"    vmlab stat [--json] [--watch [SECONDS]] [--count N]\n"
+	"    vmlab bench [PAGES]\n"
+	"    vmlab help [COMMAND]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    vmlab drives the vmlab kernel module, whose device /dev/vmlab installs\n"
+	"    the pages of every kind of mapping with its own mmap and fault handlers,\n"
+	"    and reads /proc/PID/pagemap, /proc/kpageflags and vmlab's debugfs files\n"
+	"    to show what the page tables really hold.\n"
+	"\n"
+	"COMMANDS\n"
+	"%s\n"
+	"OPTIONS\n"
+	"    --json      the same facts as one JSON document on stdout (stat --watch:\n"
+	"                one document per refresh)\n"
+	"    -h, --help  this text, or with a command, that command's\n"
+	"\n"
+	"PRIVILEGES\n"
+	"    PFNs (pagemap shows 0 to unprivileged readers) and /proc/kpageflags need\n"
+	"    root; without them vmlab says so once and leaves them out instead of\n"
+	"    printing zeros. vmlab's debugfs directory is readable by root only: tour\n"
+	"    then shows no counters, and stat fails.\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0  success: every tour step happened as expected (a section that cannot\n"
+	"       run here, e.g. huge without a hugetlb pool, does not count against it)\n"
+	"    1  a tour step found something unexpected, or an operation failed\n"
+	"    2  usage error\n"
+	"    3  vmlab is not loaded (no /dev/vmlab): run sudo insmod module/vmlab.ko\n"
+	"    4  debugfs is not mounted at /sys/kernel/debug\n"
+	"    5  not permitted: run as root\n"
+	"    6  no such process (inspect)\n"
+	"\n"
+	"FILES\n"
+	"    /dev/vmlab                          the device\n"
+	"    /sys/kernel/debug/vmlab/            counters, objects, vmas, huge\n"
+	"    /sys/module/vmlab/parameters/       store_size, backing, ...\n"
+	"    /proc/PID/pagemap, /proc/PID/smaps, /proc/kpageflags\n"
+	"\n"
+	"EXAMPLES\n"
+	"    sudo vmlab tour cow                 one section of the tour\n"
+	"    sudo vmlab tour --json | python3 -m json.tool\n"
+	"    sudo vmlab inspect --vmlab 1234     vmlab's mappings in process 1234\n"
+	"    sudo vmlab inspect 1234 7f0000000000-7f0000200000\n"
+	"    sudo vmlab stat --watch 2\n";
+
+static const struct {
+	const char *name;
+	const char *text;
+} commands[] = {
+	{ "tour",
+	  "    tour [--json] [SECTION...]\n"
+	  "        A guided tour, one section per kind of mapping: anon (private\n"
+	  "        anonymous), cow (private file, copy-on-write), shared (shared file,\n"
+	  "        dirty tracking and write-back), shared-anon (shared anonymous across\n"
+	  "        fork), huge (2 MiB hugetlb pages), flags (MAP_POPULATE, MAP_LOCKED,\n"
+	  "        mprotect); all of them by default, --list names them. Each section\n"
+	  "        maps a small region through /dev/vmlab and through its native twin;\n"
+	  "        after each step it prints a table per mapping (page, address, PFN,\n"
+	  "        what the page is, pagemap flags, first bytes, kpageflags), the vmlab\n"
+	  "        counters that changed, one sentence saying what happened, and how the\n"
+	  "        native twin compares. What did not happen as it should is printed on\n"
+	  "        '!!' lines and makes the exit status 1; a section that cannot run\n"
+	  "        here prints 'SECTION: not available: REASON' and does not.\n" },
+	{ "inspect",
+	  "    inspect [--json] [--vmlab] PID [ADDR[-END]]\n"
+	  "        Each mapping of process PID, with its pages grouped into runs of the\n"
+	  "        same pagemap and kpageflags facts and consecutive PFNs (like\n"
+	  "        page-types -p PID -L, per mapping), what backs them (anon, zero,\n"
+	  "        page-cache, shmem, hugetlb, thp, ...), the page-table level that maps\n"
+	  "        them (pte, pmd), and vmlab's own type of its mappings. ADDR (hex)\n"
+	  "        shows the mapping that holds ADDR; ADDR-END the pages in [ADDR, END)\n"
+	  "        of every mapping. --vmlab shows vmlab's mappings only.\n" },
+	{ "stat",
+	  "    stat [--json] [--watch [SECONDS]] [--count N]\n"
+	  "        vmlab's state: its counters (the per-type ones as a table), live\n"
+	  "        objects and VMAs, huge-kind files, module parameters and the hugetlb\n"
+	  "        pool. --watch refreshes every SECONDS (default 1), changes since the\n"
+	  "        last refresh in parentheses, until Ctrl-C or N refreshes.\n" },
+	{ "bench",
+	  "    bench [PAGES]\n"
+	  "        Fault, write and munmap times and memory of each mapping type against\n"
+	  "        its native twin, PAGES pages per region (default 1024).\n" },
+};
+
+int usage_of(const char *command, bool to_stdout, int status)
 {
-	fprintf(out,
-		"usage: vmlab COMMAND\n"
-		"  tour    walk through every mapping type with live numbers\n"
-		"  stat    show vmlab's debugfs counters\n"
-		"exit status: 0 success, 1 failure, 2 usage error\n");
-	return status;
-}
-
-static int cmd_stat(void)
-{
-	struct vl_counters c;
+	FILE *out = to_stdout ? stdout : stderr;
 	size_t i;
-	int ret;
 
-	ret = vl_counters_read(&c);
-	if (ret) {
-		fprintf(stderr, "vmlab: cannot read %s/counters: %s\n",
-			VMLAB_DEBUGFS_PATH, strerror(-ret));
-		return 1;
+	for (i = 0; command && i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(commands[i].name, command))
+			continue;
+		if (to_stdout)
+			fprintf(out, "%s", commands[i].text);
+		else
+			fprintf(out, "usage: vmlab %s(run vmlab help %s)\n",
+				commands[i].text + 4, command);
+		return status;
 	}
-	for (i = 0; i < c.n; i++)
-		printf("%-32s %llu\n", c.c[i].name, (unsigned long long)c.c[i].value);
-	return 0;
-}
-
-static int cmd_tour(void)
-{
-	int fd;
-
-	fd = open(VMLAB_DEVICE_PATH, O_RDWR);
-	if (fd < 0) {
-		fprintf(stderr, "vmlab: %s: %s\n", VMLAB_DEVICE_PATH, strerror(errno));
-		fprintf(stderr, "vmlab: module not loaded: run sudo insmod module/vmlab.ko\n");
-		return 1;
+	if (!to_stdout) {
+		fprintf(out, "%s(run vmlab --help for the manual)\n", synopsis);
+		return status;
 	}
-	printf("opened %s as fd %d\n", VMLAB_DEVICE_PATH, fd);
-	printf("debugfs %s:\n", VMLAB_DEBUGFS_PATH);
-	cmd_stat();
-	close(fd);
-	return 0;
+	{
+		char all[4096] = "";
+
+		for (i = 0; i < ARRAY_SIZE(commands); i++)
+			strncat(all, commands[i].text, sizeof(all) - strlen(all) - 1);
+		fprintf(out, manual, all);
+	}
+	return status;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		return print_usage(stderr, 2);
-	if (!strcmp(argv[1], "tour"))
-		return cmd_tour();
-	if (!strcmp(argv[1], "stat"))
-		return cmd_stat();
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-		return print_usage(stdout, 0);
-	return print_usage(stderr, 2);
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+	int ret;
+
+	if (!cmd)
+		return usage_of(NULL, false, VX_USAGE);
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
+		return usage_of(NULL, true, VX_OK);
+	if (!strcmp(cmd, "help")) {
+		if (argc > 2 && strcmp(argv[2], "tour") && strcmp(argv[2], "inspect") &&
+		    strcmp(argv[2], "stat") && strcmp(argv[2], "bench"))
+			return usage_of(NULL, false, VX_USAGE);
+		return usage_of(argc > 2 ? argv[2] : NULL, true, VX_OK);
+	}
+	if (!strcmp(cmd, "tour"))
+		return cmd_tour(argc - 1, argv + 1);
+	if (!strcmp(cmd, "inspect"))
+		return cmd_inspect(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stat"))
+		return cmd_stat(argc - 1, argv + 1);
+	if (!strcmp(cmd, "bench")) {
+		if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help")))
+			return usage_of("bench", true, VX_OK);
+		ret = vx_need_device();
+		return ret ? ret : cmd_bench(argc - 1, argv + 1);
+	}
+	vx_error(VX_USAGE, "no command '%s'", cmd);
+	return usage_of(NULL, false, VX_USAGE);
 }

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmlab tour, shared file mappings: writes go straight into the file's
+ * pages, which become dirty; write-back cleans them and write-protects
+ * them again, so that the next write is noticed.
+ */
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pagemap.h"
+#include "touch.h"
+#include "tour.h"
+
+#define NPAGES	4
+#define TMPFS_DIRTY	"; tmpfs has nowhere to write to, and the twin's page stays dirty"
+
+static bool dirty(const struct fact *f)
+{
+	return has_kpf(f, VL_KPF_DIRTY);
+}
+
+static void write_both(struct twin *tw, size_t page, char c)
+{
+	vl_write_byte(twin_page(tw, VMLAB, page), c);
+	vl_write_byte(twin_page(tw, NATIVE, page), c);
+}
+
+/* Whether page @page of the vmlab side is dirty now, from kpageflags. */
+static int page_dirty_now(struct twin *tw, size_t page)
+{
+	struct pages_reader r;
+	struct page_fact f;
+	int ret = -1;
+
+	if (pages_open(&r, 0))
+		return -1;
+	if (!pages_read(&r, (unsigned long)twin_page(tw, VMLAB, page), 1, &f) && f.kpf_known)
+		ret = !!(f.kpf & (UINT64_C(1) << VL_KPF_DIRTY));
+	pages_close(&r);
+	return ret;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Wait until periodic write-back has cleaned page @page; the seconds waited, or -1. */
+static double wait_writeback(struct tour *t, struct twin *tw, size_t page)
+{
+	double start = now(), limit = 3.0 * t->info.writeback_centisecs / 100 + 2;
+	struct timespec tick = { 0, 100 * 1000 * 1000 };
+
+	while (now() - start < limit) {
+		int d = page_dirty_now(tw, page);
+
+		if (d == 0)
+			return now() - start;
+		if (d < 0) {
+			/* kpageflags is hidden: wait two periods, then look. */
+			tick.tv_sec = 2 * t->info.writeback_centisecs / 100;
+			tick.tv_nsec = 0;
+			nanosleep(&tick, NULL);
+			return now() - start;
+		}
+		nanosleep(&tick, NULL);
+	}
+	return -1;
+}
+
+static int run_shared(struct tour *t)
+{
+	const struct fact *f, *n;
+	struct step *s;
+	struct twin tw;
+	int ret, k, store, around = 0;
+	unsigned int wb = t->info.writeback_centisecs;
+	double waited;
+	size_t i;
+
+	twin_init(t, &tw, NPAGES);
+	ret = twin_reserve(t, &tw);
+	if (!ret)
+		ret = twin_open_vmlab(t, &tw, VMLAB_KIND_STORE);
+	if (!ret)
+		ret = twin_use_store(t, &tw);
+	if (!ret)
+		ret = twin_open_memfd(t, &tw, 0);
+	if (!ret)
+		ret = twin_fill(t, &tw, 'A');
+	if (!ret && ioctl(tw.s[VMLAB].fd, VMLAB_IOC_WRITEBACK))
+		ret = tour_fail(t, -1, "VMLAB_IOC_WRITEBACK failed");
+	if (!ret)
+		ret = twin_probe(t, &tw);
+	if (ret)
+		goto out;
+
+	s = step_begin(t,
+		       "read",
+		       "mmap %d pages of the store (page i holds 'A'+i, written back), MAP_SHARED; read page 0",
+		       NPAGES);
+	for (k = VMLAB; k <= NATIVE && !ret; k++)
+		ret = twin_map(t, &tw, k, MAP_SHARED, PROT_READ | PROT_WRITE);
+	if (ret) {
+		step_abort(t, s, ret);
+		goto out;
+	}
+	vl_read_byte(twin_page(&tw, VMLAB, 0));
+	vl_read_byte(twin_page(&tw, NATIVE, 0));
+	step_observe(t, s, &tw);
+	f = step_fact(s, VMLAB, false, 0);
+	step_expect(t, s, f->pg.present && f->pg.file, "page 0 is not present and file-backed");
+	step_expect_pfn(t, s, f->pg.pfn == f->backing_pfn && !dirty(f),
+			"page 0 is not the store's clean page");
+	for (i = 1; i < NPAGES; i++)
+		around += step_fact(s, VMLAB, false, i)->pg.present;
+	step_say(s,
+		 "the read of page 0 mapped the store's own page%s, clean; fault-around mapped %d more of the store's pages%s",
+		 pfn_note(t, f), around,
+		 cnt(t, s, "", "faults_read_shared", "map_pages_shared", NULL));
+	step_end(t, s);
+
+	s = step_begin(t, "write", "write 'w' to page 1");
+	write_both(&tw, 1, 'w');
+	step_observe(t, s, &tw);
+	store = twin_store_byte(t, &tw, 1);
+	step_event(s, "store_byte_1", store);
+	f = step_fact(s, VMLAB, false, 1);
+	step_expect_pfn(t, s, f->pg.pfn == f->backing_pfn && f->pg.file,
+			"page 1 is not the store's own page after the write");
+	step_expect_pfn(t, s, dirty(f), "page 1 is not dirty after the write");
+	step_expect(t, s, store == 'w', "read(2) of the store's page 1 returns %d, not 'w'", store);
+	step_expect(t, s, !t->counters || step_delta(s, "page_mkwrite") > 0,
+		    "->page_mkwrite was not called");
+	step_say(s,
+		 "the write to page 1 went into the store's own page%s, no copy; ->page_mkwrite marked it dirty%s, and read(2) of the store returns 'w' already",
+		 pfn_note(t, f), cnt(t, s,
+				     "",
+				     "page_mkwrite", "pages_dirtied", "dirty_store", NULL));
+	step_end(t, s);
+
+	s = step_begin(t, "msync", "msync(MS_SYNC) the mapping");
+	for (k = VMLAB; k <= NATIVE; k++)
+		msync(tw.s[k].addr, tw.len, MS_SYNC);
+	step_observe(t, s, &tw);
+	f = step_fact(s, VMLAB, false, 1);
+	n = step_fact(s, NATIVE, false, 1);
+	step_expect_pfn(t, s, !dirty(f), "page 1 is still dirty after msync");
+	step_expect(t, s, !t->counters || step_delta(s, "writeback_runs") > 0,
+		    "msync did not run vmlab's write-back");
+	if (!t->counters || step_delta(s, "pages_written_back"))
+		step_say(s,
+			 "msync(MS_SYNC) wrote page 1 back: it is clean again, and write-back write-protected its entry so that the next write is noticed%s%s",
+			 cnt(t, s, "", "writeback_runs", "pages_written_back", "wp_rearms",
+			     "dirty_store", NULL),
+			 dirty(n) ? TMPFS_DIRTY : "");
+	else
+		step_say(s,
+			 "msync(MS_SYNC) found page 1 clean already: periodic write-back had written it back first%s",
+			 cnt(t, s, "", "writeback_runs", "pages_written_back", NULL));
+	step_end(t, s);
+
+	s = step_begin(t, "rewrite", "write 'x' to page 1 again");
+	write_both(&tw, 1, 'x');
+	step_observe(t, s, &tw);
+	f = step_fact(s, VMLAB, false, 1);
+	step_expect_pfn(t, s, dirty(f), "page 1 is not dirty after the write");
+	step_expect(t, s, !t->counters || step_delta(s, "page_mkwrite") > 0,
+		    "the write to the written-back page did not fault");
+	step_say(s,
+		 "the write faulted again, because write-back had write-protected the entry: ->page_mkwrite ran once more%s and page 1 is dirty again",
+		 cnt(t, s, "", "page_mkwrite", "pages_dirtied", NULL));
+	step_end(t, s);
+
+	s = step_begin(t,
+		       "writeback",
+		       "write 'y' to page 2, then wait for periodic write-back (no msync)");
+	write_both(&tw, 2, 'y');
+	waited = wb ? wait_writeback(t, &tw, 2) : 0;
+	step_event(s, "waited_ms", (long long)(waited * 1000));
+	step_observe(t, s, &tw);
+	f = step_fact(s, VMLAB, false, 2);
+	if (!wb) {
+		step_say(s,
+			 "periodic write-back is off (module parameter writeback_centisecs=0): page 2 stays dirty until msync or fsync");
+	} else {
+		step_expect(t, s, waited >= 0, "page 2 was still dirty after %.1f s",
+			    3.0 * wb / 100 + 2);
+		step_expect_pfn(t, s, !dirty(f), "page 2 is still dirty");
+		step_say(s,
+			 "with no msync at all, vmlab's periodic write-back (every %u.%02u s) cleaned page 2 within %.1f s%s",
+			 wb / 100, wb % 100, waited,
+			 cnt(t, s, "", "writeback_runs", "pages_written_back", "wp_rearms", NULL));
+	}
+	step_end(t, s);
+out:
+	twin_close(&tw);
+	return ret;
+}
+
+const struct section section_shared = {
+	.name = "shared",
+	.title = "shared file mapping, dirty tracking and write-back",
+	.intro = "MAP_SHARED of a file maps the file's pages for every process: writes go\n"
+		 "straight into them and make them dirty; write-back cleans them and\n"
+		 "write-protects them again, so that the next write is noticed. vmlab's file is\n"
+		 "the store; the native twin is a memfd (tmpfs), which has no write-back.",
+	.run = run_shared,
+};
