@@ -51,6 +51,7 @@ static const char *const vmlab_counter_names[VMLAB_NR_COUNTERS] = {
 	[VMLAB_CNT_HUGE_PMD_FAULTS] = "huge_pmd_faults",
 	[VMLAB_CNT_HUGE_PMD_FALLBACKS] = "huge_pmd_fallbacks",
 	[VMLAB_CNT_HUGE_PUD_FALLBACKS] = "huge_pud_fallbacks",
+	[VMLAB_CNT_HUGE_PMD_WP_FALLBACKS] = "huge_pmd_wp_fallbacks",
 	[VMLAB_CNT_HUGE_RESERVE_FAILURES] = "huge_reserve_failures",
 	[VMLAB_CNT_HUGE_PAGES_HELD] = "huge_pages_held",
 	[VMLAB_CNT_HUGE_FILES_LIVE] = "huge_files_live",

@@ -30,8 +30,9 @@
  * vmf_insert_pfn_pmd(); where the VMA does not cover the 2 MiB around the
  * fault, or its file offset is not 2 MiB-aligned with the address, it falls
  * back, and ->fault maps 4 KiB of the same page with vmf_insert_mixed().
- * PUD faults fall back.  On 6.12 the handlers may run under the per-VMA
- * lock alone.
+ * PUD faults fall back, and so do writes while soft-dirty tracking
+ * write-protects the mapping: the core splits a read-only PMD written to.
+ * On 6.12 the handlers may run under the per-VMA lock alone.
  *
  * MAP_PRIVATE is accepted only read-only, with VM_MAYWRITE cleared: a PFN
  * entry in a copy-on-write mapping is a kernel BUG.
@@ -129,7 +130,6 @@ static vm_fault_t vmlab_huge_fault(struct vm_fault *vmf, vmlab_pe_size_t size)
 	unsigned long haddr = vmf->address & PMD_MASK;
 	pgoff_t pgoff = vmf->pgoff - ((vmf->address - haddr) >> PAGE_SHIFT);
 	struct folio *folio;
-	bool write;
 	pmd_t pmd;
 
 	if (order != HPAGE_PMD_ORDER) {
@@ -142,19 +142,27 @@ static vm_fault_t vmlab_huge_fault(struct vm_fault *vmf, vmlab_pe_size_t size)
 		return VM_FAULT_FALLBACK;
 	}
 	/*
-	 * A table of 4 KiB entries already there sends the fault to the 4 KiB
-	 * path.  write is set only to make our own read-only PMD writable
-	 * (write-notify while soft-dirty is tracked).  A new PMD takes
-	 * vm_page_prot, writable in a writable shared mapping; inserting it
-	 * with write clear also keeps insert_pfn_pmd() from warning should a
-	 * racing 4 KiB fault put a table there meanwhile: it leaves the table.
+	 * PMDs are inserted with write false and take vm_page_prot, which is
+	 * writable in a writable shared mapping unless soft-dirty tracking
+	 * write-protects it.  A write then falls back to 4 KiB entries: the
+	 * core calls with our PMD present for a write to it, and falling back
+	 * makes it split the PMD, as for a file THP.  Making the PMD writable
+	 * instead would take vmf_insert_pfn_pmd(write = true), which warns
+	 * when the PMD was zapped and a table of 4 KiB entries put in its
+	 * place meanwhile (MADV_DONTNEED and a fault with THP off can do that
+	 * under the same mmap_lock); with write false it leaves such a table
+	 * alone.  A table already there sends the fault to the 4 KiB path.
 	 */
 	pmd = READ_ONCE(*vmf->pmd);
-	if (!pmd_none(pmd) && !pmd_trans_huge(pmd)) {
+	if ((vmf->flags & FAULT_FLAG_WRITE) &&
+	    (pmd_trans_huge(pmd) || !pte_write(pfn_pte(0, vma->vm_page_prot)))) {
+		vmlab_count(VMLAB_CNT_HUGE_PMD_WP_FALLBACKS);
+		return VM_FAULT_FALLBACK;
+	}
+	if (!pmd_none(pmd)) {
 		vmlab_count(VMLAB_CNT_HUGE_PMD_FALLBACKS);
 		return VM_FAULT_FALLBACK;
 	}
-	write = (vmf->flags & FAULT_FLAG_WRITE) && pmd_trans_huge(pmd);
 
 	folio = vmlab_huge_folio(vma, vmf->pgoff);
 	if (!folio) {
@@ -163,7 +171,7 @@ static vm_fault_t vmlab_huge_fault(struct vm_fault *vmf, vmlab_pe_size_t size)
 	}
 	vmlab_count(VMLAB_CNT_HUGE_PMD_FAULTS);
 	atomic64_inc(&vmlab_huge_record(vma)->faults);
-	return vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(folio_pfn(folio)), write);
+	return vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(folio_pfn(folio)), false);
 }
 
 /* ->fault: one 4 KiB entry, for what the PMD path sent back. */

@@ -72,6 +72,9 @@ extern const char *const vmlab_type_names[VMLAB_NR_TYPES];
  *	path: the VMA does not cover the 2 MiB, or its offset is not 2 MiB-aligned
  *	with its address
  * @VMLAB_CNT_HUGE_PUD_FALLBACKS: ->huge_fault calls for a PUD, all sent back
+ * @VMLAB_CNT_HUGE_PMD_WP_FALLBACKS: ->huge_fault calls for a write sent to the
+ *	4 KiB path because soft-dirty tracking write-protects the mapping; the
+ *	core splits a read-only PMD written to
  * @VMLAB_CNT_HUGE_RESERVE_FAILURES: huge-kind mmap(2) calls refused because the
  *	hugetlb pool (or the hugetlbfs file) could not supply the pages
  * @VMLAB_CNT_HUGE_PAGES_HELD: 2 MiB pool pages vmlab holds for huge-kind files
@@ -105,6 +108,7 @@ enum vmlab_counter {
 	VMLAB_CNT_HUGE_PMD_FAULTS,
 	VMLAB_CNT_HUGE_PMD_FALLBACKS,
 	VMLAB_CNT_HUGE_PUD_FALLBACKS,
+	VMLAB_CNT_HUGE_PMD_WP_FALLBACKS,
 	VMLAB_CNT_HUGE_RESERVE_FAILURES,
 	VMLAB_CNT_HUGE_PAGES_HELD,
 	VMLAB_CNT_HUGE_FILES_LIVE,
