@@ -13,12 +13,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1496,11 +1498,17 @@ TEST_F(madv, same_pages_after_advice)
 	ASSERT_EQ(free1, hp_free());
 }
 
+/*
+ * Soft-dirty tracking write-protects the mapping: a write to a PMD then
+ * takes the 4 KiB path (the core splits the PMD), and only the page
+ * written is soft-dirty again.
+ */
 TEST(soft_dirty_write_after_clear_refs)
 {
 	char why[128];
 	struct vl_counters c0, c1;
 	uint64_t pm[2 * PER_HPAGE];
+	const size_t w = PER_HPAGE / 2;	/* the page written */
 	uint64_t heads[2];
 	char buf[128];
 	int fd, pfd;
@@ -1521,27 +1529,161 @@ TEST(soft_dirty_write_after_clear_refs)
 	ASSERT_EQ(0, vl_pagemap_read(pfd, (unsigned long)p, 2 * PER_HPAGE, pm));
 	for (i = 0; i < 2 * PER_HPAGE; i++) {
 		vl_pm_format(pm[i], buf, sizeof(buf));
-		ASSERT_FALSE(vl_pm_decode(pm[i]).soft_dirty) {
+		ASSERT_TRUE(vl_pm_decode(pm[i]).present && !vl_pm_decode(pm[i]).soft_dirty) {
 			TH_LOG("page %zu after clear_refs: %s", i, buf);
 		}
 	}
-	/* A write to the write-protected PMD goes back to ->huge_fault. */
 	ASSERT_EQ(0, vl_counters_read(&c0));
-	p[HPAGE / 2] = 'w';
+	__atomic_store_n((uint32_t *)(p + w * PS), STAMP(w), __ATOMIC_RELAXED);
 	ASSERT_EQ(0, vl_counters_read(&c1));
-	ASSERT_EQ(1, delta(&c0, &c1, "huge_pmd_faults"));
-	ASSERT_EQ(0, pte_faults(&c0, &c1));
+	TH_LOG("write: %lld write-protect fallbacks, %lld PMD faults, %lld 4 KiB faults",
+	       (long long)delta(&c0, &c1, "huge_pmd_wp_fallbacks"),
+	       (long long)delta(&c0, &c1, "huge_pmd_faults"), (long long)pte_faults(&c0, &c1));
+	ASSERT_LE(1, delta(&c0, &c1, "huge_pmd_wp_fallbacks"));
+	ASSERT_EQ(0, delta(&c0, &c1, "huge_pmd_faults"));
+	ASSERT_LE(1, delta(&c0, &c1, "faults_write_huge"));
 	ASSERT_EQ(0, vl_pagemap_read(pfd, (unsigned long)p, 2 * PER_HPAGE, pm));
 	for (i = 0; i < 2 * PER_HPAGE; i++) {
+		struct vl_pm e = vl_pm_decode(pm[i]);
+
 		vl_pm_format(pm[i], buf, sizeof(buf));
-		ASSERT_EQ(i < PER_HPAGE, vl_pm_decode(pm[i]).soft_dirty) {
-			TH_LOG("page %zu after writing to the first 2 MiB: %s", i, buf);
+		if (i == w)
+			TH_LOG("page written: %s", buf);
+		/* The first 2 MiB is split: only the page written is mapped. */
+		ASSERT_EQ(i == w || i >= PER_HPAGE, e.present) {
+			TH_LOG("page %zu after the write: %s", i, buf);
+		}
+		ASSERT_EQ(i == w, e.soft_dirty) {
+			TH_LOG("page %zu after the write: %s", i, buf);
 		}
 	}
 	close(pfd);
+	ASSERT_EQ(-1, unstamped(p, 2 * HPAGE, 0, false));
 	check_huge_span(_metadata, p, 2 * PER_HPAGE, 0, heads, true);
 	munmap(p, 2 * HPAGE);
 	close(fd);
+}
+
+TEST(mprotect_readonly_and_back)
+{
+	char why[128];
+	uint64_t heads[2];
+	char *p;
+	int fd;
+
+	if (!pool_ok(2, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	fd = huge_open(O_RDWR, -1);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, 2 * HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	stamp(p, 2 * HPAGE, 0, false);
+	check_huge_span(_metadata, p, 2 * PER_HPAGE, 0, heads, false);
+	ASSERT_EQ(0, mprotect(p, 2 * HPAGE, PROT_READ));
+	ASSERT_EQ(-1, unstamped(p, 2 * HPAGE, 0, false));
+	ASSERT_EQ(0, mprotect(p, 2 * HPAGE, PROT_READ | PROT_WRITE));
+	stamp(p, 2 * HPAGE, 0, true);
+	ASSERT_EQ(-1, unstamped(p, 2 * HPAGE, 0, true));
+	check_huge_span(_metadata, p, 2 * PER_HPAGE, 0, heads, true);
+	munmap(p, 2 * HPAGE);
+	close(fd);
+}
+
+/*
+ * Threads fault the same 2 MiB pages while another zaps them, turns huge
+ * pages off and on for the mapping and for the process, and resets the
+ * soft-dirty bits: the data and the pages stay, and the kernel says nothing.
+ */
+struct storm {
+	char *p;
+	int fd;
+	int stop;
+	int bad;		/* pages found without their stamp */
+	unsigned long ops;
+};
+
+static void *storm_faulter(void *arg)
+{
+	struct storm *st = arg;
+	unsigned int seed = (unsigned int)(uintptr_t)&seed;
+
+	while (!__atomic_load_n(&st->stop, __ATOMIC_RELAXED)) {
+		size_t f = rand_r(&seed) % (2 * PER_HPAGE);
+		uint32_t *w = (uint32_t *)(st->p + f * PS);
+
+		if (__atomic_load_n(w, __ATOMIC_RELAXED) != STAMP(f))
+			__atomic_add_fetch(&st->bad, 1, __ATOMIC_RELAXED);
+		if (rand_r(&seed) & 1)
+			__atomic_store_n(w, STAMP(f), __ATOMIC_RELAXED);
+		__atomic_add_fetch(&st->ops, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void *storm_adviser(void *arg)
+{
+	struct storm *st = arg;
+	unsigned int seed = 7;
+
+	while (!__atomic_load_n(&st->stop, __ATOMIC_RELAXED)) {
+		size_t off = (rand_r(&seed) % (2 * PER_HPAGE)) * PS;
+
+		switch (rand_r(&seed) % 6) {
+		case 0:
+			madvise(st->p + (off & ~(HPAGE - 1)), HPAGE, MADV_DONTNEED);
+			break;
+		case 1:
+			madvise(st->p + (off & ~(16 * PS - 1)), 16 * PS, MADV_DONTNEED);
+			break;
+		case 2:
+			madvise(st->p, 2 * HPAGE, MADV_NOHUGEPAGE);
+			usleep(100);
+			madvise(st->p, 2 * HPAGE, MADV_HUGEPAGE);
+			break;
+		case 3:
+			prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+			usleep(100);
+			prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0);
+			break;
+		case 4:
+			vl_write_file("/proc/self/clear_refs", "4");
+			break;
+		default:
+			madvise(st->p + (off & ~(16 * PS - 1)), 16 * PS, MADV_COLD);
+			break;
+		}
+	}
+	return NULL;
+}
+
+TEST(threads_fault_while_pages_are_zapped_and_advised)
+{
+	struct storm st = { 0 };
+	pthread_t t[4];
+	uint64_t heads[2];
+	char why[128];
+	int i;
+
+	if (!pool_ok(2, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	st.fd = huge_open(O_RDWR, -1);
+	ASSERT_LE(0, st.fd);
+	st.p = mmap(NULL, 2 * HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED, st.fd, 0);
+	ASSERT_NE(MAP_FAILED, st.p);
+	stamp(st.p, 2 * HPAGE, 0, false);
+	check_huge_span(_metadata, st.p, 2 * PER_HPAGE, 0, heads, false);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, i ? storm_faulter : storm_adviser, &st));
+	usleep(1500000);
+	__atomic_store_n(&st.stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+	TH_LOG("%lu accesses", st.ops);
+	ASSERT_EQ(0, st.bad);
+	ASSERT_EQ(-1, unstamped(st.p, 2 * HPAGE, 0, false));
+	check_huge_span(_metadata, st.p, 2 * PER_HPAGE, 0, heads, true);
+	munmap(st.p, 2 * HPAGE);
+	close(st.fd);
 }
 
 /* ---- a tiny pool and processes racing for it ---- */
