@@ -274,6 +274,23 @@ static void check_huge_span(struct __test_metadata *_metadata, const char *addr,
 	free(pm);
 }
 
+/* How many of the @npages entries from @addr have the file bit, or -1. */
+static long file_entries(const char *addr, size_t npages)
+{
+	uint64_t *pm = calloc(npages, sizeof(*pm));
+	int fd = vl_pagemap_open(0);
+	long n = -1;
+	size_t i;
+
+	if (pm && fd >= 0 && !vl_pagemap_read(fd, (unsigned long)addr, npages, pm))
+		for (n = 0, i = 0; i < npages; i++)
+			n += vl_pm_decode(pm[i]).file_shared;
+	if (fd >= 0)
+		close(fd);
+	free(pm);
+	return n;
+}
+
 /* Head PFNs of @n 2 MiB at @addr, as seen from inside a child: no asserts. */
 static int heads_of(const char *addr, size_t n, uint64_t *heads)
 {
@@ -426,11 +443,14 @@ TEST_F(map, one_pmd_fault_per_2m)
 	ASSERT_EQ((int64_t)variant->chunks, delta(&c0, &c1, "huge_pages_held"));
 	check_huge_span(_metadata, self->addr, variant->chunks * PER_HPAGE,
 			variant->off_chunks * PER_HPAGE, heads, false);
+	/* A PMD maps the head of a page-cache folio: pagemap calls it a file page. */
+	ASSERT_EQ((long)(variant->chunks * PER_HPAGE),
+		  file_entries(self->addr, variant->chunks * PER_HPAGE));
 }
 
 TEST_F(map, pool_pages_taken_at_mmap_back_at_close)
 {
-	long long free0 = hp_free(), free1;
+	long long free0 = hp_free(), rsvd0 = meminfo("HugePages_Rsvd"), free1;
 
 	self->addr = mmap(NULL, variant->chunks * HPAGE, variant->prot, variant->flags,
 			  self->fd, variant->off_chunks * HPAGE);
@@ -439,6 +459,8 @@ TEST_F(map, pool_pages_taken_at_mmap_back_at_close)
 	}
 	free1 = hp_free();
 	ASSERT_EQ(free0 - (long long)variant->chunks, free1);
+	/* Taken, not merely reserved as a MAP_HUGETLB mapping's would be. */
+	ASSERT_EQ(rsvd0, meminfo("HugePages_Rsvd"));
 	touch_chunks(self->addr, variant->chunks, variant->touch);
 	/* Faults take nothing more from the pool. */
 	ASSERT_EQ(free1, hp_free());
@@ -513,42 +535,49 @@ FIXTURE_VARIANT(split)
 	int64_t pmd_faults;	/* when touching every page afterwards */
 	int64_t pte_faults;
 	bool fallbacks;		/* ->huge_fault sent some back */
+	long file_entries;	/* entries with pagemap's file bit: those of PMDs */
 };
 
 FIXTURE_VARIANT_ADD(split, fixed_misaligned)
 {
 	.how = SPLIT_FIXED_MISALIGNED, .write = true,
 	.pmd_faults = 0, .pte_faults = 1024, .fallbacks = true,
+	.file_entries = 0,
 };
 
 FIXTURE_VARIANT_ADD(split, munmap_head)
 {
 	.how = SPLIT_MUNMAP_HEAD, .write = true,
 	.pmd_faults = 1, .pte_faults = 511, .fallbacks = true,
+	.file_entries = 512,
 };
 
 FIXTURE_VARIANT_ADD(split, mprotect_head)
 {
 	.how = SPLIT_MPROTECT_HEAD,
 	.pmd_faults = 0, .pte_faults = 512, .fallbacks = true,
+	.file_entries = 512,
 };
 
 FIXTURE_VARIANT_ADD(split, madv_nohugepage)
 {
 	.how = SPLIT_NOHUGEPAGE,
 	.pmd_faults = 0, .pte_faults = 1024, .fallbacks = false,
+	.file_entries = 0,
 };
 
 FIXTURE_VARIANT_ADD(split, mremap_shrink)
 {
 	.how = SPLIT_MREMAP_SHRINK, .write = true,
 	.pmd_faults = 1, .pte_faults = 256, .fallbacks = true,
+	.file_entries = 512,
 };
 
 FIXTURE_VARIANT_ADD(split, mremap_misaligned)
 {
 	.how = SPLIT_MREMAP_MISALIGNED,
 	.pmd_faults = 0, .pte_faults = 1024, .fallbacks = true,
+	.file_entries = 0,
 };
 
 FIXTURE_SETUP(split)
@@ -670,6 +699,8 @@ TEST_F(split, same_pages_with_4k_entries)
 	ASSERT_EQ(variant->pte_faults, pte_faults(&c0, &c1));
 	ASSERT_EQ(variant->fallbacks, delta(&c0, &c1, "huge_pmd_fallbacks") > 0);
 	check_huge_span(_metadata, t, len / PS, pgoff0, self->heads, true);
+	/* 4 KiB entries are special: pagemap finds no page behind them. */
+	ASSERT_EQ(variant->file_entries, file_entries(t, len / PS));
 }
 
 /* ---- bad input: a documented errno, nothing left reserved ---- */
@@ -1378,6 +1409,46 @@ TEST(user_memfd_truncated_under_mapping)
 	close(fd);
 	ASSERT_EQ(free0, hp_free_settled(free0));
 	close(m);
+}
+
+TEST(user_memfd_sealed_against_growth)
+{
+	long long free0 = hp_free();
+	char why[128];
+	int m, fd;
+	char *p;
+
+	if (!pool_ok(2, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	m = memfd_create("vmlab-huge-test", MFD_HUGETLB | MFD_ALLOW_SEALING);
+	if (m < 0)
+		SKIP(return, "memfd_create(MFD_HUGETLB): %s", strerror(errno));
+	/* Empty and sealed: vmlab cannot grow it. */
+	ASSERT_EQ(0, fcntl(m, F_ADD_SEALS, F_SEAL_GROW));
+	fd = huge_open(O_RDWR, m);
+	ASSERT_LE(0, fd);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, HPAGE, PROT_READ, MAP_SHARED, fd, 0));
+	ASSERT_EQ(EPERM, errno);
+	ASSERT_EQ(free0, hp_free());
+	close(fd);
+	close(m);
+	/* Sized before the seal: vmlab fills it without growing it. */
+	m = memfd_create("vmlab-huge-test", MFD_HUGETLB | MFD_ALLOW_SEALING);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, ftruncate(m, 2 * HPAGE));
+	ASSERT_EQ(0, fcntl(m, F_ADD_SEALS, F_SEAL_GROW));
+	fd = huge_open(O_RDWR, m);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, 2 * HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(free0 - 2, hp_free());
+	stamp(p, 2 * HPAGE, 0, false);
+	check_huge_span(_metadata, p, 2 * PER_HPAGE, 0, NULL, false);
+	munmap(p, 2 * HPAGE);
+	close(fd);
+	close(m);
+	ASSERT_EQ(free0, hp_free_settled(free0));
 }
 
 /* ---- the rest of the machinery meets a huge mapping ---- */
