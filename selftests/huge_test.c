@@ -477,7 +477,7 @@ TEST_F(map, smaps_shows_mapping)
 {
 	bool shared = variant->flags & MAP_SHARED;
 	bool writable_file = variant->open_flags == O_RDWR;
-	long long size = -1, rss = -1, pmd_mapped = -1;
+	long long size = -1, rss = -1, pmd_mapped = -1, kps = -1;
 	char flags[256];
 	struct vl_vma vma;
 
@@ -497,6 +497,10 @@ TEST_F(map, smaps_shows_mapping)
 	       vma.end, vma.perms, vma.path, flags, rss, pmd_mapped);
 
 	ASSERT_EQ((long long)(variant->chunks * HPAGE / 1024), size);
+	ASSERT_EQ(0, vl_smaps_field(0, (unsigned long)self->addr, "KernelPageSize", &kps));
+	ASSERT_EQ(4, kps);
+	ASSERT_EQ(rss, pmd_mapped);
+	ASSERT_TRUE(rss == 0 || rss == size);
 	ASSERT_NE(NULL, strstr(vma.path, "vmlab-huge"));
 	ASSERT_TRUE(has_vmflag(flags, "mm"));	/* VM_MIXEDMAP */
 	ASSERT_TRUE(has_vmflag(flags, "de"));	/* VM_DONTEXPAND */
