@@ -5,6 +5,7 @@
 #   make              vmlab.ko for the running kernel, the tool and the tests
 #   make demo         set up, build, boot the 6.12 guest and run the tour
 #   make check        set up, build, run every selftest in a 6.1 and a 6.12 guest
+#   make bench        vmlab's mapping types against their native twins, as ratios (6.1 and 6.12)
 #   make lint         checkpatch --strict, W=1 and sparse builds for both kernels
 #   make setup        install what the above need (they call it themselves)
 #   make harness      install and extract only the kselftest harness
@@ -44,6 +45,13 @@ check: modules userspace selftests
 demo: modules userspace
 	scripts/vm-run --kernel 6.12 --hugepages 64 -- userspace/vmlab tour
 
+# Each kernel in its own boot; vmlab and native measured in the same boot.
+bench: modules userspace
+	@set -e; for k in $(GUEST_KERNELS); do \
+		echo "=== guest $$k ==="; \
+		scripts/vm-run --kernel $$k -- userspace/vmlab bench; \
+	done
+
 lint: setup
 	@scripts/lint $(GUEST_KERNELS)
 
@@ -52,4 +60,4 @@ clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 
-.PHONY: all module setup harness modules userspace selftests check demo lint clean
+.PHONY: all module setup harness modules userspace selftests check demo bench lint clean
