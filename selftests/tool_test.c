@@ -1,0 +1,1335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmlab selftests: the vmlab tool, run as a program and read back through
+ * its --json output with libvmlab's JSON parser.
+ *
+ *   tour        vmlab tour --json SECTION, one variant per section: the
+ *               facts that make each section's point
+ *   inspect     vmlab inspect --json on a child process that holds one
+ *               mapping of each kind: each VMA, with the right kind of pages
+ *   page_types  vmlab inspect against the kernel's tools/mm/page-types on
+ *               the same range of each mapping: the same PFNs and flag names
+ *   stat        vmlab stat --json and --watch
+ *   errors      exit statuses and messages: usage, a process that is gone,
+ *               no /dev/vmlab and no debugfs (in a private mount namespace),
+ *               not root
+ *   json        the parser rejects what is not JSON, so "valid" means it
+ *
+ * The tool is ../userspace/vmlab next to this program, or $VMLAB_TOOL.
+ * page-types is ../build/page-types (the link scripts/build-page-types
+ * makes at set-up), or $VMLAB_PAGE_TYPES.  Needs root and vmlab loaded;
+ * python3, when present, checks the tour's and stat's JSON too.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/*
+ * -Wextra warns about the harness itself: its TEST() functions and signal
+ * handler take parameters they do not use, and gcc cannot tell that a
+ * local of its TEST_F() wrapper survives the setjmp() there.
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+
+#include "vmlab_uapi.h"
+#include "debugfs.h"
+#include "device.h"
+#include "json.h"
+#include "pagemap.h"
+#include "pagetypes.h"
+#include "touch.h"
+
+#define PS		4096UL
+#define HPAGE		(2UL << 20)
+#define NOBODY		65534
+#define PYTHON		"/usr/bin/python3"
+
+/* What a program printed and how it ended. */
+struct result {
+	int status;	/* exit status; 128 + N when killed by signal N; -1 when it did not run */
+	char *out;
+	char *err;
+};
+
+/* Where the tool runs: as it is, or without /dev/vmlab or debugfs, or as nobody. */
+enum setting { AS_IS, NO_DEVICE, NO_DEBUGFS, AS_NOBODY };
+
+/* A file next to this program: ../REL from its directory. */
+static const char *beside_me(const char *env, const char *rel, char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (getenv(env))
+		return getenv(env);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return rel;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	if ((size_t)snprintf(buf, len, "%.*s/../%s", (int)(len / 2), self, rel) >= len)
+		return rel;
+	return buf;
+}
+
+static const char *tool(void)
+{
+	static char buf[PATH_MAX];
+
+	return beside_me("VMLAB_TOOL", "userspace/vmlab", buf, sizeof(buf));
+}
+
+static const char *page_types(void)
+{
+	static char buf[PATH_MAX];
+
+	return beside_me("VMLAB_PAGE_TYPES", "build/page-types", buf, sizeof(buf));
+}
+
+static void result_free(struct result *r)
+{
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Append what is readable on @fd to *@buf; false at end of file. */
+static bool drain(int fd, char **buf, size_t *len)
+{
+	char chunk[65536], *tmp;
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+
+	if (n <= 0)
+		return n < 0 && errno == EINTR;
+	tmp = realloc(*buf, *len + n + 1);
+	if (!tmp)
+		return false;
+	memcpy(tmp + *len, chunk, n);
+	*len += n;
+	tmp[*len] = '\0';
+	*buf = tmp;
+	return true;
+}
+
+static void child_setting(enum setting s)
+{
+	const char *over = s == NO_DEVICE ? "/dev" : "/sys/kernel/debug";
+
+	if (s == NO_DEVICE || s == NO_DEBUGFS) {
+		if (unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("none", over, "tmpfs", 0, NULL))
+			_exit(125);
+	}
+	if (s == AS_NOBODY && (setgid(NOBODY) || setuid(NOBODY)))
+		_exit(125);
+}
+
+/* Run @prog with @argv (NULL-terminated, argv[0] included), set up as @how says. */
+static void run_argv(struct result *r, enum setting how, const char *prog, char **argv)
+{
+	int out[2], err[2], status;
+	size_t olen = 0, elen = 0;
+	bool o = true, e = true;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	r->out = calloc(1, 1);
+	r->err = calloc(1, 1);
+	if (!r->out || !r->err || pipe(out) || pipe(err))
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		close(out[0]);
+		close(err[0]);
+		child_setting(how);
+		execv(prog, argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	while (pid > 0 && (o || e)) {
+		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (o && p[0].revents)
+			o = drain(out[0], &r->out, &olen);
+		if (e && p[1].revents)
+			e = drain(err[0], &r->err, &elen);
+	}
+	close(out[0]);
+	close(err[0]);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Collect NULL-terminated arguments after @first into @argv (at most 15). */
+static void collect(char **argv, const char *first, va_list ap)
+{
+	int n = 0;
+
+	argv[n++] = (char *)first;
+	while (n < 15 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	argv[n] = NULL;
+}
+
+/* Run @prog with argv[0] @arg0 and the NULL-terminated arguments after it. */
+static void run(struct result *r, enum setting how, const char *prog, const char *arg0, ...)
+{
+	char *argv[16];
+	va_list ap;
+
+	va_start(ap, arg0);
+	collect(argv, arg0, ap);
+	va_end(ap);
+	run_argv(r, how, prog, argv);
+}
+
+/* Run the tool with the NULL-terminated arguments after @how. */
+static void run_tool(struct result *r, enum setting how, ...)
+{
+	char *argv[16];
+	va_list ap;
+
+	va_start(ap, how);
+	collect(argv, "vmlab", ap);
+	va_end(ap);
+	run_argv(r, how, tool(), argv);
+}
+
+/* Whether python3's json.tool accepts @text too (true when there is no python3). */
+static bool python_accepts(const char *text)
+{
+	char path[] = "/tmp/vmlab-tool-test-XXXXXX";
+	struct result r;
+	bool ok;
+	int fd;
+
+	if (access(PYTHON, X_OK))
+		return true;
+	fd = mkstemp(path);
+	if (fd < 0)
+		return false;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	run(&r, AS_IS, PYTHON, "python3", "-m", "json.tool", path, NULL);
+	ok = ok && r.status == 0;
+	result_free(&r);
+	unlink(path);
+	return ok;
+}
+
+/*
+ * Parse @text; NULL (and a log line) when it is not valid JSON.  With
+ * @python, python3 must accept it too (slow in a guest: once per test).
+ */
+static struct vl_json *parse(struct __test_metadata *_metadata, const char *text, bool python)
+{
+	struct vl_json *v = NULL;
+	size_t at = 0;
+	int ret = vl_json_parse(text, &v, &at);
+
+	if (ret)
+		TH_LOG("not JSON (%s) at offset %zu: %.60s", strerror(-ret), at, text + at);
+	else if (python && !python_accepts(text))
+		TH_LOG("python3 -m json.tool rejects what libvmlab's parser accepted");
+	else
+		return v;
+	vl_json_free(v);
+	return NULL;
+}
+
+/* JSON accessors. */
+
+static long long num(const struct vl_json *obj, const char *key)
+{
+	return vl_json_int(vl_json_get(obj, key), LLONG_MIN);
+}
+
+static bool yes(const struct vl_json *obj, const char *key)
+{
+	return vl_json_is_true(vl_json_get(obj, key));
+}
+
+static const char *str(const struct vl_json *obj, const char *key)
+{
+	const char *s = vl_json_str(vl_json_get(obj, key));
+
+	return s ? s : "(none)";
+}
+
+static unsigned long hex(const struct vl_json *obj, const char *key)
+{
+	return strtoul(str(obj, key), NULL, 16);
+}
+
+static bool has_flag(const struct vl_json *page, const char *name)
+{
+	const struct vl_json *flags = vl_json_get(page, "kpageflags");
+	size_t i;
+
+	for (i = 0; flags && i < flags->n; i++)
+		if (!strcmp(vl_json_str(&flags->items[i]), name))
+			return true;
+	return false;
+}
+
+static const struct vl_json *find_named(const struct vl_json *arr, const char *name)
+{
+	size_t i;
+
+	for (i = 0; arr && i < arr->n; i++)
+		if (!strcmp(str(&arr->items[i], "name"), name))
+			return &arr->items[i];
+	return NULL;
+}
+
+/* Page @i of @side ("vmlab"/"native") seen by @proc ("parent"/"child") in a step. */
+static const struct vl_json *page_of(const struct vl_json *step, const char *side,
+				     const char *proc, size_t i)
+{
+	const struct vl_json *views = vl_json_get(step, "views");
+	size_t k;
+
+	for (k = 0; views && k < views->n; k++)
+		if (!strcmp(str(&views->items[k], "side"), side) &&
+		    !strcmp(str(&views->items[k], "process"), proc))
+			return vl_json_item(vl_json_get(&views->items[k], "pages"), i);
+	return NULL;
+}
+
+static long long counter(const struct vl_json *step, const char *name)
+{
+	long long v = num(vl_json_get(step, "counters"), name);
+
+	return v == LLONG_MIN ? 0 : v;
+}
+
+static long long event(const struct vl_json *step, const char *name)
+{
+	return num(vl_json_get(step, "events"), name);
+}
+
+/* The tour: one variant per section, each with the facts that make its point. */
+
+struct tour_ctx {
+	const struct vl_json *top;	/* the whole document */
+	const struct vl_json *sec;	/* the section */
+	long long zero_pfn;
+};
+
+/* Step @name of the section, or the end of the test. */
+static const struct vl_json *need_step(struct __test_metadata *_metadata,
+				       const struct tour_ctx *c, const char *name)
+{
+	const struct vl_json *st = find_named(vl_json_get(c->sec, "steps"), name);
+
+	ASSERT_NE(NULL, st) TH_LOG("no step '%s'", name);
+	return st;
+}
+
+/* Page @i of @side seen by @proc in step @st, or the end of the test. */
+static const struct vl_json *need_page(struct __test_metadata *_metadata,
+				       const struct vl_json *st, const char *side,
+				       const char *proc, size_t i)
+{
+	const struct vl_json *pg = page_of(st, side, proc, i);
+
+	ASSERT_NE(NULL, pg) TH_LOG("no page %zu of %s/%s in step %s", i, side, proc,
+				   str(st, "name"));
+	return pg;
+}
+
+static void check_anon(struct __test_metadata *_metadata, const struct tour_ctx *c)
+{
+	const struct vl_json *read = need_step(_metadata, c, "read");
+	const struct vl_json *write = need_step(_metadata, c, "write");
+	const struct vl_json *wzero = need_step(_metadata, c, "write-zero");
+	const struct vl_json *fork = need_step(_metadata, c, "fork");
+	const struct vl_json *r0 = need_page(_metadata, read, "vmlab", "parent", 0);
+	const struct vl_json *n0 = need_page(_metadata, read, "native", "parent", 0);
+	const struct vl_json *w1 = need_page(_metadata, write, "vmlab", "parent", 1);
+	const struct vl_json *z0 = need_page(_metadata, wzero, "vmlab", "parent", 0);
+	const struct vl_json *p0 = need_page(_metadata, fork, "vmlab", "parent", 0);
+	const struct vl_json *c0 = need_page(_metadata, fork, "vmlab", "child", 0);
+	const struct vl_json *p1 = need_page(_metadata, fork, "vmlab", "parent", 1);
+	const struct vl_json *c1 = need_page(_metadata, fork, "vmlab", "child", 1);
+
+	/* A read maps the zero page, the same one the native twin maps. */
+	EXPECT_TRUE(yes(r0, "present"));
+	EXPECT_EQ(c->zero_pfn, num(r0, "pfn"));
+	EXPECT_EQ(num(n0, "pfn"), num(r0, "pfn"));
+	EXPECT_STREQ("zero", str(r0, "kind"));
+	EXPECT_EQ(1, counter(read, "zero_page_maps"));
+	/* A write gets a page of its own. */
+	EXPECT_STREQ("anon", str(w1, "kind"));
+	EXPECT_TRUE(yes(w1, "exclusive"));
+	EXPECT_FALSE(yes(w1, "file"));
+	EXPECT_NE(c->zero_pfn, num(w1, "pfn"));
+	EXPECT_STREQ("a...", str(w1, "text"));
+	/* Writing over the zero page needs no vmlab fault. */
+	EXPECT_STREQ("anon", str(z0, "kind"));
+	EXPECT_NE(c->zero_pfn, num(z0, "pfn"));
+	EXPECT_EQ(0, counter(wzero, "faults_write_private_anon"));
+	EXPECT_EQ(0, counter(wzero, "faults_read_private_anon"));
+	/* fork shares page 0; the child's write to page 1 copies it. */
+	EXPECT_EQ(num(p0, "pfn"), num(c0, "pfn"));
+	EXPECT_FALSE(yes(p0, "exclusive"));
+	EXPECT_FALSE(yes(c0, "exclusive"));
+	EXPECT_NE(num(p1, "pfn"), num(c1, "pfn"));
+	EXPECT_STREQ("a...", str(p1, "text"));
+	EXPECT_STREQ("c...", str(c1, "text"));
+	EXPECT_EQ(0, event(fork, "child_exit"));
+}
+
+static void check_cow(struct __test_metadata *_metadata, const struct tour_ctx *c)
+{
+	const struct vl_json *read = need_step(_metadata, c, "read");
+	const struct vl_json *write = need_step(_metadata, c, "write");
+	const struct vl_json *swrite = need_step(_metadata, c, "store-write");
+	const struct vl_json *dontneed = need_step(_metadata, c, "dontneed");
+	const struct vl_json *r0 = need_page(_metadata, read, "vmlab", "parent", 0);
+	const struct vl_json *w3 = need_page(_metadata, write, "vmlab", "parent", 3);
+	const struct vl_json *s2 = need_page(_metadata, swrite, "vmlab", "parent", 2);
+	const struct vl_json *s3 = need_page(_metadata, swrite, "vmlab", "parent", 3);
+	const struct vl_json *d2 = need_page(_metadata, dontneed, "vmlab", "parent", 2);
+	const struct vl_json *d3 = need_page(_metadata, dontneed, "vmlab", "parent", 3);
+	int i;
+
+	/* A read maps the store's own page; fault-around maps the others. */
+	EXPECT_NE(LLONG_MIN, num(r0, "backing_pfn"));
+	EXPECT_EQ(num(r0, "backing_pfn"), num(r0, "pfn"));
+	EXPECT_TRUE(yes(r0, "file"));
+	EXPECT_STREQ("page-cache", str(r0, "kind"));
+	for (i = 1; i < 4; i++) {
+		const struct vl_json *ri = need_page(_metadata, read, "vmlab", "parent", i);
+
+		EXPECT_EQ(num(ri, "backing_pfn"), num(ri, "pfn")) TH_LOG("page %d", i);
+	}
+	EXPECT_LE(1, counter(read, "map_pages_private_cow"));
+	/* The written page's PFN differs from the store's and its file bit is clear. */
+	EXPECT_NE(num(w3, "backing_pfn"), num(w3, "pfn"));
+	EXPECT_FALSE(yes(w3, "file"));
+	EXPECT_TRUE(yes(w3, "exclusive"));
+	EXPECT_STREQ("anon", str(w3, "kind"));
+	EXPECT_STREQ("wDDD", str(w3, "text"));
+	EXPECT_EQ('D', event(write, "store_byte_3"));
+	/* write(2) to the store shows through page 2, not through the copy. */
+	EXPECT_STREQ("XCCC", str(s2, "text"));
+	EXPECT_EQ(num(s2, "backing_pfn"), num(s2, "pfn"));
+	EXPECT_STREQ("wDDD", str(s3, "text"));
+	/* After MADV_DONTNEED a write faults through ->fault for a new copy. */
+	EXPECT_LE(1, counter(dontneed, "cow_sources"));
+	EXPECT_STREQ("anon", str(d2, "kind"));
+	EXPECT_EQ(num(d3, "backing_pfn"), num(d3, "pfn"));
+	EXPECT_STREQ("DDDD", str(d3, "text"));
+}
+
+static void check_shared(struct __test_metadata *_metadata, const struct tour_ctx *c)
+{
+	const struct vl_json *read = need_step(_metadata, c, "read");
+	const struct vl_json *write = need_step(_metadata, c, "write");
+	const struct vl_json *msync = need_step(_metadata, c, "msync");
+	const struct vl_json *rewrite = need_step(_metadata, c, "rewrite");
+	const struct vl_json *wb = need_step(_metadata, c, "writeback");
+	const struct vl_json *r0 = need_page(_metadata, read, "vmlab", "parent", 0);
+	const struct vl_json *w1 = need_page(_metadata, write, "vmlab", "parent", 1);
+	const struct vl_json *m1 = need_page(_metadata, msync, "vmlab", "parent", 1);
+	const struct vl_json *x1 = need_page(_metadata, rewrite, "vmlab", "parent", 1);
+	const struct vl_json *b2 = need_page(_metadata, wb, "vmlab", "parent", 2);
+
+	EXPECT_EQ(num(r0, "backing_pfn"), num(r0, "pfn"));
+	EXPECT_FALSE(has_flag(r0, "dirty"));
+	/* A write goes into the store's own page and dirties it. */
+	EXPECT_EQ(num(w1, "backing_pfn"), num(w1, "pfn"));
+	EXPECT_TRUE(has_flag(w1, "dirty"));
+	EXPECT_EQ(1, counter(write, "page_mkwrite"));
+	EXPECT_EQ('w', event(write, "store_byte_1"));
+	/* msync cleans it. */
+	EXPECT_FALSE(has_flag(m1, "dirty"));
+	EXPECT_LE(1, counter(msync, "writeback_runs"));
+	/* The next write is noticed again. */
+	EXPECT_EQ(1, counter(rewrite, "page_mkwrite"));
+	EXPECT_TRUE(has_flag(x1, "dirty"));
+	/* Periodic write-back cleans without msync. */
+	EXPECT_LE(0, event(wb, "waited_ms"));
+	EXPECT_FALSE(has_flag(b2, "dirty"));
+	EXPECT_STREQ("yCCC", str(b2, "text"));
+}
+
+static void check_shared_anon(struct __test_metadata *_metadata, const struct tour_ctx *c)
+{
+	const struct vl_json *write = need_step(_metadata, c, "write");
+	const struct vl_json *fork = need_step(_metadata, c, "fork");
+	const struct vl_json *pread = need_step(_metadata, c, "parent-read");
+	const struct vl_json *w0 = need_page(_metadata, write, "vmlab", "parent", 0);
+	const struct vl_json *p0 = need_page(_metadata, fork, "vmlab", "parent", 0);
+	const struct vl_json *c0 = need_page(_metadata, fork, "vmlab", "child", 0);
+	const struct vl_json *c1 = need_page(_metadata, fork, "vmlab", "child", 1);
+	const struct vl_json *r1 = need_page(_metadata, pread, "vmlab", "parent", 1);
+
+	EXPECT_TRUE(yes(w0, "file"));
+	EXPECT_STREQ("page-cache", str(w0, "kind"));
+	EXPECT_FALSE(has_flag(w0, "anonymous"));
+	EXPECT_EQ(1, counter(write, "objects_live"));
+	/* Parent and child map the same pages of one object. */
+	EXPECT_EQ(num(p0, "pfn"), num(c0, "pfn"));
+	EXPECT_STREQ("p...", str(c0, "text"));
+	EXPECT_STREQ("c...", str(c1, "text"));
+	EXPECT_EQ(num(c1, "pfn"), num(r1, "pfn"));
+	EXPECT_STREQ("c...", str(r1, "text"));
+	EXPECT_EQ(1, counter(fork, "vmas_live_shared_anon"));
+}
+
+static void check_huge(struct __test_metadata *_metadata, const struct tour_ctx *c)
+{
+	int fd, ret;
+
+	if (!yes(c->sec, "available")) {
+		/* Only acceptable when the kind really cannot be selected here. */
+		fd = vl_open(O_RDWR);
+		ASSERT_LE(0, fd);
+		ret = vl_select(fd, VMLAB_KIND_HUGE, -1);
+		close(fd);
+		ASSERT_NE(0, ret) TH_LOG("the tour says huge is not available, but it selects");
+		EXPECT_STREQ(strerror(-ret), str(c->sec, "error"));
+		return;
+	}
+	{
+		const struct vl_json *mmap = need_step(_metadata, c, "mmap");
+		const struct vl_json *write = need_step(_metadata, c, "write");
+		const struct vl_json *fork = need_step(_metadata, c, "fork");
+		const struct vl_json *m0 = need_page(_metadata, mmap, "vmlab", "parent", 0);
+		const struct vl_json *h0 = need_page(_metadata, write, "vmlab", "parent", 0);
+		const struct vl_json *p256 = need_page(_metadata, fork, "vmlab", "parent", 256);
+		const struct vl_json *c256 = need_page(_metadata, fork, "vmlab", "child", 256);
+		int i;
+
+		EXPECT_FALSE(yes(m0, "present"));
+		/* One write maps one whole, aligned 2 MiB hugetlb page with a PMD entry. */
+		EXPECT_EQ(0, num(h0, "pfn") % 512);
+		EXPECT_TRUE(has_flag(h0, "compound_head"));
+		for (i = 0; i < 512; i++) {
+			const struct vl_json *hi;
+
+			hi = need_page(_metadata, write, "vmlab", "parent", i);
+
+			EXPECT_TRUE(yes(hi, "present")) TH_LOG("page %d", i);
+			EXPECT_EQ(num(h0, "pfn") + i, num(hi, "pfn")) TH_LOG("page %d", i);
+			EXPECT_STREQ("hugetlb", str(hi, "kind")) TH_LOG("page %d", i);
+			EXPECT_STREQ("pmd", str(hi, "level")) TH_LOG("page %d", i);
+			if (i)
+				EXPECT_TRUE(has_flag(hi, "compound_tail")) TH_LOG("page %d", i);
+			if (!__test_passed(_metadata))
+				break;
+		}
+		EXPECT_STREQ("h...", str(h0, "text"));
+		/* The child maps the same page, and its write shows in the parent. */
+		EXPECT_EQ(num(p256, "pfn"), num(c256, "pfn"));
+		EXPECT_STREQ("c...", str(p256, "text"));
+	}
+}
+
+static void check_flags(struct __test_metadata *_metadata, const struct tour_ctx *c)
+{
+	const struct vl_json *pop = need_step(_metadata, c, "populate");
+	const struct vl_json *locked = need_step(_metadata, c, "locked");
+	const struct vl_json *ro = need_step(_metadata, c, "read-only");
+	const struct vl_json *rw = need_step(_metadata, c, "writable");
+	const struct vl_json *ro0 = need_page(_metadata, ro, "vmlab", "parent", 0);
+	const struct vl_json *rw0 = need_page(_metadata, rw, "vmlab", "parent", 0);
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		const struct vl_json *pi = need_page(_metadata, pop, "vmlab", "parent", i);
+		const struct vl_json *li = need_page(_metadata, locked, "vmlab", "parent", i);
+
+		EXPECT_TRUE(yes(pi, "present")) TH_LOG("page %d", i);
+		EXPECT_STREQ("anon", str(pi, "kind")) TH_LOG("page %d", i);
+		EXPECT_TRUE(yes(pi, "exclusive")) TH_LOG("page %d", i);
+		EXPECT_TRUE(has_flag(li, "mlocked")) TH_LOG("page %d", i);
+		EXPECT_EQ(num(li, "backing_pfn"), num(li, "pfn")) TH_LOG("page %d", i);
+	}
+	EXPECT_EQ(4, counter(pop, "faults_write_private_anon"));
+	EXPECT_EQ(16, event(locked, "vmlab_vmlck_kb"));
+	EXPECT_EQ(event(locked, "native_vmlck_kb"), event(locked, "vmlab_vmlck_kb"));
+	EXPECT_EQ(SIGSEGV, event(ro, "vmlab_child_signal"));
+	EXPECT_EQ(SIGSEGV, event(ro, "native_child_signal"));
+	EXPECT_STREQ("AAAA", str(ro0, "text"));
+	EXPECT_EQ(1, counter(rw, "page_mkwrite"));
+	EXPECT_TRUE(has_flag(rw0, "dirty"));
+	EXPECT_STREQ("wAAA", str(rw0, "text"));
+}
+
+FIXTURE(tour)
+{
+	struct result r;
+	struct vl_json *doc;
+};
+
+FIXTURE_VARIANT(tour)
+{
+	const char *section;
+	void (*check)(struct __test_metadata *_metadata, const struct tour_ctx *c);
+};
+
+FIXTURE_VARIANT_ADD(tour, anon) { .section = "anon", .check = check_anon };
+FIXTURE_VARIANT_ADD(tour, cow) { .section = "cow", .check = check_cow };
+FIXTURE_VARIANT_ADD(tour, shared) { .section = "shared", .check = check_shared };
+FIXTURE_VARIANT_ADD(tour, shared_anon) { .section = "shared-anon", .check = check_shared_anon };
+FIXTURE_VARIANT_ADD(tour, huge) { .section = "huge", .check = check_huge };
+FIXTURE_VARIANT_ADD(tour, flags) { .section = "flags", .check = check_flags };
+
+FIXTURE_SETUP(tour)
+{
+	self->doc = NULL;
+	memset(&self->r, 0, sizeof(self->r));
+	if (geteuid())
+		SKIP(return, "needs root: PFNs, kpageflags and vmlab's debugfs");
+	if (access(VMLAB_DEVICE_PATH, R_OK | W_OK))
+		SKIP(return, "%s: %s (vmlab not loaded)", VMLAB_DEVICE_PATH, strerror(errno));
+	ASSERT_EQ(0, access(tool(), X_OK)) TH_LOG("no tool at %s: make userspace", tool());
+}
+
+FIXTURE_TEARDOWN(tour)
+{
+	vl_json_free(self->doc);
+	result_free(&self->r);
+}
+
+TEST_F_TIMEOUT(tour, json, 120)
+{
+	const struct vl_json *steps;
+	struct tour_ctx c;
+	size_t i;
+
+	run_tool(&self->r, AS_IS, "tour", "--json", variant->section, NULL);
+	EXPECT_EQ(0, self->r.status) TH_LOG("stderr: %s", self->r.err);
+	self->doc = parse(_metadata, self->r.out, true);
+	ASSERT_NE(NULL, self->doc);
+	c.top = self->doc;
+	c.sec = vl_json_path(self->doc, "sections.0");
+	c.zero_pfn = num(self->doc, "zero_pfn");
+	ASSERT_NE(NULL, c.sec);
+	ASSERT_STREQ(variant->section, str(c.sec, "name"));
+	ASSERT_TRUE(yes(self->doc, "pfns_visible"));
+	ASSERT_TRUE(yes(self->doc, "counters_visible"));
+	EXPECT_TRUE(yes(self->doc, "ok"));
+	EXPECT_TRUE(yes(c.sec, "ok")) TH_LOG("error: %s", str(c.sec, "error"));
+	steps = vl_json_get(c.sec, "steps");
+	for (i = 0; steps && i < steps->n; i++) {
+		const struct vl_json *st = &steps->items[i];
+
+		EXPECT_TRUE(yes(st, "ok")) {
+			TH_LOG("step %s: unexpected: %s", str(st, "name"),
+			       vl_json_str(vl_json_path(st, "unexpected.0")) ?: "?");
+		}
+		EXPECT_EQ(0, num(st, "unchecked")) TH_LOG("step %s", str(st, "name"));
+		EXPECT_NE(0, strlen(str(st, "sentence")));
+	}
+	variant->check(_metadata, &c);
+}
+
+/* inspect and page-types: a child holding one mapping of each kind. */
+
+enum held_map {
+	H_PRIVATE_COW, H_SHARED, H_PRIVATE_ANON, H_SHARED_ANON, H_HUGE, H_NATIVE_HUGETLB,
+	H_NATIVE_ANON, H_NR
+};
+
+struct held {
+	unsigned long addr[H_NR];
+	int err[H_NR];		/* 0, or the errno that made the mapping fail */
+};
+
+/* In the holder: map and touch; the address, or 0 with *err set. */
+static unsigned long hold_one(enum held_map m, int *err)
+{
+	int share = (m == H_PRIVATE_COW || m == H_PRIVATE_ANON) ? MAP_PRIVATE : MAP_SHARED;
+	unsigned int kind = (m == H_PRIVATE_COW || m == H_SHARED) ? VMLAB_KIND_STORE :
+			    m == H_HUGE ? VMLAB_KIND_HUGE : VMLAB_KIND_ANON;
+	off_t off = m == H_PRIVATE_COW ? 48 << 20 : m == H_SHARED ? 49 << 20 : 0;
+	size_t len = (m == H_HUGE || m == H_NATIVE_HUGETLB) ? HPAGE : 4 * PS;
+	int prot = PROT_READ | PROT_WRITE, fd = -1, i;
+	char *p, buf[PS];
+
+	if (m == H_NATIVE_HUGETLB) {
+		p = mmap(NULL, len, prot, MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	} else if (m == H_NATIVE_ANON) {
+		p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED)
+			madvise(p, len, MADV_NOHUGEPAGE);
+	} else {
+		fd = vl_open(O_RDWR);
+		if (fd < 0) {
+			*err = -fd;
+			return 0;
+		}
+		for (i = 0; kind == VMLAB_KIND_STORE && i < 4; i++) {
+			memset(buf, 'A' + i, sizeof(buf));
+			if (pwrite(fd, buf, PS, off + i * PS) != PS) {
+				*err = errno;
+				return 0;
+			}
+		}
+		p = vl_map(fd, kind, len, prot, share, off);
+	}
+	if (p == MAP_FAILED) {
+		*err = errno;
+		return 0;
+	}
+	switch (m) {
+	case H_PRIVATE_COW:	/* pages 0-2 the store's, page 3 a copy */
+		vl_read_byte(p);
+		vl_write_byte(p + 3 * PS, 'w');
+		break;
+	case H_SHARED:		/* all the store's, page 0 dirty */
+		vl_read_byte(p);
+		vl_write_byte(p, 'w');
+		break;
+	case H_PRIVATE_ANON:	/* page 0 the zero page, page 1 anonymous */
+		vl_read_byte(p);
+		vl_write_byte(p + PS, 'w');
+		break;
+	default:		/* page 0 (and all of a huge page) */
+		vl_write_byte(p, 'w');
+		break;
+	}
+	return (unsigned long)p;
+}
+
+/* Fork a holder; returns its pid, with its mappings in *h and the pipe that keeps it in *go. */
+static pid_t holder_start(struct held *h, int *go)
+{
+	int data[2], wait_fd[2], m;
+	char c;
+	pid_t pid;
+
+	if (pipe(data) || pipe(wait_fd))
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		struct held mine;
+
+		close(data[0]);
+		close(wait_fd[1]);
+		memset(&mine, 0, sizeof(mine));
+		for (m = 0; m < H_NR; m++)
+			mine.addr[m] = hold_one(m, &mine.err[m]);
+		if (write(data[1], &mine, sizeof(mine)) != sizeof(mine))
+			_exit(1);
+		while (read(wait_fd[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(data[1]);
+	close(wait_fd[0]);
+	if (pid < 0 || read(data[0], h, sizeof(*h)) != sizeof(*h)) {
+		close(data[0]);
+		close(wait_fd[1]);
+		return -1;
+	}
+	close(data[0]);
+	*go = wait_fd[1];
+	return pid;
+}
+
+static void holder_stop(pid_t pid, int go)
+{
+	if (pid <= 0)
+		return;
+	close(go);
+	waitpid(pid, NULL, 0);
+}
+
+/* A page as inspect reports it, expanded from its runs. */
+struct ipage {
+	bool present, file, exclusive;
+	long long pfn;
+	unsigned long long kpf;
+	char kind[16];
+	char level[8];
+};
+
+/* Expand the runs of @vma over [@start, @start + @n pages) into @out. */
+static int expand_runs(const struct vl_json *vma, unsigned long start, size_t n,
+		       struct ipage *out)
+{
+	const struct vl_json *runs = vl_json_get(vma, "runs");
+	size_t r, i, filled = 0;
+
+	for (r = 0; runs && r < runs->n; r++) {
+		const struct vl_json *run = &runs->items[r];
+		unsigned long rs = hex(run, "start");
+		long long count = num(run, "pages");
+
+		for (i = 0; i < (size_t)count; i++) {
+			unsigned long a = rs + i * PS;
+			struct ipage *p;
+
+			if (a < start || a >= start + n * PS)
+				continue;
+			p = &out[(a - start) / PS];
+			p->present = yes(run, "present");
+			p->file = yes(run, "file");
+			p->exclusive = yes(run, "exclusive");
+			p->pfn = num(run, "pfn") == LLONG_MIN ? -1 : num(run, "pfn") + (long long)i;
+			p->kpf = strtoull(str(run, "kpageflags_raw"), NULL, 16);
+			snprintf(p->kind, sizeof(p->kind), "%s", str(run, "kind"));
+			snprintf(p->level, sizeof(p->level), "%s", str(run, "level"));
+			filled++;
+		}
+	}
+	return filled == n ? 0 : -1;
+}
+
+/* Run inspect --json on [@start, @start + @n pages) of @pid; pages into @out. */
+static int inspect_range(struct __test_metadata *_metadata, pid_t pid, unsigned long start,
+			 size_t n, struct ipage *out, char *type, size_t tlen)
+{
+	char spid[16], range[64];
+	const struct vl_json *vma;
+	struct vl_json *doc;
+	struct result r;
+	int ret = -1;
+
+	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	snprintf(range, sizeof(range), "%lx-%lx", start, start + n * PS);
+	run_tool(&r, AS_IS, "inspect", "--json", spid, range, NULL);
+	if (r.status) {
+		TH_LOG("vmlab inspect %s %s: status %d: %s", spid, range, r.status, r.err);
+		result_free(&r);
+		return -1;
+	}
+	doc = parse(_metadata, r.out, false);
+	vma = vl_json_path(doc, "vmas.0");
+	if (vma && !vl_json_path(doc, "vmas.1") &&
+	    hex(vma, "start") <= start && hex(vma, "end") >= start + n * PS) {
+		memset(out, 0, n * sizeof(*out));
+		ret = expand_runs(vma, start, n, out);
+		snprintf(type, tlen, "%s", vl_json_str(vl_json_get(vma, "vmlab_type")) ?: "-");
+	}
+	if (ret)
+		TH_LOG("inspect did not report one VMA covering %s", range);
+	vl_json_free(doc);
+	result_free(&r);
+	return ret;
+}
+
+FIXTURE(held)
+{
+	pid_t pid;
+	int go;
+	struct held h;
+};
+
+FIXTURE_VARIANT(held)
+{
+	enum held_map map;
+	const char *type;	/* vmlab's type of it, "-" for a native mapping */
+	size_t npages;
+	const char *kind[4];	/* of pages 0-3; a huge mapping's pages are all kind[0] */
+	int file[4];		/* pagemap file bit of pages 0-3, -1 when not present */
+	const char *level;	/* of its present pages */
+};
+
+FIXTURE_VARIANT_ADD(held, private_cow)
+{
+	.map = H_PRIVATE_COW, .type = "private_cow", .npages = 4,
+	.kind = { "page-cache", "page-cache", "page-cache", "anon" },
+	.file = { 1, 1, 1, 0 }, .level = "pte",
+};
+
+FIXTURE_VARIANT_ADD(held, shared)
+{
+	.map = H_SHARED, .type = "shared", .npages = 4,
+	.kind = { "page-cache", "page-cache", "page-cache", "page-cache" },
+	.file = { 1, 1, 1, 1 }, .level = "pte",
+};
+
+FIXTURE_VARIANT_ADD(held, private_anon)
+{
+	.map = H_PRIVATE_ANON, .type = "private_anon", .npages = 4,
+	.kind = { "zero", "anon", "none", "none" }, .file = { 0, 0, -1, -1 }, .level = "pte",
+};
+
+FIXTURE_VARIANT_ADD(held, shared_anon)
+{
+	.map = H_SHARED_ANON, .type = "shared_anon", .npages = 4,
+	.kind = { "page-cache", "none", "none", "none" }, .file = { 1, -1, -1, -1 },
+	.level = "pte",
+};
+
+FIXTURE_VARIANT_ADD(held, huge)
+{
+	.map = H_HUGE, .type = "huge", .npages = 512, .kind = { "hugetlb" },
+	.file = { 1 }, .level = "pmd",
+};
+
+FIXTURE_VARIANT_ADD(held, native_hugetlb)
+{
+	.map = H_NATIVE_HUGETLB, .type = "-", .npages = 512, .kind = { "hugetlb" },
+	.file = { 1 }, .level = "pmd",
+};
+
+FIXTURE_VARIANT_ADD(held, native_anon)
+{
+	.map = H_NATIVE_ANON, .type = "-", .npages = 4,
+	.kind = { "anon", "none", "none", "none" }, .file = { 0, -1, -1, -1 }, .level = "pte",
+};
+
+FIXTURE_SETUP(held)
+{
+	int err;
+
+	self->pid = -1;
+	if (geteuid())
+		SKIP(return, "needs root: PFNs and kpageflags");
+	if (access(VMLAB_DEVICE_PATH, R_OK | W_OK))
+		SKIP(return, "%s: %s (vmlab not loaded)", VMLAB_DEVICE_PATH, strerror(errno));
+	self->pid = holder_start(&self->h, &self->go);
+	ASSERT_LT(0, self->pid);
+	err = self->h.err[variant->map];
+	if (err && variant->map == H_HUGE && err == EOPNOTSUPP)
+		SKIP(return, "vmlab's huge kind is not implemented in this vmlab.ko");
+	if (err && (variant->map == H_HUGE || variant->map == H_NATIVE_HUGETLB) &&
+	    err == ENOMEM)
+		SKIP(return, "no free huge pages in the pool (boot with hugepages=N)");
+	ASSERT_EQ(0, err) TH_LOG("the holder could not map it: %s", strerror(err));
+}
+
+FIXTURE_TEARDOWN(held)
+{
+	holder_stop(self->pid, self->go);
+}
+
+TEST_F(held, inspect)
+{
+	struct ipage *pg = calloc(variant->npages, sizeof(*pg));
+	unsigned long start = self->h.addr[variant->map];
+	char type[32];
+	size_t i;
+
+	ASSERT_NE(NULL, pg);
+	ASSERT_EQ(0, inspect_range(_metadata, self->pid, start, variant->npages, pg, type,
+				   sizeof(type)));
+	EXPECT_STREQ(variant->type, type);
+	for (i = 0; i < variant->npages; i++) {
+		const char *kind = variant->kind[variant->npages > 4 ? 0 : i];
+		int file = variant->file[variant->npages > 4 ? 0 : i];
+
+		EXPECT_STREQ(kind, pg[i].kind) TH_LOG("page %zu", i);
+		if (file >= 0)
+			EXPECT_EQ(file, pg[i].file) TH_LOG("page %zu", i);
+		EXPECT_EQ(file >= 0, pg[i].present) TH_LOG("page %zu", i);
+		if (pg[i].present)
+			EXPECT_STREQ(variant->level, pg[i].level) TH_LOG("page %zu", i);
+		if (variant->npages > 4 && i)
+			EXPECT_EQ(pg[0].pfn + (long long)i, pg[i].pfn) TH_LOG("page %zu", i);
+		if (!__test_passed(_metadata))
+			break;
+	}
+	free(pg);
+}
+
+/*
+ * page-types -p PID -L -N -a FIRST,END lists each present page of the range
+ * as "voffset offset flags"; its flags (without -r) are kpageflags without
+ * the kernel-hacker bits.  Both must show the same PFNs and flags.  Page
+ * flags such as lru can change between two reads: inspect runs before and
+ * after page-types, and only a stable pair is compared.
+ */
+static int compare_page_types(struct __test_metadata *_metadata, pid_t pid, unsigned long start,
+			      size_t n, const struct ipage *pg, const char *out, bool log)
+{
+	const char *line = out;
+	size_t listed = 0, present = 0, i;
+	int bad = 0;
+
+	for (i = 0; i < n; i++)
+		present += pg[i].present;
+	while (line && *line) {
+		struct vl_pt_page pt;
+		char names[512], want[512];
+
+		if (!vl_pt_parse_line(line, &pt)) {
+			size_t k = pt.vpn - start / PS;
+
+			listed++;
+			if (k >= n || !pg[k].present || pg[k].pfn != (long long)pt.pfn ||
+			    vl_pt_well_known(pg[k].kpf) != pt.flags) {
+				bad++;
+				if (log && k < n) {
+					vl_kpf_format(pt.flags, names, sizeof(names));
+					vl_kpf_format(vl_pt_well_known(pg[k].kpf), want,
+						      sizeof(want));
+					TH_LOG("page %zu: page-types %#llx %s; inspect %#llx %s",
+					       k, (unsigned long long)pt.pfn, names,
+					       (unsigned long long)pg[k].pfn, want);
+				}
+			}
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	if (listed != present) {
+		bad++;
+		if (log)
+			TH_LOG("page-types lists %zu pages, inspect has %zu present", listed,
+			       present);
+	}
+	return bad;
+}
+
+TEST_F_TIMEOUT(held, page_types, 180)
+{
+	struct ipage *a = calloc(variant->npages, sizeof(*a));
+	struct ipage *b = calloc(variant->npages, sizeof(*b));
+	unsigned long start = self->h.addr[variant->map];
+	char spid[16], range[64], type[32];
+	struct result r = { 0 };
+	int tries, bad = -1;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	if (access(page_types(), X_OK))
+		SKIP(goto out, "no page-types at %s: run scripts/build-page-types (make setup)",
+		     page_types());
+	snprintf(spid, sizeof(spid), "%d", (int)self->pid);
+	snprintf(range, sizeof(range), "0x%lx,0x%lx", start / PS, start / PS + variant->npages);
+	for (tries = 0; tries < 5; tries++) {
+		ASSERT_EQ(0, inspect_range(_metadata, self->pid, start, variant->npages, a, type,
+					   sizeof(type)));
+		result_free(&r);
+		run(&r, AS_IS, page_types(), "page-types", "-p", spid, "-L", "-N", "-a", range,
+		    NULL);
+		ASSERT_EQ(0, r.status) TH_LOG("page-types: %s", r.err);
+		ASSERT_EQ(0, inspect_range(_metadata, self->pid, start, variant->npages, b, type,
+					   sizeof(type)));
+		if (memcmp(a, b, variant->npages * sizeof(*a)))
+			continue;	/* flags moved meanwhile: again */
+		bad = compare_page_types(_metadata, self->pid, start, variant->npages, a, r.out,
+					 false);
+		if (!bad)
+			break;
+	}
+	if (bad)
+		compare_page_types(_metadata, self->pid, start, variant->npages, a, r.out, true);
+	EXPECT_EQ(0, bad) TH_LOG("after %d tries; page-types said:\n%s", tries, r.out);
+out:
+	result_free(&r);
+	free(a);
+	free(b);
+}
+
+/* inspect --vmlab lists exactly the holder's vmlab mappings, with their types. */
+TEST_F_TIMEOUT(held, inspect_vmlab_only, 60)
+{
+	static const char *const types[] = {
+		[H_PRIVATE_COW] = "private_cow", [H_SHARED] = "shared",
+		[H_PRIVATE_ANON] = "private_anon", [H_SHARED_ANON] = "shared_anon",
+		[H_HUGE] = "huge",
+	};
+	const struct vl_json *vmas;
+	struct vl_json *doc;
+	char spid[16];
+	struct result r;
+	size_t i, want = 0;
+	int m;
+
+	snprintf(spid, sizeof(spid), "%d", (int)self->pid);
+	run_tool(&r, AS_IS, "inspect", "--json", "--vmlab", spid, NULL);
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	doc = parse(_metadata, r.out, false);
+	ASSERT_NE(NULL, doc);
+	vmas = vl_json_get(doc, "vmas");
+	ASSERT_NE(NULL, vmas);
+	for (m = 0; m <= H_HUGE; m++) {
+		bool found = false;
+
+		if (self->h.err[m])
+			continue;
+		want++;
+		for (i = 0; i < vmas->n; i++)
+			if (hex(&vmas->items[i], "start") == self->h.addr[m])
+				found = !strcmp(str(&vmas->items[i], "vmlab_type"), types[m]);
+		EXPECT_TRUE(found) TH_LOG("no %s VMA at %lx", types[m], self->h.addr[m]);
+	}
+	EXPECT_EQ(want, vmas->n);
+	vl_json_free(doc);
+	result_free(&r);
+}
+
+/* stat */
+
+FIXTURE(stat)
+{
+	int fd;
+	char *addr;
+};
+
+FIXTURE_SETUP(stat)
+{
+	self->fd = -1;
+	if (geteuid())
+		SKIP(return, "needs root: vmlab's debugfs");
+	if (access(VMLAB_DEVICE_PATH, R_OK | W_OK))
+		SKIP(return, "%s: %s (vmlab not loaded)", VMLAB_DEVICE_PATH, strerror(errno));
+	self->fd = vl_open(O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->addr = vl_map(self->fd, VMLAB_KIND_ANON, 4 * PS, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE, 0);
+	ASSERT_NE(MAP_FAILED, self->addr);
+}
+
+FIXTURE_TEARDOWN(stat)
+{
+	if (self->fd < 0)
+		return;
+	munmap(self->addr, 4 * PS);
+	close(self->fd);
+}
+
+TEST_F_TIMEOUT(stat, json, 60)
+{
+	const struct vl_json *counters, *vmas;
+	struct vl_counters c;
+	struct vl_json *doc;
+	struct result r;
+	size_t i;
+	bool mine = false;
+
+	ASSERT_EQ(0, vl_counters_read(&c));
+	run_tool(&r, AS_IS, "stat", "--json", NULL);
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	doc = parse(_metadata, r.out, true);
+	ASSERT_NE(NULL, doc);
+	counters = vl_json_get(doc, "counters");
+	ASSERT_NE(NULL, counters);
+	/* Every counter of debugfs is there. */
+	for (i = 0; i < c.n; i++)
+		EXPECT_NE(LLONG_MIN, num(counters, c.c[i].name)) TH_LOG("%s", c.c[i].name);
+	EXPECT_EQ(c.n, counters->n);
+	/* And so is this process's mapping. */
+	vmas = vl_json_get(doc, "vmas");
+	for (i = 0; vmas && i < vmas->n; i++)
+		if (num(&vmas->items[i], "pid") == getpid() &&
+		    hex(&vmas->items[i], "start") == (unsigned long)self->addr)
+			mine = !strcmp(str(&vmas->items[i], "type"), "private_anon");
+	EXPECT_TRUE(mine) TH_LOG("no private_anon VMA of pid %d at %p", getpid(), self->addr);
+	EXPECT_NE(LLONG_MIN, num(vl_json_get(doc, "pool"), "free_hugepages"));
+	vl_json_free(doc);
+	result_free(&r);
+}
+
+TEST_F(stat, watch)
+{
+	struct result r;
+	const char *p;
+	int refreshes = 0;
+
+	run_tool(&r, AS_IS, "stat", "--watch", "0.2", "--count", "3", NULL);
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	for (p = r.out; (p = strstr(p, "vmlab stat --watch")); p++)
+		refreshes++;
+	EXPECT_EQ(3, refreshes);
+	EXPECT_NE(NULL, strstr(r.out, "private_anon"));
+	result_free(&r);
+}
+
+/* Errors: exit statuses and messages. */
+
+FIXTURE(errors)
+{
+	struct result r;
+};
+
+FIXTURE_VARIANT(errors)
+{
+	enum setting how;
+	const char *args[4];
+	int status;
+	const char *err;	/* in stderr */
+	const char *out;	/* in stdout, or NULL */
+};
+
+FIXTURE_VARIANT_ADD(errors, no_command)
+{
+	.args = { "bogus" }, .status = 2, .err = "no command 'bogus'",
+};
+
+FIXTURE_VARIANT_ADD(errors, no_section)
+{
+	.args = { "tour", "nosuch" }, .status = 2, .err = "no section 'nosuch'",
+};
+
+FIXTURE_VARIANT_ADD(errors, bad_option)
+{
+	.args = { "stat", "--nosuch" }, .status = 2, .err = "usage: vmlab stat",
+};
+
+FIXTURE_VARIANT_ADD(errors, help)
+{
+	.args = { "--help" }, .status = 0, .err = "", .out = "EXIT STATUS",
+};
+
+FIXTURE_VARIANT_ADD(errors, not_a_pid)
+{
+	.args = { "inspect", "abc" }, .status = 2, .err = "'abc' is not a process id",
+};
+
+FIXTURE_VARIANT_ADD(errors, pid_gone)
+{
+	.args = { "inspect", "GONE" }, .status = 6, .err = "no such process",
+};
+
+FIXTURE_VARIANT_ADD(errors, module_not_loaded)
+{
+	.how = NO_DEVICE, .args = { "tour", "anon" }, .status = 3,
+	.err = "module not loaded: run sudo insmod module/vmlab.ko",
+};
+
+FIXTURE_VARIANT_ADD(errors, debugfs_not_mounted)
+{
+	.how = NO_DEBUGFS, .args = { "stat" }, .status = 4, .err = "debugfs not mounted",
+};
+
+FIXTURE_VARIANT_ADD(errors, stat_not_root)
+{
+	.how = AS_NOBODY, .args = { "stat" }, .status = 5, .err = "root only",
+};
+
+FIXTURE_VARIANT_ADD(errors, tour_not_root)
+{
+	.how = AS_NOBODY, .args = { "tour", "--json", "anon" }, .status = 0,
+	.err = "PFNs and kpageflags are hidden", .out = "\"pfns_visible\": false",
+};
+
+FIXTURE_SETUP(errors)
+{
+	memset(&self->r, 0, sizeof(self->r));
+	if (geteuid())
+		SKIP(return, "needs root: mount namespaces and setuid");
+	if (access(VMLAB_DEVICE_PATH, R_OK | W_OK))
+		SKIP(return, "%s: %s (vmlab not loaded)", VMLAB_DEVICE_PATH, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(errors)
+{
+	result_free(&self->r);
+}
+
+TEST_F(errors, status_and_message)
+{
+	const char *a[4];
+	char gone[16];
+	pid_t pid;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		a[i] = variant->args[i];
+	if (a[1] && !strcmp(a[1], "GONE")) {
+		pid = fork();
+		if (pid == 0)
+			_exit(0);
+		ASSERT_LT(0, pid);
+		waitpid(pid, NULL, 0);
+		snprintf(gone, sizeof(gone), "%d", (int)pid);
+		a[1] = gone;
+	}
+	run_tool(&self->r, variant->how, a[0], a[1], a[2], a[3], NULL);
+	EXPECT_EQ(variant->status, self->r.status) TH_LOG("stderr: %s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.err, variant->err)) TH_LOG("stderr: %s", self->r.err);
+	if (variant->out)
+		EXPECT_NE(NULL, strstr(self->r.out, variant->out));
+	if (variant->how == AS_NOBODY && variant->status == 0) {
+		struct vl_json *doc = parse(_metadata, self->r.out, false);
+		const struct vl_json *pg;
+
+		const char *first = strstr(self->r.err, variant->err);
+
+		ASSERT_NE(NULL, doc);
+		/* Said once, and no zeros given as PFNs or flags. */
+		EXPECT_EQ(NULL, first ? strstr(first + 1, variant->err) : NULL);
+		pg = page_of(vl_json_path(doc, "sections.0.steps.1"), "vmlab", "parent", 0);
+		ASSERT_NE(NULL, pg);
+		EXPECT_TRUE(yes(pg, "present"));
+		ASSERT_NE(NULL, vl_json_get(pg, "pfn"));
+		ASSERT_NE(NULL, vl_json_get(pg, "kpageflags"));
+		EXPECT_EQ(VL_JSON_NULL, vl_json_get(pg, "pfn")->type);
+		EXPECT_EQ(VL_JSON_NULL, vl_json_get(pg, "kpageflags")->type);
+		vl_json_free(doc);
+	}
+}
+
+/* The parser behind every "valid JSON" above rejects what is not JSON. */
+
+FIXTURE(json)
+{
+};
+
+FIXTURE_VARIANT(json)
+{
+	const char *text;
+	bool valid;
+};
+
+FIXTURE_VARIANT_ADD(json, object)
+{
+	.text = "{\"a\": [1, -2.5e3, true, null], \"b\": {}}", .valid = true,
+};
+
+FIXTURE_VARIANT_ADD(json, escapes) { .text = "\"\\u00e9\\ud83d\\ude00\\n\"", .valid = true };
+FIXTURE_VARIANT_ADD(json, trailing_comma) { .text = "[1, 2,]" };
+FIXTURE_VARIANT_ADD(json, leading_zero) { .text = "[01]" };
+FIXTURE_VARIANT_ADD(json, bare_key) { .text = "{a: 1}" };
+FIXTURE_VARIANT_ADD(json, control_char) { .text = "\"a\tb\"" };
+FIXTURE_VARIANT_ADD(json, lone_surrogate) { .text = "\"\\ud800\"" };
+FIXTURE_VARIANT_ADD(json, bad_utf8) { .text = "\"\xff\"" };
+FIXTURE_VARIANT_ADD(json, two_values) { .text = "{} {}" };
+FIXTURE_VARIANT_ADD(json, truncated) { .text = "{\"a\": [1" };
+
+FIXTURE_SETUP(json)
+{
+}
+
+FIXTURE_TEARDOWN(json)
+{
+}
+
+TEST_F(json, parse)
+{
+	struct vl_json *v = NULL;
+	int ret = vl_json_parse(variant->text, &v, NULL);
+
+	EXPECT_EQ(variant->valid ? 0 : -EINVAL, ret) TH_LOG("text: %s", variant->text);
+	vl_json_free(v);
+}
+
+TEST_HARNESS_MAIN
