@@ -36,12 +36,19 @@ modules: setup
 userspace:
 	$(MAKE) -C userspace
 
-selftests: harness userspace
+selftests: harness userspace page-types
 	$(MAKE) -C selftests KSFT_DIR=$(SOURCE)/tools/testing/selftests
+
+# The kernel's tools/mm/page-types, which tool_test compares vmlab inspect
+# with: built from linux-source-6.12 into the cache, linked as build/page-types.
+page-types: harness
+	@scripts/build-page-types
 
 check: modules userspace selftests
 	@scripts/check $(GUEST_KERNELS)
 
+# The tour of every mapping type (userspace/vmlab tour) in a 6.12 guest with
+# a pool of 64 huge pages; README.md shows what it prints.
 demo: modules userspace
 	scripts/vm-run --kernel 6.12 --hugepages 64 -- userspace/vmlab tour
 
@@ -60,4 +67,4 @@ clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 
-.PHONY: all module setup harness modules userspace selftests check demo bench lint clean
+.PHONY: all module setup harness modules userspace selftests page-types check demo bench lint clean
