@@ -15,18 +15,28 @@
 #include <linux/version.h>
 
 /*
- * vmlab_lock_folio() - the locked folio at @index of @mapping, or NULL.
+ * vmlab_folio_or_null() - what a page-cache lookup found: the folio, or NULL.
  * 6.4 made __filemap_get_folio() return ERR_PTR(-ENOENT) instead of NULL.
  */
-static inline struct folio *vmlab_lock_folio(struct address_space *mapping, pgoff_t index)
+static inline struct folio *vmlab_folio_or_null(struct folio *folio)
 {
-	struct folio *folio = filemap_lock_folio(mapping, index);
-
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
 	if (IS_ERR(folio))
 		return NULL;
 #endif
 	return folio;
+}
+
+/* vmlab_lock_folio() - the locked folio at @index of @mapping, with a reference, or NULL. */
+static inline struct folio *vmlab_lock_folio(struct address_space *mapping, pgoff_t index)
+{
+	return vmlab_folio_or_null(filemap_lock_folio(mapping, index));
+}
+
+/* vmlab_get_folio() - the folio at @index of @mapping, with a reference, or NULL. */
+static inline struct folio *vmlab_get_folio(struct address_space *mapping, pgoff_t index)
+{
+	return vmlab_folio_or_null(filemap_get_folio(mapping, index));
 }
 
 /*
@@ -42,21 +52,6 @@ static inline unsigned long vmlab_default_unmapped_area(struct file *file, unsig
 #else
 	return current->mm->get_unmapped_area(file, addr, len, pgoff, flags);
 #endif
-}
-
-/*
- * vmlab_get_folio() - the folio at @index of @mapping, with a reference, or NULL.
- * 6.4 made __filemap_get_folio() return ERR_PTR(-ENOENT) instead of NULL.
- */
-static inline struct folio *vmlab_get_folio(struct address_space *mapping, pgoff_t index)
-{
-	struct folio *folio = filemap_get_folio(mapping, index);
-
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
-	if (IS_ERR(folio))
-		return NULL;
-#endif
-	return folio;
 }
 
 /*
