@@ -212,7 +212,7 @@ static void print_listings(const struct snap *s)
 	size_t i;
 
 	printf("objects (%zu live)\n", s->nobjects);
-	table_init(&t, 0x3du, 6, "id", "type", "size", "resident", "dirty", "backing");
+	table_init(&t, 0x1du, 6, "id", "type", "size", "resident", "dirty", "backing");
 	for (i = 0; i < s->nobjects; i++) {
 		const struct vl_object_row *o = &s->objects[i];
 
@@ -228,7 +228,9 @@ static void print_listings(const struct snap *s)
 	printf("  (sizes in pages)\n");
 
 	printf("vmas (%zu live)\n", s->nvmas);
-	table_init(&t, 0x41u, 7, "pid", "comm", "range", "type", "pgoff", "faults", "flags");
+	if (!s->nvmas)
+		return;
+	table_init(&t, 0x21u, 7, "pid", "comm", "range", "type", "pgoff", "faults", "flags");
 	for (i = 0; i < s->nvmas; i++) {
 		const struct vl_vma_row *v = &s->vmas[i];
 
@@ -255,6 +257,8 @@ static void print_text(const struct snap *s, const struct snap *prev)
 	for (i = 0; i < ARRAY_SIZE(param_names); i++) {
 		snprintf(path, sizeof(path), "%s/%s", PARAMS_DIR, param_names[i]);
 		read_line(path, val, sizeof(val));
+		if (!strcmp(val, "(null)"))
+			val[0] = '\0';
 		if (val[0] || !access(path, F_OK))
 			printf(" %s=%s", param_names[i], val[0] ? val : "(none)");
 	}
