@@ -5,7 +5,8 @@
  * counters  one "name value" line per counter; per-type counters are named
  *           BASE_TYPE (faults_read_private_cow, vmas_live_shared, ...), and
  *           pages_store, dirty_store and pages_shared_anon are read live
- * objects   one line per live object: id, type, size and resident and dirty pages
+ * objects   one line per live object: id, type, size, resident and dirty
+ *           pages, backing file or not, and how many VMAs map it
  * vmas      one line per live VMA: pid (of the mm's owner), range, type,
  *           flags and faults
  * huge      one line per live huge-kind state: id, where its pages come
@@ -91,16 +92,34 @@ static int counters_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(counters);
 
+/* How many live VMAs map @obj; called under vmlab_objects_lock. */
+static unsigned long vmlab_object_mappers(struct vmlab_object *obj)
+{
+	struct address_space *mapping = obj->inode->i_mapping;
+	unsigned long n = 0;
+	struct vmlab_vma *vv;
+
+	/* Lock order: vmlab_objects_lock, then vmlab_vmas_lock; only here. */
+	spin_lock(&vmlab_vmas_lock);
+	list_for_each_entry(vv, &vmlab_vmas, node)
+		if (vv->type != VMLAB_PRIVATE_ANON && vv->type != VMLAB_HUGE &&
+		    vv->vma->vm_file->f_mapping == mapping)
+			n++;
+	spin_unlock(&vmlab_vmas_lock);
+	return n;
+}
+
 static int objects_show(struct seq_file *m, void *unused)
 {
 	struct vmlab_object *obj;
 
-	seq_puts(m, "id type size_pages resident_pages dirty_pages backing\n");
+	seq_puts(m, "id type size_pages resident_pages dirty_pages backing mappers\n");
 	spin_lock(&vmlab_objects_lock);
 	list_for_each_entry(obj, &vmlab_objects, node)
-		seq_printf(m, "%llu %s %lu %lu %lu %d\n", obj->id, vmlab_type_names[obj->type],
+		seq_printf(m, "%llu %s %lu %lu %lu %d %lu\n", obj->id, vmlab_type_names[obj->type],
 			   obj->nr_pages, obj->inode->i_mapping->nrpages,
-			   vmlab_object_dirty_pages(obj), !!obj->backing);
+			   vmlab_object_dirty_pages(obj), !!obj->backing,
+			   vmlab_object_mappers(obj));
 	spin_unlock(&vmlab_objects_lock);
 	return 0;
 }
