@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -695,6 +696,11 @@ static unsigned long hold_one(enum held_map m, int *err)
 				return 0;
 			}
 		}
+		/* Clean, so that periodic write-back leaves them alone from now on. */
+		if (kind == VMLAB_KIND_STORE && ioctl(fd, VMLAB_IOC_WRITEBACK)) {
+			*err = errno;
+			return 0;
+		}
 		p = vl_map(fd, kind, len, prot, share, off);
 	}
 	if (p == MAP_FAILED) {
@@ -703,11 +709,13 @@ static unsigned long hold_one(enum held_map m, int *err)
 	}
 	switch (m) {
 	case H_PRIVATE_COW:	/* pages 0-2 the store's, page 3 a copy */
-		vl_read_byte(p);
+		for (i = 0; i < 4; i++)
+			vl_read_byte(p + i * PS);
 		vl_write_byte(p + 3 * PS, 'w');
 		break;
 	case H_SHARED:		/* all the store's, page 0 dirty */
-		vl_read_byte(p);
+		for (i = 0; i < 4; i++)
+			vl_read_byte(p + i * PS);
 		vl_write_byte(p, 'w');
 		break;
 	case H_PRIVATE_ANON:	/* page 0 the zero page, page 1 anonymous */

@@ -62,9 +62,8 @@ static void view_text(struct tour *t, const struct view *v, const char *last_wha
 	else
 		printf("     %s%s:\n", side_names[v->side], v->child ? ", in the child" : "");
 	if (t->pfns)
-		table_init(&tb, 0, 7,
-			   "page",
-			   "address", "pfn", "is", "PEFS", "bytes", "kpageflags");
+		table_init(&tb, 0, 7, "page", "address", "pfn", "is", "PEFS", "bytes",
+			   "kpageflags");
 	else
 		table_init(&tb, 0, 4, "page", "address", "PEFS", "bytes");
 	for (i = 0; i < v->n; i = j) {

@@ -33,8 +33,7 @@ static int populate(struct tour *t)
 		ret = twin_open_vmlab(t, &tw, VMLAB_KIND_ANON);
 	if (ret)
 		goto out;
-	s = step_begin(t,
-		       "populate",
+	s = step_begin(t, "populate",
 		       "mmap %d pages, MAP_PRIVATE|MAP_POPULATE, anonymous; touch nothing",
 		       NPAGES);
 	for (k = VMLAB; k <= NATIVE && !ret; k++)
@@ -87,8 +86,7 @@ static int with_map_locked(struct tour *t)
 	if (ret)
 		goto out;
 
-	s = step_begin(t,
-		       "locked",
+	s = step_begin(t, "locked",
 		       "mmap %d pages of the store, MAP_SHARED|MAP_LOCKED; touch nothing",
 		       NPAGES);
 	v0 = vmlck_kb();

@@ -101,8 +101,7 @@ static int run_shared(struct tour *t)
 	if (ret)
 		goto out;
 
-	s = step_begin(t,
-		       "read",
+	s = step_begin(t, "read",
 		       "mmap %d pages of the store (page i holds 'A'+i, written back), MAP_SHARED; read page 0",
 		       NPAGES);
 	for (k = VMLAB; k <= NATIVE && !ret; k++)
@@ -178,8 +177,7 @@ static int run_shared(struct tour *t)
 		 cnt(t, s, "", "page_mkwrite", "pages_dirtied", NULL));
 	step_end(t, s);
 
-	s = step_begin(t,
-		       "writeback",
+	s = step_begin(t, "writeback",
 		       "write 'y' to page 2, then wait for periodic write-back (no msync)");
 	write_both(&tw, 2, 'y');
 	waited = wb ? wait_writeback(t, &tw, 2) : 0;
