@@ -155,7 +155,7 @@ static int parse_listing(const char *text, struct column *cols, size_t ncols, si
 	return 0;
 }
 
-enum { O_ID, O_TYPE, O_SIZE, O_RESIDENT, O_DIRTY, O_BACKING, O_NR };
+enum { O_ID, O_TYPE, O_SIZE, O_RESIDENT, O_DIRTY, O_BACKING, O_MAPPERS, O_NR };
 
 static int object_row(void *row, char **words, int nwords, struct column *cols)
 {
@@ -175,6 +175,7 @@ static int object_row(void *row, char **words, int nwords, struct column *cols)
 	r->resident_pages = v[O_RESIDENT];
 	r->dirty_pages = v[O_DIRTY];
 	r->backing = (int)v[O_BACKING];
+	r->mappers = cols[O_MAPPERS].index < 0 ? -1 : v[O_MAPPERS];
 	return 0;
 }
 
@@ -187,6 +188,7 @@ int vl_objects_parse(const char *text, struct vl_object_row **rows, size_t *n)
 		[O_RESIDENT] = { "resident_pages", true, 10 },
 		[O_DIRTY] = { "dirty_pages", true, 10 },
 		[O_BACKING] = { "backing", false, 10 },
+		[O_MAPPERS] = { "mappers", false, 10 },
 	};
 
 	return parse_listing(text, cols, O_NR, sizeof(**rows), object_row, (void **)rows, n);

@@ -26,6 +26,7 @@
  * @resident_pages: pages in memory
  * @dirty_pages: pages tagged dirty
  * @backing: 1 when the object lives in a backing file
+ * @mappers: VMAs that map it, or -1 when the listing does not say
  */
 struct vl_object_row {
 	uint64_t id;
@@ -34,6 +35,7 @@ struct vl_object_row {
 	uint64_t resident_pages;
 	uint64_t dirty_pages;
 	int backing;
+	long long mappers;
 };
 
 /**
@@ -60,7 +62,7 @@ struct vl_vma_row {
  * vl_objects_parse() - parse the text of an objects file
  * @text: the text; its header line names the columns, in any order, and
  *	must name id, type, size_pages, resident_pages and dirty_pages
- *	(backing is optional, other columns are ignored)
+ *	(backing and mappers are optional, other columns are ignored)
  * @rows: receives a malloc'd array (NULL when there is no row)
  * @n: receives the number of rows
  *

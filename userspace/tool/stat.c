@@ -212,7 +212,8 @@ static void print_listings(const struct snap *s)
 	size_t i;
 
 	printf("objects (%zu live)\n", s->nobjects);
-	table_init(&t, 0x1du, 6, "id", "type", "size", "resident", "dirty", "backing");
+	table_init(&t, 0x3du, 7, "id", "type", "size", "resident", "dirty", "mappers",
+		   "backing");
 	for (i = 0; i < s->nobjects; i++) {
 		const struct vl_object_row *o = &s->objects[i];
 
@@ -221,6 +222,10 @@ static void print_listings(const struct snap *s)
 		table_cell(&t, "%llu", (unsigned long long)o->size_pages);
 		table_cell(&t, "%llu", (unsigned long long)o->resident_pages);
 		table_cell(&t, "%llu", (unsigned long long)o->dirty_pages);
+		if (o->mappers < 0)
+			table_cell(&t, "?");
+		else
+			table_cell(&t, "%lld", o->mappers);
 		table_cell(&t, "%s", o->backing ? "file" : "none");
 	}
 	table_print(&t, stdout, "  ");
@@ -329,6 +334,10 @@ static void print_json(const struct snap *s)
 		vl_jw_uint(&w, "resident_pages", s->objects[i].resident_pages);
 		vl_jw_uint(&w, "dirty_pages", s->objects[i].dirty_pages);
 		vl_jw_bool(&w, "backing", s->objects[i].backing);
+		if (s->objects[i].mappers < 0)
+			vl_jw_null(&w, "mappers");
+		else
+			vl_jw_int(&w, "mappers", s->objects[i].mappers);
 		vl_jw_end(&w);
 	}
 	vl_jw_end(&w);
