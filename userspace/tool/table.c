@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,22 +64,33 @@ void table_print(const struct table *t, FILE *out, const char *indent)
 				width[c] = strlen(cell(t, r * t->ncols + c));
 	}
 	for (r = 0; r <= rows; r++) {
-		fputs(indent, out);
+		size_t len = 0;
+		char *line = NULL;
+		FILE *ls = open_memstream(&line, &len);
+
+		if (!ls)
+			return;
+		fputs(indent, ls);
 		for (c = 0; c < t->ncols; c++) {
 			const char *s = r ? cell(t, (r - 1) * t->ncols + c) : t->head[c];
 			bool last = c + 1 == t->ncols;
 			int w = (int)width[c];
 
 			if (t->right & (1u << c))
-				fprintf(out, "%*s", w, s);
+				fprintf(ls, "%*s", w, s);
 			else if (last)
-				fputs(s, out);
+				fputs(s, ls);
 			else
-				fprintf(out, "%-*s", w, s);
+				fprintf(ls, "%-*s", w, s);
 			if (!last)
-				fputs("  ", out);
+				fputs("  ", ls);
 		}
-		fputc('\n', out);
+		fclose(ls);
+		/* No trailing blanks where the last cells are empty. */
+		while (len && line[len - 1] == ' ')
+			line[--len] = '\0';
+		fprintf(out, "%s\n", line);
+		free(line);
 	}
 }
 

@@ -106,7 +106,7 @@ static int run_cow(struct tour *t)
 	step_expect(t, s, store == 'D', "the store's page 3 changed: it reads %d", store);
 	f = step_fact(s, VMLAB, false, 3);
 	step_say(s,
-		 "the write to page 3 copied it: a new PFN%s, now anonymous and exclusive; the store is unchanged, read(2) still returns 'D'%s",
+		 "the write to page 3 copied it into a new page%s, anonymous and exclusive; the store is unchanged, read(2) still returns 'D'%s",
 		 pfn_note(t, f), step_delta(s, "cow_sources") ?
 		 cnt(t, s,
 		     "; vmlab's ->fault handed over the store's page as the source of the copy",
