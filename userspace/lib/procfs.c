@@ -308,6 +308,31 @@ int vl_meminfo_field(const char *field, long long *value)
 	return kv_file_field("/proc/meminfo", field, value);
 }
 
+int vl_comm_read(pid_t pid, char *buf, size_t len)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *fp;
+	int ret;
+
+	if (!buf || !len)
+		return -EINVAL;
+	buf[0] = '\0';
+	ret = proc_open(pid, "comm", &fp);
+	if (ret)
+		return ret;
+	ret = read_line(fp, &line, &cap);
+	if (ret > 0) {
+		snprintf(buf, len, "%.*s", (int)strcspn(line, "\n"), line);
+		ret = 0;
+	} else if (!ret) {
+		ret = -EIO;
+	}
+	free(line);
+	fclose(fp);
+	return ret;
+}
+
 int vl_write_file(const char *path, const char *text)
 {
 	size_t len, done = 0;

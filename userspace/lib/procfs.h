@@ -108,6 +108,16 @@ int vl_status_field(pid_t pid, const char *field, long long *value);
 int vl_meminfo_field(const char *field, long long *value);
 
 /**
+ * vl_comm_read() - read the name of a process (/proc/PID/comm)
+ * @pid: process id, or 0 for the calling process
+ * @buf: receives the NUL-terminated name, without its newline
+ * @len: size of @buf; a longer name is cut
+ *
+ * Return: 0, or -errno (-ENOENT when the process is gone).
+ */
+int vl_comm_read(pid_t pid, char *buf, size_t len);
+
+/**
  * vl_write_file() - write a string to a file, e.g. "4" to clear_refs
  * @path: the file, which must exist
  * @text: the NUL-terminated string, written without the NUL

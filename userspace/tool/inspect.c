@@ -15,6 +15,7 @@
 #include "json.h"
 #include "listings.h"
 #include "pagemap.h"
+#include "procfs.h"
 #include "smaps.h"
 #include "pages.h"
 #include "table.h"
@@ -93,7 +94,6 @@ static void run_json(struct inspect *in, const struct run *r)
 {
 	const struct page_fact *f = &r->first;
 	struct vl_jw *w = &in->jw;
-	unsigned int bit;
 
 	vl_jw_object(w, NULL);
 	vl_jw_stringf(w, "start", "0x%lx", f->addr);
@@ -112,22 +112,7 @@ static void run_json(struct inspect *in, const struct run *r)
 	}
 	vl_jw_string(w, "kind", page_kind_name(f->kind));
 	vl_jw_string(w, "level", map_level_name(f->level));
-	if (f->kpf_known) {
-		vl_jw_array(w, "kpageflags");
-		for (bit = 0; bit < VL_KPF_NBITS; bit++) {
-			if (!(f->kpf & (UINT64_C(1) << bit)))
-				continue;
-			if (vl_kpf_name(bit))
-				vl_jw_string(w, NULL, vl_kpf_name(bit));
-			else
-				vl_jw_stringf(w, NULL, "bit%u", bit);
-		}
-		vl_jw_end(w);
-		vl_jw_stringf(w, "kpageflags_raw", "0x%llx", (unsigned long long)f->kpf);
-	} else {
-		vl_jw_null(w, "kpageflags");
-		vl_jw_null(w, "kpageflags_raw");
-	}
+	pages_kpf_json(w, f);
 	vl_jw_end(w);
 }
 
@@ -145,16 +130,11 @@ static void run_emit(struct inspect *in, struct table *t, const struct run *r)
 static int walk_pages(struct inspect *in, const struct vl_smaps *s, unsigned long start,
 		      unsigned long end, struct table *t, size_t *present, bool *uncovered)
 {
-	long long pmd_kb = -1;
 	struct run run = { .count = 0 };
 	struct page_fact *f, prev;
 	size_t i, n;
 	int ret = 0;
 
-	if (s->anon_huge_kb >= 0 || s->shmem_pmd_kb >= 0 || s->file_pmd_kb >= 0)
-		pmd_kb = (s->anon_huge_kb > 0 ? s->anon_huge_kb : 0) +
-			 (s->shmem_pmd_kb > 0 ? s->shmem_pmd_kb : 0) +
-			 (s->file_pmd_kb > 0 ? s->file_pmd_kb : 0);
 	f = calloc(CHUNK_PAGES, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
@@ -173,7 +153,7 @@ static int walk_pages(struct inspect *in, const struct vl_smaps *s, unsigned lon
 		}
 		if (ret)
 			break;
-		pages_levels(&in->r, f, n, s->kernel_page_kb, pmd_kb);
+		pages_levels(&in->r, f, n, s);
 		for (i = 0; i < n; i++) {
 			*present += f[i].present;
 			if (run.count && pages_continue_run(&prev, &f[i])) {
@@ -293,21 +273,6 @@ static int parse_range(struct inspect *in, const char *arg)
 	return 0;
 }
 
-static void read_comm(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	buf[0] = '\0';
-	fp = fopen(path, "re");
-	if (!fp)
-		return;
-	if (fgets(buf, (int)len, fp))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(fp);
-}
-
 int cmd_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -359,7 +324,7 @@ int cmd_inspect(int argc, char **argv)
 	vx_pfns_visible();
 	if (vl_vmas_read(&in.rows, &in.nrows))
 		in.nrows = 0;
-	read_comm(in.pid, comm, sizeof(comm));
+	vl_comm_read(in.pid, comm, sizeof(comm));
 
 	if (in.json) {
 		vl_jw_init(&in.jw, stdout);

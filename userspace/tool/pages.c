@@ -88,12 +88,29 @@ void pages_close(struct pages_reader *r)
 	r->kpf_fd = -1;
 }
 
+int pages_own_pfns(const void *addr, size_t n, uint64_t *pfns)
+{
+	int pm = vl_pagemap_open(0), ret;
+	size_t i;
+
+	if (pm < 0)
+		return pm;
+	ret = vl_pagemap_read(pm, (unsigned long)addr, n, pfns);
+	close(pm);
+	for (i = 0; i < n; i++) {
+		struct vl_pm d = vl_pm_decode(ret ? 0 : pfns[i]);
+
+		pfns[i] = d.present ? d.pfn : 0;
+	}
+	return ret;
+}
+
 bool pages_ksm_flag_unreliable(void)
 {
 	static int unreliable = -1;
 	long ps = sysconf(_SC_PAGESIZE);
-	uint64_t raw = 0, kpf = 0;
-	int pm, kfd;
+	uint64_t pfn = 0, kpf = 0;
+	int kfd;
 	char *p;
 
 	if (unreliable >= 0)
@@ -103,18 +120,36 @@ bool pages_ksm_flag_unreliable(void)
 	if (p == MAP_FAILED)
 		return false;
 	vl_write_byte(p, 1);
-	pm = vl_pagemap_open(0);
 	kfd = vl_kpageflags_open();
-	if (pm >= 0 && kfd >= 0 && !vl_pagemap_read(pm, (unsigned long)p, 1, &raw) &&
-	    (raw & VL_PM_PRESENT) && (raw & VL_PM_PFN_MASK) &&
-	    !vl_kpageflags_read(kfd, raw & VL_PM_PFN_MASK, 1, &kpf))
+	if (kfd >= 0 && !pages_own_pfns(p, 1, &pfn) && pfn &&
+	    !vl_kpageflags_read(kfd, pfn, 1, &kpf))
 		unreliable = (kpf & KPF(VL_KPF_ANON)) && (kpf & KPF(VL_KPF_KSM));
-	if (pm >= 0)
-		close(pm);
 	if (kfd >= 0)
 		close(kfd);
 	munmap(p, ps);
 	return unreliable;
+}
+
+void pages_kpf_json(struct vl_jw *w, const struct page_fact *f)
+{
+	unsigned int bit;
+
+	if (!f->kpf_known) {
+		vl_jw_null(w, "kpageflags");
+		vl_jw_null(w, "kpageflags_raw");
+		return;
+	}
+	vl_jw_array(w, "kpageflags");
+	for (bit = 0; bit < VL_KPF_NBITS; bit++) {
+		if (!(f->kpf & KPF(bit)))
+			continue;
+		if (vl_kpf_name(bit))
+			vl_jw_string(w, NULL, vl_kpf_name(bit));
+		else
+			vl_jw_stringf(w, NULL, "bit%u", bit);
+	}
+	vl_jw_end(w);
+	vl_jw_stringf(w, "kpageflags_raw", "0x%llx", (unsigned long long)f->kpf);
 }
 
 static enum page_kind kind_of(const struct page_fact *f)
@@ -246,12 +281,23 @@ static bool whole_compound(const struct page_fact *f, size_t left, size_t nr, lo
 	return true;
 }
 
-void pages_levels(struct pages_reader *r, struct page_fact *f, size_t n,
-		  long long kernel_page_kb, long long pmd_mapped_kb)
+/* A smaps field in kB, 0 when the kernel does not print it. */
+static long long kb(long long v)
 {
+	return v > 0 ? v : 0;
+}
+
+void pages_levels(struct pages_reader *r, struct page_fact *f, size_t n,
+		  const struct vl_smaps *vma)
+{
+	long long kernel_page_kb = vma ? vma->kernel_page_kb : -1, pmd_mapped_kb = -1;
 	enum map_level big = kernel_page_kb >= 1024 * 1024 ? MAP_PUD : MAP_PMD;
 	long ps = sysconf(_SC_PAGESIZE);
 	size_t i, j, nr = (2UL << 20) / ps;
+
+	if (vma && (vma->anon_huge_kb >= 0 || vma->shmem_pmd_kb >= 0 || vma->file_pmd_kb >= 0))
+		pmd_mapped_kb = kb(vma->anon_huge_kb) + kb(vma->shmem_pmd_kb) +
+				kb(vma->file_pmd_kb);
 
 	if (!n || !levels_from_scan(r, f, n, ps, big))
 		return;

@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "json.h"
+#include "smaps.h"
+
 /**
  * enum page_kind - what backs a page, in one word
  * @PK_NONE: not present, not swapped
@@ -124,18 +127,33 @@ int pages_read(struct pages_reader *r, unsigned long addr, size_t n, struct page
  * @r: the reader
  * @f: facts from pages_read() of [@f[0].addr, + @n pages)
  * @n: their number
- * @kernel_page_kb: the VMA's KernelPageSize from smaps (2048 for a hugetlb
- *	VMA of 2 MiB pages), or -1
- * @pmd_mapped_kb: the VMA's AnonHugePages + ShmemPmdMapped + FilePmdMapped
- *	from smaps, or -1
+ * @vma: the smaps entry of the VMA that holds them, or NULL
  *
  * Where the kernel has PAGEMAP_SCAN (6.7 and later), the huge ranges it
  * reports decide; else a hugetlb VMA's pages are PMD-mapped (PUD for
- * 1 GiB pages), and a whole, aligned transparent huge page in a VMA with
- * PMD-mapped memory is; what is left stays MAP_UNKNOWN.
+ * 1 GiB pages: smaps' KernelPageSize says which), and a whole, aligned
+ * compound huge page in a VMA with PMD-mapped memory (smaps'
+ * AnonHugePages, ShmemPmdMapped, FilePmdMapped) is; what is left stays
+ * MAP_UNKNOWN.
  */
 void pages_levels(struct pages_reader *r, struct page_fact *f, size_t n,
-		  long long kernel_page_kb, long long pmd_mapped_kb);
+		  const struct vl_smaps *vma);
+
+/**
+ * pages_own_pfns() - the PFNs of pages this process maps
+ * @addr: first address
+ * @n: pages
+ * @pfns: receives each page's PFN, 0 when not present or hidden
+ *
+ * Return: 0, or -errno.
+ */
+int pages_own_pfns(const void *addr, size_t n, uint64_t *pfns);
+
+/*
+ * pages_kpf_json() - the members "kpageflags" (names) and "kpageflags_raw"
+ * of @f, or null for both when its kpageflags are not known.
+ */
+void pages_kpf_json(struct vl_jw *w, const struct page_fact *f);
 
 /*
  * pages_ksm_flag_unreliable() - whether kpageflags sets ksm on every

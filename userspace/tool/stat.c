@@ -14,6 +14,7 @@
 #include "debugfs.h"
 #include "json.h"
 #include "listings.h"
+#include "procfs.h"
 #include "table.h"
 #include "tool.h"
 
@@ -195,16 +196,6 @@ static void print_counters(const struct snap *s, const struct snap *prev)
 	table_free(&t);
 }
 
-static void comm_of(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	read_line(path, buf, len);
-	if (!buf[0])
-		snprintf(buf, len, "?");
-}
-
 static void print_listings(const struct snap *s)
 {
 	char flags[128], comm[32];
@@ -239,7 +230,8 @@ static void print_listings(const struct snap *s)
 	for (i = 0; i < s->nvmas; i++) {
 		const struct vl_vma_row *v = &s->vmas[i];
 
-		comm_of(v->pid, comm, sizeof(comm));
+		if (vl_comm_read(v->pid, comm, sizeof(comm)))
+			snprintf(comm, sizeof(comm), "?");
 		vm_flags_str(v->flags, flags, sizeof(flags));
 		table_cell(&t, "%d", (int)v->pid);
 		table_cell(&t, "%s", comm);

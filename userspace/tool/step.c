@@ -64,22 +64,14 @@ static void observe_side(struct tour *t, struct twin *tw, int side, bool child, 
 	if (!sd->mapped || pages_open(&r, 0))
 		return;
 	if (!pages_read(&r, (unsigned long)sd->addr, tw->npages, pf)) {
-		long long kps = -1, pmd = -1;
-		const struct vl_smaps *m;
-		struct vl_smaps *maps;
-		size_t nmaps;
+		struct vl_smaps *maps = NULL;
+		size_t nmaps = 0;
 
-		if (!vl_smaps_read(0, &maps, &nmaps)) {
-			m = vl_smaps_find(maps, nmaps, (unsigned long)sd->addr);
-			if (m) {
-				kps = m->kernel_page_kb;
-				pmd = (m->anon_huge_kb > 0 ? m->anon_huge_kb : 0) +
-				      (m->shmem_pmd_kb > 0 ? m->shmem_pmd_kb : 0) +
-				      (m->file_pmd_kb > 0 ? m->file_pmd_kb : 0);
-			}
-			free(maps);
-		}
-		pages_levels(&r, pf, tw->npages, kps, pmd);
+		if (vl_smaps_read(0, &maps, &nmaps))
+			nmaps = 0;
+		pages_levels(&r, pf, tw->npages,
+			     vl_smaps_find(maps, nmaps, (unsigned long)sd->addr));
+		free(maps);
 		for (i = 0; i < tw->npages; i++)
 			v->f[i].pg = pf[i];
 	}

@@ -146,7 +146,6 @@ void step_print_text(struct tour *t, const struct step *s)
 static void fact_json(struct vl_jw *w, const struct fact *f, size_t page, bool pfns)
 {
 	char text[TOUR_BYTES + 1];
-	unsigned int bit;
 
 	vl_jw_object(w, NULL);
 	vl_jw_uint(w, "page", page);
@@ -166,22 +165,7 @@ static void fact_json(struct vl_jw *w, const struct fact *f, size_t page, bool p
 		vl_jw_null(w, "backing_pfn");
 	vl_jw_string(w, "kind", page_kind_name(f->pg.kind));
 	vl_jw_string(w, "level", map_level_name(f->pg.level));
-	if (f->pg.kpf_known) {
-		vl_jw_array(w, "kpageflags");
-		for (bit = 0; bit < VL_KPF_NBITS; bit++) {
-			if (!(f->pg.kpf & (UINT64_C(1) << bit)))
-				continue;
-			if (vl_kpf_name(bit))
-				vl_jw_string(w, NULL, vl_kpf_name(bit));
-			else
-				vl_jw_stringf(w, NULL, "bit%u", bit);
-		}
-		vl_jw_end(w);
-		vl_jw_stringf(w, "kpageflags_raw", "0x%llx", (unsigned long long)f->pg.kpf);
-	} else {
-		vl_jw_null(w, "kpageflags");
-		vl_jw_null(w, "kpageflags_raw");
-	}
+	pages_kpf_json(w, &f->pg);
 	if (f->bytes_known) {
 		vl_jw_stringf(w, "bytes", "%02x%02x%02x%02x", f->bytes[0], f->bytes[1],
 			      f->bytes[2], f->bytes[3]);

@@ -49,19 +49,14 @@ static const struct section *find_section(const char *name)
 static uint64_t find_zero_pfn(struct tour *t)
 {
 	char *p = mmap(NULL, t->ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint64_t raw = 0;
-	int fd;
+	uint64_t pfn = 0;
 
 	if (p == MAP_FAILED)
 		return 0;
 	vl_read_byte(p);
-	fd = vl_pagemap_open(0);
-	if (fd >= 0) {
-		vl_pagemap_read(fd, (unsigned long)p, 1, &raw);
-		close(fd);
-	}
+	pages_own_pfns(p, 1, &pfn);
 	munmap(p, t->ps);
-	return vl_pm_decode(raw).present ? vl_pm_decode(raw).pfn : 0;
+	return pfn;
 }
 
 static void print_header(struct tour *t)

@@ -127,15 +127,11 @@ int twin_fill(struct tour *t, struct twin *tw, char first)
 
 int twin_probe(struct tour *t, struct twin *tw)
 {
-	uint64_t raw[TOUR_MAX_PAGES];
-	int k, pm;
 	size_t i;
+	int k;
 
 	if (!t->pfns)
 		return 0;
-	pm = vl_pagemap_open(0);
-	if (pm < 0)
-		return tour_fail(t, pm, "/proc/self/pagemap: %s", strerror(-pm));
 	for (k = VMLAB; k <= NATIVE; k++) {
 		struct side *s = &tw->s[k];
 		char *p;
@@ -143,23 +139,14 @@ int twin_probe(struct tour *t, struct twin *tw)
 		if (!s->backed)
 			continue;
 		p = mmap(NULL, tw->len, PROT_READ, MAP_SHARED, s->fd, s->off);
-		if (p == MAP_FAILED) {
-			close(pm);
+		if (p == MAP_FAILED)
 			return tour_fail(t, -errno, "probing the %s file: %s",
 					 k == VMLAB ? "vmlab" : "native", strerror(errno));
-		}
 		for (i = 0; i < tw->npages; i++)
 			vl_read_byte(p + i * t->ps);
-		memset(raw, 0, sizeof(raw));
-		vl_pagemap_read(pm, (unsigned long)p, tw->npages, raw);
-		for (i = 0; i < tw->npages; i++) {
-			struct vl_pm d = vl_pm_decode(raw[i]);
-
-			s->backing_pfn[i] = d.present ? d.pfn : 0;
-		}
+		pages_own_pfns(p, tw->npages, s->backing_pfn);
 		munmap(p, tw->len);
 	}
-	close(pm);
 	return 0;
 }
 
