@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -156,6 +157,13 @@ static int run_setup(struct run *r, enum twin_type type, enum impl impl, int fla
 			return -1;
 	}
 	if (is_file_type(type) && fill_backing(r))
+		return -1;
+	/*
+	 * Clean, so that periodic write-back does not lock these pages while
+	 * fault-around looks at them (it skips locked pages; tmpfs has no
+	 * write-back to race with).
+	 */
+	if (impl == VMLAB && is_file_type(type) && ioctl(r->fd, VMLAB_IOC_WRITEBACK))
 		return -1;
 	r->reserve[0] = reserve_area();
 	r->reserve[1] = reserve_area();
