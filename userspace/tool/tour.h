@@ -198,6 +198,7 @@ int twin_open_memfd(struct tour *t, struct twin *tw, unsigned int flags);
 int twin_use_store(struct tour *t, struct twin *tw);
 int twin_fill(struct tour *t, struct twin *tw, char first);
 int twin_probe(struct tour *t, struct twin *tw);
+int twin_setup_store(struct tour *t, struct twin *tw, size_t npages);
 int twin_map(struct tour *t, struct twin *tw, int side, int flags, int prot);
 void twin_unmap(struct twin *tw);
 void twin_close(struct twin *tw);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -56,21 +55,7 @@ static int run_cow(struct tour *t)
 	size_t i;
 	char c = 'X';
 
-	twin_init(t, &tw, NPAGES);
-	ret = twin_reserve(t, &tw);
-	if (!ret)
-		ret = twin_open_vmlab(t, &tw, VMLAB_KIND_STORE);
-	if (!ret)
-		ret = twin_use_store(t, &tw);
-	if (!ret)
-		ret = twin_open_memfd(t, &tw, 0);
-	if (!ret)
-		ret = twin_fill(t, &tw, 'A');
-	/* Clean: periodic write-back locks dirty pages, and fault-around skips locked ones. */
-	if (!ret && ioctl(tw.s[VMLAB].fd, VMLAB_IOC_WRITEBACK))
-		ret = tour_fail(t, -errno, "VMLAB_IOC_WRITEBACK: %s", strerror(errno));
-	if (!ret)
-		ret = twin_probe(t, &tw);
+	ret = twin_setup_store(t, &tw, NPAGES);
 	if (ret)
 		goto out;
 

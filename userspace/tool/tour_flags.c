@@ -5,7 +5,6 @@
  */
 #include <signal.h>
 #include <stdio.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -69,20 +68,7 @@ static int with_map_locked(struct tour *t)
 	struct twin tw;
 	size_t i;
 
-	twin_init(t, &tw, NPAGES);
-	ret = twin_reserve(t, &tw);
-	if (!ret)
-		ret = twin_open_vmlab(t, &tw, VMLAB_KIND_STORE);
-	if (!ret)
-		ret = twin_use_store(t, &tw);
-	if (!ret)
-		ret = twin_open_memfd(t, &tw, 0);
-	if (!ret)
-		ret = twin_fill(t, &tw, 'A');
-	if (!ret && ioctl(tw.s[VMLAB].fd, VMLAB_IOC_WRITEBACK))
-		ret = tour_fail(t, -1, "VMLAB_IOC_WRITEBACK failed");
-	if (!ret)
-		ret = twin_probe(t, &tw);
+	ret = twin_setup_store(t, &tw, NPAGES);
 	if (ret)
 		goto out;
 

@@ -5,7 +5,6 @@
  * them again, so that the next write is noticed.
  */
 #include <stdio.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,20 +83,7 @@ static int run_shared(struct tour *t)
 	double waited;
 	size_t i;
 
-	twin_init(t, &tw, NPAGES);
-	ret = twin_reserve(t, &tw);
-	if (!ret)
-		ret = twin_open_vmlab(t, &tw, VMLAB_KIND_STORE);
-	if (!ret)
-		ret = twin_use_store(t, &tw);
-	if (!ret)
-		ret = twin_open_memfd(t, &tw, 0);
-	if (!ret)
-		ret = twin_fill(t, &tw, 'A');
-	if (!ret && ioctl(tw.s[VMLAB].fd, VMLAB_IOC_WRITEBACK))
-		ret = tour_fail(t, -1, "VMLAB_IOC_WRITEBACK failed");
-	if (!ret)
-		ret = twin_probe(t, &tw);
+	ret = twin_setup_store(t, &tw, NPAGES);
 	if (ret)
 		goto out;
 

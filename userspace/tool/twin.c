@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -123,6 +124,39 @@ int twin_fill(struct tour *t, struct twin *tw, char first)
 	}
 	free(buf);
 	return 0;
+}
+
+/**
+ * twin_setup_store() - a store twin, ready to map: vmlab's store and a memfd
+ * @t: the tour
+ * @tw: the twin, made for @npages pages
+ * @npages: pages per side
+ *
+ * Both files hold 'A' + i in page i; the store's pages are written back, so
+ * that periodic write-back does not lock them while fault-around looks at
+ * them (it skips locked pages); and their PFNs are probed.
+ *
+ * Return: 0, or what tour_fail() returned.
+ */
+int twin_setup_store(struct tour *t, struct twin *tw, size_t npages)
+{
+	int ret;
+
+	twin_init(t, tw, npages);
+	ret = twin_reserve(t, tw);
+	if (!ret)
+		ret = twin_open_vmlab(t, tw, VMLAB_KIND_STORE);
+	if (!ret)
+		ret = twin_use_store(t, tw);
+	if (!ret)
+		ret = twin_open_memfd(t, tw, 0);
+	if (!ret)
+		ret = twin_fill(t, tw, 'A');
+	if (!ret && ioctl(tw->s[VMLAB].fd, VMLAB_IOC_WRITEBACK))
+		ret = tour_fail(t, -errno, "VMLAB_IOC_WRITEBACK: %s", strerror(errno));
+	if (!ret)
+		ret = twin_probe(t, tw);
+	return ret;
 }
 
 int twin_probe(struct tour *t, struct twin *tw)
