@@ -12,6 +12,7 @@
  * huge      one line per live huge-kind state: id, where its pages come
  *           from (tmpfile on hugetlbfs_path, or the user's file) and the
  *           2 MiB pool pages it holds
+ * inject/   fault injection controls; see inject.c
  */
 #include <linux/debugfs.h>
 #include <linux/mm.h>
@@ -180,6 +181,7 @@ void vmlab_debugfs_init(void)
 	debugfs_create_file("objects", 0400, vmlab_debugfs_dir, NULL, &objects_fops);
 	debugfs_create_file("vmas", 0400, vmlab_debugfs_dir, NULL, &vmas_fops);
 	debugfs_create_file("huge", 0400, vmlab_debugfs_dir, NULL, &huge_fops);
+	vmlab_inject_debugfs(vmlab_debugfs_dir);
 }
 
 /**

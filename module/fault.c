@@ -131,6 +131,8 @@ vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf)
 	vm_fault_t ret;
 
 	vmlab_count_fault(vmf, VMLAB_PRIVATE_ANON);
+	if (vmlab_inject(VMLAB_INJECT_ZERO_PAGE_MAP))
+		return VM_FAULT_OOM;
 	ret = vmf_insert_mixed(vmf->vma, vmf->address & PAGE_MASK,
 			       pfn_to_pfn_t(my_zero_pfn(vmf->address)));
 	if (ret == VM_FAULT_NOPAGE)

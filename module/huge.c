@@ -171,6 +171,8 @@ static vm_fault_t vmlab_huge_fault(struct vm_fault *vmf, vmlab_pe_size_t size)
 	}
 	vmlab_count(VMLAB_CNT_HUGE_PMD_FAULTS);
 	atomic64_inc(&vmlab_huge_record(vma)->faults);
+	if (vmlab_inject(VMLAB_INJECT_HUGE_PMD_MAP))
+		return VM_FAULT_OOM;
 	return vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(folio_pfn(folio)), false);
 }
 
@@ -190,6 +192,8 @@ static vm_fault_t vmlab_huge_pte_fault(struct vm_fault *vmf)
 	vmlab_count((write ? VMLAB_CNT_FAULTS_WRITE : VMLAB_CNT_FAULTS_READ) + VMLAB_HUGE);
 	atomic64_inc(&vmlab_huge_record(vma)->faults);
 	pfn = folio_pfn(folio) + (vmf->pgoff & (HPAGE_PMD_NR - 1));
+	if (vmlab_inject(VMLAB_INJECT_HUGE_PTE_MAP))
+		return VM_FAULT_OOM;
 	return vmf_insert_mixed(vma, vmf->address, pfn_to_pfn_t(pfn));
 }
 
@@ -257,7 +261,8 @@ static struct file *vmlab_huge_open_tmpfile(void)
 	struct file *file;
 	int err;
 
-	file = filp_open(hugetlbfs_path, O_TMPFILE | O_RDWR | O_LARGEFILE, 0600);
+	file = vmlab_inject(VMLAB_INJECT_HUGE_FILE_OPEN) ? ERR_PTR(-ENOMEM) :
+		filp_open(hugetlbfs_path, O_TMPFILE | O_RDWR | O_LARGEFILE, 0600);
 	if (IS_ERR(file))
 		return file;
 	err = vmlab_huge_check_file(file, -ENODEV);
@@ -328,7 +333,7 @@ int vmlab_huge_select(struct vmlab_file *vf, int huge_fd)
 	hfile = huge_fd == -1 ? vmlab_huge_open_tmpfile() : vmlab_huge_user_file(huge_fd);
 	if (IS_ERR(hfile))
 		return PTR_ERR(hfile);
-	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	h = vmlab_inject(VMLAB_INJECT_HUGE_STATE_ALLOC) ? NULL : kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h) {
 		err = -ENOMEM;
 		goto err_fput;
@@ -408,7 +413,8 @@ static int vmlab_huge_take(struct vmlab_huge *h, pgoff_t n)
 
 	folio = vmlab_get_folio(mapping, vmlab_hugetlb_index(n));
 	if (!folio) {
-		err = vfs_fallocate(h->hfile, 0, (loff_t)n << HPAGE_PMD_SHIFT, HPAGE_PMD_SIZE);
+		err = vmlab_inject(VMLAB_INJECT_HUGE_FALLOCATE) ? -ENOSPC :
+			vfs_fallocate(h->hfile, 0, (loff_t)n << HPAGE_PMD_SHIFT, HPAGE_PMD_SIZE);
 		/* ENOSPC: the pool, or the mount's size limit, has no page left. */
 		if (err)
 			return err == -ENOSPC ? -ENOMEM : err;
@@ -420,7 +426,8 @@ static int vmlab_huge_take(struct vmlab_huge *h, pgoff_t n)
 			goto err_punch;
 		}
 	}
-	err = xa_err(xa_store(&h->folios, n, folio, GFP_KERNEL));
+	err = vmlab_inject(VMLAB_INJECT_HUGE_XA_STORE) ? -ENOMEM :
+		xa_err(xa_store(&h->folios, n, folio, GFP_KERNEL));
 	if (err)
 		goto err_put;
 	xa_set_mark(&h->folios, n, VMLAB_HUGE_NEW);

@@ -18,7 +18,7 @@ static int vmlab_open(struct inode *inode, struct file *file)
 {
 	struct vmlab_file *vf;
 
-	vf = kzalloc(sizeof(*vf), GFP_KERNEL);
+	vf = vmlab_inject(VMLAB_INJECT_FILE_ALLOC) ? NULL : kzalloc(sizeof(*vf), GFP_KERNEL);
 	if (!vf)
 		return -ENOMEM;
 	kref_init(&vf->kref);
@@ -137,16 +137,18 @@ static int __init vmlab_init(void)
 {
 	int ret;
 
+	vmlab_inject_load_begin();
 	ret = vmlab_objects_init();
 	if (ret)
-		return ret;
+		goto err_out;
 	ret = vmlab_store_init();
 	if (ret)
 		goto err_objects;
 	vmlab_debugfs_init();
-	ret = misc_register(&vmlab_misc);
+	ret = vmlab_inject(VMLAB_INJECT_MISC_REGISTER) ? -ENOMEM : misc_register(&vmlab_misc);
 	if (ret)
 		goto err_debugfs;
+	vmlab_inject_load_end();
 	return 0;
 
 err_debugfs:
@@ -154,6 +156,8 @@ err_debugfs:
 	vmlab_store_exit();
 err_objects:
 	vmlab_objects_exit();
+err_out:
+	vmlab_inject_load_end();
 	return ret;
 }
 

@@ -46,8 +46,12 @@ void vmlab_file_put(struct vmlab_file *vf)
 struct vmlab_vma *vmlab_vma_add(struct vm_area_struct *vma, struct vmlab_file *vf,
 				enum vmlab_type type, gfp_t gfp)
 {
-	struct vmlab_vma *vv = kzalloc(sizeof(*vv), gfp);
+	struct vmlab_vma *vv;
 
+	/* ->open's records (__GFP_NOFAIL) cannot fail, so they are no point. */
+	if (!(gfp & __GFP_NOFAIL) && vmlab_inject(VMLAB_INJECT_VMA_RECORD))
+		return NULL;
+	vv = kzalloc(sizeof(*vv), gfp);
 	if (!vv)
 		return NULL;
 	vv->vma = vma;

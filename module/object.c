@@ -100,10 +100,11 @@ struct vmlab_object *vmlab_object_create(enum vmlab_type type, pgoff_t nr_pages,
 	struct vmlab_object *obj;
 	struct inode *inode;
 
-	obj = kzalloc(sizeof(*obj), GFP_KERNEL);
+	obj = vmlab_inject(VMLAB_INJECT_OBJECT_ALLOC) ? NULL : kzalloc(sizeof(*obj), GFP_KERNEL);
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
-	inode = alloc_anon_inode(vmlab_mnt->mnt_sb);
+	inode = vmlab_inject(VMLAB_INJECT_OBJECT_INODE) ? ERR_PTR(-ENOMEM) :
+		alloc_anon_inode(vmlab_mnt->mnt_sb);
 	if (IS_ERR(inode)) {
 		kfree(obj);
 		return ERR_CAST(inode);
@@ -148,8 +149,8 @@ struct file *vmlab_object_file(struct vmlab_object *obj)
 	/* A file's last fput() drops a reference to its f_op->owner. */
 	if (!try_module_get(THIS_MODULE))
 		return ERR_PTR(-ENODEV);
-	file = alloc_file_pseudo(obj->inode, vmlab_mnt, "vmlab-anon", O_RDWR,
-				 &vmlab_object_fops);
+	file = vmlab_inject(VMLAB_INJECT_OBJECT_FILE) ? ERR_PTR(-ENOMEM) :
+		alloc_file_pseudo(obj->inode, vmlab_mnt, "vmlab-anon", O_RDWR, &vmlab_object_fops);
 	if (IS_ERR(file))
 		module_put(THIS_MODULE);
 	return file;
@@ -172,7 +173,8 @@ struct file *vmlab_dax_file(const char *name, const struct file_operations *fops
 	struct inode *inode;
 	struct file *file;
 
-	inode = alloc_anon_inode(vmlab_mnt->mnt_sb);
+	inode = vmlab_inject(VMLAB_INJECT_DAX_INODE) ? ERR_PTR(-ENOMEM) :
+		alloc_anon_inode(vmlab_mnt->mnt_sb);
 	if (IS_ERR(inode))
 		return ERR_CAST(inode);
 	inode->i_flags |= S_DAX;
@@ -181,7 +183,8 @@ struct file *vmlab_dax_file(const char *name, const struct file_operations *fops
 		file = ERR_PTR(-ENODEV);
 		goto err_iput;
 	}
-	file = alloc_file_pseudo(inode, vmlab_mnt, name, O_RDWR, fops);
+	file = vmlab_inject(VMLAB_INJECT_DAX_FILE) ? ERR_PTR(-ENOMEM) :
+		alloc_file_pseudo(inode, vmlab_mnt, name, O_RDWR, fops);
 	if (IS_ERR(file))
 		goto err_module_put;
 	return file;
@@ -226,14 +229,15 @@ struct folio *vmlab_object_get_folio(struct vmlab_object *obj, pgoff_t index)
 		if (folio)
 			return folio;
 
-		folio = filemap_alloc_folio(gfp, 0);
+		folio = vmlab_inject(VMLAB_INJECT_PAGE_ALLOC) ? NULL : filemap_alloc_folio(gfp, 0);
 		if (!folio)
 			return ERR_PTR(-ENOMEM);
 		err = vmlab_object_fill(obj, folio, index);
 		if (err)
 			goto err_put;
 		__folio_mark_uptodate(folio);
-		err = filemap_add_folio(mapping, folio, index, gfp);
+		err = vmlab_inject(VMLAB_INJECT_PAGE_CACHE_ADD) ? -ENOMEM :
+			filemap_add_folio(mapping, folio, index, gfp);
 		if (!err)
 			break;
 		folio_put(folio);
@@ -278,7 +282,8 @@ unsigned long vmlab_object_dirty_pages(struct vmlab_object *obj)
  */
 int vmlab_objects_init(void)
 {
-	vmlab_mnt = kern_mount(&vmlab_fs_type);
+	vmlab_mnt = vmlab_inject(VMLAB_INJECT_FS_MOUNT) ? ERR_PTR(-ENOMEM) :
+		kern_mount(&vmlab_fs_type);
 	return PTR_ERR_OR_ZERO(vmlab_mnt);
 }
 

@@ -74,7 +74,8 @@ int vmlab_store_read_page(struct vmlab_object *obj, struct folio *folio, pgoff_t
 	void *kaddr = kmap_local_folio(folio, 0);
 	ssize_t n;
 
-	n = kernel_read(obj->backing, kaddr, PAGE_SIZE, &pos);
+	n = vmlab_inject(VMLAB_INJECT_BACKING_READ) ? -EIO :
+		kernel_read(obj->backing, kaddr, PAGE_SIZE, &pos);
 	if (n < 0) {
 		kunmap_local(kaddr);
 		vmlab_count(VMLAB_CNT_BACKING_ERRORS);
@@ -96,7 +97,8 @@ static int vmlab_store_write_page(struct folio *folio)
 	if (!vmlab_store->backing)
 		return 0;
 	kaddr = kmap_local_folio(folio, 0);
-	n = kernel_write(vmlab_store->backing, kaddr, PAGE_SIZE, &pos);
+	n = vmlab_inject(VMLAB_INJECT_BACKING_WRITE) ? -EIO :
+		kernel_write(vmlab_store->backing, kaddr, PAGE_SIZE, &pos);
 	kunmap_local(kaddr);
 	if (n == PAGE_SIZE)
 		return 0;
@@ -253,7 +255,8 @@ int vmlab_store_init(void)
 	int err;
 
 	if (backing && *backing) {
-		file = filp_open(backing, O_RDWR | O_CREAT | O_LARGEFILE, 0600);
+		file = vmlab_inject(VMLAB_INJECT_BACKING_OPEN) ? ERR_PTR(-ENOMEM) :
+			filp_open(backing, O_RDWR | O_CREAT | O_LARGEFILE, 0600);
 		if (PTR_ERR_OR_ZERO(file) == -EISDIR) {
 			pr_err("backing file %s is not a regular file\n", backing);
 			return -EINVAL;

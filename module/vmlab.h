@@ -136,6 +136,57 @@ static inline void vmlab_uncount(enum vmlab_counter c)
 }
 
 /**
+ * enum vmlab_inject_point - the fallible steps of the module, each a point
+ * where inject.c can make it fail (debugfs inject/points lists their names)
+ * @VMLAB_INJECT_FILE_ALLOC: the state of an open file, at open(2)
+ * @VMLAB_INJECT_VMA_RECORD: the record of a new VMA, at mmap(2)
+ * @VMLAB_INJECT_OBJECT_ALLOC: an object (the store, or a shared anonymous one)
+ * @VMLAB_INJECT_OBJECT_INODE: the inode of an object
+ * @VMLAB_INJECT_OBJECT_FILE: the file a shared anonymous VMA maps its object through
+ * @VMLAB_INJECT_DAX_INODE: the inode of the huge kind's S_DAX file
+ * @VMLAB_INJECT_DAX_FILE: the huge kind's S_DAX file
+ * @VMLAB_INJECT_PAGE_ALLOC: a page of an object
+ * @VMLAB_INJECT_PAGE_CACHE_ADD: adding a new page to an object's page cache
+ * @VMLAB_INJECT_BACKING_READ: reading a page of the store from the backing file
+ * @VMLAB_INJECT_BACKING_WRITE: writing a page of the store back to the backing file
+ * @VMLAB_INJECT_ZERO_PAGE_MAP: mapping the zero page in a private anonymous mapping
+ * @VMLAB_INJECT_HUGE_STATE_ALLOC: the huge kind's state of an open file
+ * @VMLAB_INJECT_HUGE_FILE_OPEN: the unlinked hugetlbfs file that holds the pool pages
+ * @VMLAB_INJECT_HUGE_FALLOCATE: taking a 2 MiB page from the pool
+ * @VMLAB_INJECT_HUGE_XA_STORE: recording a 2 MiB page in the huge kind's state
+ * @VMLAB_INJECT_HUGE_PMD_MAP: mapping 2 MiB with one PMD entry
+ * @VMLAB_INJECT_HUGE_PTE_MAP: mapping 4 KiB of a 2 MiB page with a PTE
+ * @VMLAB_INJECT_FS_MOUNT: mounting vmlab's pseudo filesystem, at load
+ * @VMLAB_INJECT_BACKING_OPEN: opening the store's backing file, at load
+ * @VMLAB_INJECT_MISC_REGISTER: registering /dev/vmlab, at load
+ * @VMLAB_NR_INJECT: number of points; not a point
+ */
+enum vmlab_inject_point {
+	VMLAB_INJECT_FILE_ALLOC,
+	VMLAB_INJECT_VMA_RECORD,
+	VMLAB_INJECT_OBJECT_ALLOC,
+	VMLAB_INJECT_OBJECT_INODE,
+	VMLAB_INJECT_OBJECT_FILE,
+	VMLAB_INJECT_DAX_INODE,
+	VMLAB_INJECT_DAX_FILE,
+	VMLAB_INJECT_PAGE_ALLOC,
+	VMLAB_INJECT_PAGE_CACHE_ADD,
+	VMLAB_INJECT_BACKING_READ,
+	VMLAB_INJECT_BACKING_WRITE,
+	VMLAB_INJECT_ZERO_PAGE_MAP,
+	VMLAB_INJECT_HUGE_STATE_ALLOC,
+	VMLAB_INJECT_HUGE_FILE_OPEN,
+	VMLAB_INJECT_HUGE_FALLOCATE,
+	VMLAB_INJECT_HUGE_XA_STORE,
+	VMLAB_INJECT_HUGE_PMD_MAP,
+	VMLAB_INJECT_HUGE_PTE_MAP,
+	VMLAB_INJECT_FS_MOUNT,
+	VMLAB_INJECT_BACKING_OPEN,
+	VMLAB_INJECT_MISC_REGISTER,
+	VMLAB_NR_INJECT
+};
+
+/**
  * struct vmlab_object - a page-cache object whose pages vmlab maps
  * @inode: the inode of vmlab's pseudo filesystem whose i_mapping holds the pages
  * @type: VMLAB_SHARED for the store, VMLAB_SHARED_ANON for an anonymous object
@@ -242,6 +293,13 @@ void vmlab_huge_release(struct vmlab_file *vf);
 unsigned long vmlab_get_unmapped_area(struct file *file, unsigned long addr, unsigned long len,
 				      unsigned long pgoff, unsigned long flags);
 void vmlab_huge_show(struct seq_file *m);
+
+/* inject.c: fault injection at every fallible step */
+struct dentry;
+bool vmlab_inject(enum vmlab_inject_point point);
+void vmlab_inject_load_begin(void);
+void vmlab_inject_load_end(void);
+void vmlab_inject_debugfs(struct dentry *parent);
 
 /* debugfs.c */
 void vmlab_debugfs_init(void);

@@ -1,0 +1,753 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmlab selftests: the error paths, walked with vmlab's fault injection
+ * (debugfs vmlab/inject/, see module/inject.c).
+ *
+ * For each kind, a scenario (open, select the kind, mmap, reads and writes,
+ * fork, msync, munmap, close) runs in a child process again and again, the
+ * Nth fallible step of the module failing in run N, from N = 1 until a run
+ * takes fewer than N steps.  Every run must end in one of the ways the
+ * kernel's own mappings end under the same failure: the scenario completes,
+ * or a system call fails with its documented errno (ENOMEM, EIO), or the
+ * child dies of SIGBUS.  After every run the module's live counters are
+ * back to zero and the hugetlb pool is whole again.  A last walk fails each
+ * step of module initialisation in turn (inject_nth_at_load), and a summary
+ * requires every injection point of the module to have failed at least once.
+ *
+ * Needs root, debugfs, a hugetlb pool of 8 pages or more, and VMLAB_KO (set
+ * by the vm-run guests): it reloads vmlab, and always loads it again with no
+ * parameters when it ends.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+
+#include "debugfs.h"
+#include "device.h"
+#include "procfs.h"
+#include "touch.h"
+
+#define INJECT_DIR	VMLAB_DEBUGFS_PATH "/inject"
+#define BACKING_PATH	"/tmp/vmlab-inject-backing"
+#define STORE_ARGS	"backing=" BACKING_PATH " store_size=1M writeback_centisecs=0"
+/* Points failed so far, one name per line, shared by the tests of this program. */
+#define FAILED_LOG	"/tmp/vmlab-inject-failed"
+
+/* Room for the names of every point, space-separated. */
+#define NAMES_MAX	1024
+
+/* A walk that has not ended after this many runs is a failure. */
+#define MAX_RUNS	400
+
+#define PAGES		8
+#define HUGE_LEN	(4UL << 20)
+#define HUGE_PAGE	(2UL << 20)
+
+/* How a scenario run ended. */
+enum outcome {
+	RUN_DONE,		/* every step succeeded */
+	RUN_ERRNO,		/* a step failed with its documented errno */
+	RUN_SIGBUS,		/* the child died of SIGBUS */
+	NR_RUN_OUTCOMES
+};
+
+/* Exit codes of a scenario child. */
+#define EXIT_DONE	0
+#define EXIT_ERRNO	3
+#define EXIT_WRONG	4
+
+/*
+ * In a scenario: @call failed; end the child with EXIT_ERRNO when errno is
+ * one of the documented ones, else with EXIT_WRONG and a message.
+ */
+#define STEP_FAILED(call, ...) step_failed(call, errno, (const int[]){ __VA_ARGS__, 0 })
+
+static void __noreturn step_failed(const char *call, int err, const int *allowed)
+{
+	for (; *allowed; allowed++)
+		if (err == *allowed)
+			_exit(EXIT_ERRNO);
+	fprintf(stderr, "# scenario: %s failed with %s, not a documented errno\n",
+		call, strerror(err));
+	_exit(EXIT_WRONG);
+}
+
+static size_t page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Read and write every page of [@p, @p + @len) and check what was written. */
+static void touch(char *p, size_t len, char c)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += page_size())
+		vl_read_byte(p + i);
+	for (i = 0; i < len; i += page_size())
+		vl_write_byte(p + i, c);
+	for (i = 0; i < len; i += page_size())
+		if (vl_read_byte(p + i) != c) {
+			fprintf(stderr, "# scenario: byte %zu reads %d, wrote %d\n", i,
+				vl_read_byte(p + i), c);
+			_exit(EXIT_WRONG);
+		}
+}
+
+/* fork a child that runs @fn(@p, @len) and wait for it; its failure is ours. */
+static void in_fork(void (*fn)(char *, size_t), char *p, size_t len)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		STEP_FAILED("fork", ENOMEM, EAGAIN);
+	if (pid == 0) {
+		fn(p, len);
+		_exit(EXIT_DONE);
+	}
+	if (waitpid(pid, &status, 0) != pid) {
+		fprintf(stderr, "# scenario: waitpid: %s\n", strerror(errno));
+		_exit(EXIT_WRONG);
+	}
+	if (WIFSIGNALED(status))
+		raise(WTERMSIG(status));
+	if (WEXITSTATUS(status) != EXIT_DONE)
+		_exit(WEXITSTATUS(status));
+}
+
+static void write_b(char *p, size_t len)
+{
+	touch(p, len, 'b');
+}
+
+static int open_kind(unsigned int kind)
+{
+	int fd = vl_open(O_RDWR);
+
+	if (fd < 0) {
+		errno = -fd;
+		STEP_FAILED("open", ENOMEM);
+	}
+	if (kind != VMLAB_KIND_STORE) {
+		int ret = vl_select(fd, kind, -1);
+
+		if (ret) {
+			errno = -ret;
+			STEP_FAILED("VMLAB_IOC_SET_KIND", ENOMEM);
+		}
+	}
+	return fd;
+}
+
+static char *map(int fd, size_t len, int flags)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, 0);
+
+	if (p == MAP_FAILED)
+		STEP_FAILED("mmap", ENOMEM);
+	return p;
+}
+
+static void unmap_close(int fd, char *p, size_t len)
+{
+	if (munmap(p, len)) {
+		fprintf(stderr, "# scenario: munmap: %s\n", strerror(errno));
+		_exit(EXIT_WRONG);
+	}
+	if (close(fd)) {
+		fprintf(stderr, "# scenario: close: %s\n", strerror(errno));
+		_exit(EXIT_WRONG);
+	}
+}
+
+/* Private anonymous: zero pages, then copies; a fork shares them copy-on-write. */
+static void scenario_private_anon(void)
+{
+	size_t len = PAGES * page_size();
+	int fd = open_kind(VMLAB_KIND_ANON);
+	char *p = map(fd, len, MAP_PRIVATE);
+
+	touch(p, len, 'a');
+	in_fork(write_b, p, len);
+	if (p[0] != 'a')
+		_exit(EXIT_WRONG);
+	unmap_close(fd, p, len);
+}
+
+/* Shared anonymous: one object for the parent and its fork. */
+static void scenario_shared_anon(void)
+{
+	size_t len = PAGES * page_size();
+	int fd = open_kind(VMLAB_KIND_ANON);
+	char *p = map(fd, len, MAP_SHARED);
+
+	touch(p, len, 'a');
+	in_fork(write_b, p, len);
+	if (p[0] != 'b')
+		_exit(EXIT_WRONG);
+	if (msync(p, len, MS_SYNC))
+		STEP_FAILED("msync", EIO, ENOMEM);
+	unmap_close(fd, p, len);
+}
+
+/* The store shared: pages read from the backing file, dirtied, written back. */
+static void scenario_store_shared(void)
+{
+	size_t len = PAGES * page_size();
+	int fd = open_kind(VMLAB_KIND_STORE);
+	char *p = map(fd, len, MAP_SHARED);
+	char buf[16];
+
+	touch(p, len, 'a');
+	in_fork(write_b, p, len);
+	if (msync(p, len, MS_SYNC))
+		STEP_FAILED("msync", EIO, ENOMEM);
+	if (pwrite(fd, "c", 1, len) != 1)
+		STEP_FAILED("pwrite", ENOMEM, EIO);
+	if (pread(fd, buf, sizeof(buf), len + page_size()) < 0)
+		STEP_FAILED("pread", ENOMEM, EIO);
+	if (fsync(fd))
+		STEP_FAILED("fsync", EIO, ENOMEM);
+	unmap_close(fd, p, len);
+}
+
+/* The store private: its pages read, then copied on write, in a fork too. */
+static void scenario_store_private(void)
+{
+	size_t len = PAGES * page_size();
+	int fd = open_kind(VMLAB_KIND_STORE);
+	char *p = map(fd, len, MAP_PRIVATE);
+
+	touch(p, len, 'a');
+	in_fork(write_b, p, len);
+	if (p[0] != 'a')
+		_exit(EXIT_WRONG);
+	unmap_close(fd, p, len);
+}
+
+/*
+ * Huge: 4 MiB from the pool; the first 2 MiB mapped with a PMD, the second
+ * with PTEs once a hole at its end keeps the VMA from covering it.
+ */
+static void scenario_huge(void)
+{
+	size_t len = HUGE_PAGE + PAGES * page_size();
+	int fd = open_kind(VMLAB_KIND_HUGE);
+	char *p = map(fd, HUGE_LEN, MAP_SHARED);
+
+	touch(p, HUGE_PAGE, 'a');
+	if (munmap(p + HUGE_LEN - page_size(), page_size())) {
+		fprintf(stderr, "# scenario: munmap of a hole: %s\n", strerror(errno));
+		_exit(EXIT_WRONG);
+	}
+	/* A few of its 4 KiB pages: each is a step, and the walk runs once per step. */
+	touch(p + HUGE_PAGE, PAGES * page_size(), 'a');
+	in_fork(write_b, p, len);
+	if (msync(p, HUGE_LEN - page_size(), MS_SYNC))
+		STEP_FAILED("msync", EIO, ENOMEM);
+	unmap_close(fd, p, HUGE_LEN - page_size());
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -errno;
+}
+
+static long read_number(const char *path)
+{
+	char *text = NULL;
+	long v;
+
+	if (vl_read_text(path, &text))
+		return -1;
+	v = strtol(text, NULL, 10);
+	free(text);
+	return v;
+}
+
+/*
+ * The points that failed since the numbers were zeroed, appended to
+ * FAILED_LOG, space-separated into @names; returns how many.
+ */
+static int points_failed(char *names, size_t size)
+{
+	char *text = NULL, *line, *save;
+	int n = 0;
+	FILE *log;
+
+	names[0] = '\0';
+	if (vl_read_text(INJECT_DIR "/points", &text))
+		return -1;
+	log = fopen(FAILED_LOG, "a");
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64];
+		long long calls, injected;
+
+		if (sscanf(line, "%63s %lld %lld", name, &calls, &injected) != 3 || !injected)
+			continue;
+		n++;
+		snprintf(names + strlen(names), size - strlen(names), "%s%s",
+			 n > 1 ? " " : "", name);
+		if (log)
+			fprintf(log, "%s\n", name);
+	}
+	if (log)
+		fclose(log);
+	free(text);
+	return n;
+}
+
+/* Live counters that must be 0 when nothing of vmlab is open or mapped. */
+static const char *const live_counters[] = {
+	"files_live", "objects_live", "huge_files_live", "huge_pages_held",
+	"vmas_live_private_cow", "vmas_live_shared", "vmas_live_private_anon",
+	"vmas_live_shared_anon", "vmas_live_huge",
+};
+
+/* The first live counter that is not 0 (into @name, @value), or NULL. */
+static const char *live_left(uint64_t *value)
+{
+	struct vl_counters c;
+	size_t i;
+
+	if (vl_counters_read(&c))
+		return "(counters unreadable)";
+	for (i = 0; i < ARRAY_SIZE(live_counters); i++)
+		if (vl_counter_get(&c, live_counters[i], value) || *value)
+			return live_counters[i];
+	return NULL;
+}
+
+static int finit_module(int fd, const char *args, int flags)
+{
+	return syscall(__NR_finit_module, fd, args, flags);
+}
+
+static int delete_module(const char *name, unsigned int flags)
+{
+	return syscall(__NR_delete_module, name, flags);
+}
+
+/* insmod $VMLAB_KO @args: 0 or -errno. */
+static int load_vmlab(const char *args)
+{
+	const char *ko = getenv("VMLAB_KO");
+	int fd, ret;
+
+	if (!ko || !*ko)
+		return -ENOENT;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = finit_module(fd, args, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* rmmod vmlab, waiting a little for the references of a dead child: 0 or -errno. */
+static int unload_vmlab(void)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < 50; i++) {
+		ret = delete_module("vmlab", O_NONBLOCK) ? -errno : 0;
+		if (ret != -EWOULDBLOCK && ret != -EAGAIN)
+			break;
+		usleep(100 * 1000);
+	}
+	return ret;
+}
+
+static int reload_vmlab(const char *args)
+{
+	int ret = 0;
+
+	if (!access("/sys/module/vmlab", F_OK))
+		ret = unload_vmlab();
+	return ret ? ret : load_vmlab(args);
+}
+
+/* A backing file of 1 MiB, page i filled with 'A' + i % 26. */
+static int make_backing(void)
+{
+	char page[4096];
+	int fd, i;
+
+	fd = open(BACKING_PATH, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < 256; i++) {
+		memset(page, 'A' + i % 26, sizeof(page));
+		if (write(fd, page, sizeof(page)) != (ssize_t)sizeof(page)) {
+			close(fd);
+			return -EIO;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+static bool can_reload(struct __test_metadata *_metadata)
+{
+	const char *ko = getenv("VMLAB_KO");
+
+	if (!ko || !*ko)
+		SKIP(return false, "VMLAB_KO unset: vmlab is reloaded only in the vm-run guests");
+	if (geteuid())
+		SKIP(return false, "reloading vmlab needs root");
+	return true;
+}
+
+/* HugePages_Free of /proc/meminfo, or -1. */
+static long long huge_free(void)
+{
+	long long v;
+
+	return vl_meminfo_field("HugePages_Free", &v) ? -1 : v;
+}
+
+/* Start every run of this program with an empty FAILED_LOG. */
+static void __attribute__((constructor)) clear_failed_log(void)
+{
+	unlink(FAILED_LOG);
+}
+
+FIXTURE(walk) {
+	long long huge_free;
+};
+
+FIXTURE_VARIANT(walk) {
+	const char *name;
+	void (*scenario)(void);
+	/* Module parameters to reload vmlab with before each run; NULL: no reload. */
+	const char *load_args;
+	/* Points the walk must fail at least once. */
+	const char *must_fail[8];
+};
+
+FIXTURE_VARIANT_ADD(walk, private_anon) {
+	.name = "private_anon",
+	.scenario = scenario_private_anon,
+	.must_fail = { "file_alloc", "vma_record", "zero_page_map" },
+};
+
+FIXTURE_VARIANT_ADD(walk, shared_anon) {
+	.name = "shared_anon",
+	.scenario = scenario_shared_anon,
+	.must_fail = { "file_alloc", "vma_record", "object_alloc", "object_inode",
+		       "object_file", "page_alloc", "page_cache_add" },
+};
+
+FIXTURE_VARIANT_ADD(walk, store_shared) {
+	.name = "store_shared",
+	.scenario = scenario_store_shared,
+	.load_args = STORE_ARGS,
+	.must_fail = { "file_alloc", "vma_record", "page_alloc", "page_cache_add",
+		       "backing_read", "backing_write" },
+};
+
+FIXTURE_VARIANT_ADD(walk, store_private) {
+	.name = "store_private",
+	.scenario = scenario_store_private,
+	.load_args = STORE_ARGS,
+	.must_fail = { "file_alloc", "vma_record", "page_alloc", "page_cache_add",
+		       "backing_read" },
+};
+
+FIXTURE_VARIANT_ADD(walk, huge) {
+	.name = "huge",
+	.scenario = scenario_huge,
+	.must_fail = { "file_alloc", "huge_file_open", "huge_state_alloc", "dax_inode",
+		       "dax_file", "vma_record", "huge_fallocate", "huge_xa_store" },
+};
+
+FIXTURE_SETUP(walk)
+{
+	if (!can_reload(_metadata))
+		return;
+	ASSERT_EQ(0, access(INJECT_DIR "/nth", W_OK)) {
+		TH_LOG("%s: %s", INJECT_DIR "/nth", strerror(errno));
+	}
+	ASSERT_EQ(0, make_backing());
+	self->huge_free = huge_free();
+	if (variant->scenario == scenario_huge && self->huge_free < 8)
+		SKIP(return, "needs 8 free huge pages, has %lld", self->huge_free);
+}
+
+FIXTURE_TEARDOWN(walk)
+{
+	write_file(INJECT_DIR "/nth", "0");
+	write_file(INJECT_DIR "/pid", "0");
+	if (variant->load_args)
+		EXPECT_EQ(0, reload_vmlab(""));
+	unlink(BACKING_PATH);
+}
+
+/* One run: the scenario with the @nth fallible step failing; an enum outcome or -1. */
+static int run_once(struct __test_metadata *_metadata, const FIXTURE_VARIANT(walk) * variant,
+		    long nth, bool *injected, char *names, size_t size)
+{
+	int go[2], status, ret;
+	char text[32];
+	pid_t pid;
+	uint64_t value;
+	const char *left;
+
+	if (variant->load_args) {
+		ret = reload_vmlab(variant->load_args);
+		EXPECT_EQ(0, ret) {
+			TH_LOG("reload with %s: %s", variant->load_args, strerror(-ret));
+			return -1;
+		}
+	}
+	EXPECT_EQ(0, write_file(INJECT_DIR "/points", "0"));
+	EXPECT_EQ(0, pipe(go));
+	pid = fork();
+	EXPECT_LE(0, pid);
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(EXIT_WRONG);
+		variant->scenario();
+		_exit(EXIT_DONE);
+	}
+	close(go[0]);
+	snprintf(text, sizeof(text), "%d", pid);
+	EXPECT_EQ(0, write_file(INJECT_DIR "/pid", text));
+	snprintf(text, sizeof(text), "%ld", nth);
+	EXPECT_EQ(0, write_file(INJECT_DIR "/nth", text));
+	EXPECT_EQ(1, write(go[1], "g", 1));
+	close(go[1]);
+	EXPECT_EQ(pid, waitpid(pid, &status, 0));
+	/* A count left means the run took fewer than @nth steps. */
+	*injected = read_number(INJECT_DIR "/nth") == 0;
+	write_file(INJECT_DIR "/nth", "0");
+	EXPECT_EQ(*injected ? 1 : 0, points_failed(names, size)) {
+		TH_LOG("run %ld: points failed: '%s'", nth, names);
+	}
+
+	left = live_left(&value);
+	EXPECT_EQ(NULL, left) {
+		TH_LOG("run %ld (%s failed): live counter %s is %llu after the run",
+		       nth, names, left, (unsigned long long)value);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_DONE)
+		return RUN_DONE;
+	if (*injected && WIFEXITED(status) && WEXITSTATUS(status) == EXIT_ERRNO)
+		return RUN_ERRNO;
+	if (*injected && WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
+		return RUN_SIGBUS;
+	TH_LOG("run %ld (%s failed): the scenario ended with %s %d", nth,
+	       *injected ? names : "nothing", WIFSIGNALED(status) ? "signal" : "exit status",
+	       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	return -1;
+}
+
+/* A walk takes up to a few hundred runs; a huge-kind run, about a second under TCG. */
+TEST_F_TIMEOUT(walk, every_step_fails_once, 1200)
+{
+	int outcomes[NR_RUN_OUTCOMES] = { 0 };
+	char seen[1024] = "", names[256];
+	bool injected = true;
+	long nth;
+	int o, i;
+
+	for (nth = 1; injected && nth <= MAX_RUNS; nth++) {
+		o = run_once(_metadata, variant, nth, &injected, names, sizeof(names));
+		ASSERT_LE(0, o);
+		outcomes[o]++;
+		if (injected && !strstr(seen, names)) {
+			strncat(seen, " ", sizeof(seen) - strlen(seen) - 1);
+			strncat(seen, names, sizeof(seen) - strlen(seen) - 1);
+		}
+		ASSERT_EQ(self->huge_free, huge_free()) {
+			TH_LOG("run %ld (%s failed): HugePages_Free %lld, was %lld", nth, names,
+			       huge_free(), self->huge_free);
+		}
+	}
+	ASSERT_FALSE(injected) {
+		TH_LOG("still injecting after %d runs", MAX_RUNS);
+	}
+	TH_LOG("%s: %ld runs, %ld steps failed in turn", variant->name, nth - 1, nth - 2);
+	TH_LOG("%s: runs that completed %d, ended with an errno %d, with SIGBUS %d; points:%s",
+	       variant->name, outcomes[RUN_DONE], outcomes[RUN_ERRNO], outcomes[RUN_SIGBUS], seen);
+	for (i = 0; i < 8 && variant->must_fail[i]; i++) {
+		char word[80];
+
+		snprintf(word, sizeof(word), " %s", variant->must_fail[i]);
+		EXPECT_NE(NULL, strstr(seen, word)) {
+			TH_LOG("%s never failed in the %s walk", variant->must_fail[i],
+			       variant->name);
+		}
+	}
+}
+
+/*
+ * The points of the failures injected since @fd (/dev/kmsg) was opened,
+ * from the module's log lines; appended to FAILED_LOG and @names.
+ */
+static int kmsg_injected(int fd, char *names, size_t size)
+{
+	static const char mark[] = "vmlab: injected a failure at ";
+	char rec[1024], name[64];
+	const char *at;
+	FILE *log = fopen(FAILED_LOG, "a");
+	ssize_t n;
+	int found = 0;
+
+	names[0] = '\0';
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n < 0)
+			continue;
+		rec[n] = '\0';
+		at = strstr(rec, mark);
+		if (!at || sscanf(at + strlen(mark), "%63s", name) != 1)
+			continue;
+		found++;
+		snprintf(names + strlen(names), size - strlen(names), "%s%s",
+			 found > 1 ? " " : "", name);
+		if (log)
+			fprintf(log, "%s\n", name);
+	}
+	if (log)
+		fclose(log);
+	return found;
+}
+
+/*
+ * The fixtures below have no state; they are fixtures, not TEST()s, so that
+ * they run after the walks, in the order they are defined.
+ */
+FIXTURE(load) {
+};
+
+FIXTURE_SETUP(load)
+{
+}
+
+FIXTURE_TEARDOWN(load)
+{
+}
+
+/* Module initialisation: each of its steps failing makes insmod fail, cleanly. */
+TEST_F(load, steps_fail_once)
+{
+	char args[160], names[256], seen[512] = "";
+	int ret = 0, kfd;
+	long nth;
+
+	if (!can_reload(_metadata))
+		return;
+	ASSERT_EQ(0, make_backing());
+	ASSERT_EQ(0, unload_vmlab());
+	for (nth = 1; nth <= 50; nth++) {
+		kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+		ASSERT_LE(0, kfd);
+		lseek(kfd, 0, SEEK_END);
+		snprintf(args, sizeof(args), "%s inject_nth_at_load=%ld", STORE_ARGS, nth);
+		ret = load_vmlab(args);
+		if (!ret) {
+			close(kfd);
+			break;
+		}
+		EXPECT_EQ(-ENOMEM, ret) {
+			TH_LOG("insmod with step %ld failing: %s", nth, strerror(-ret));
+		}
+		EXPECT_NE(0, access("/sys/module/vmlab", F_OK));
+		EXPECT_EQ(1, kmsg_injected(kfd, names, sizeof(names))) {
+			TH_LOG("insmod with step %ld failing: points failed '%s'", nth, names);
+		}
+		close(kfd);
+		strncat(seen, " ", sizeof(seen) - strlen(seen) - 1);
+		strncat(seen, names, sizeof(seen) - strlen(seen) - 1);
+	}
+	EXPECT_EQ(0, ret) {
+		TH_LOG("insmod still failing with step 50 failing");
+	}
+	TH_LOG("module initialisation: %ld steps failed in turn, each with ENOMEM; points:%s",
+	       nth - 1, seen);
+	EXPECT_EQ(0, unload_vmlab());
+	EXPECT_EQ(0, load_vmlab(""));
+	unlink(BACKING_PATH);
+}
+
+FIXTURE(summary) {
+};
+
+FIXTURE_SETUP(summary)
+{
+}
+
+FIXTURE_TEARDOWN(summary)
+{
+}
+
+/* Whether @log (FAILED_LOG: one name per line) holds the line @name. */
+static bool logged(const char *log, const char *name)
+{
+	size_t len = strlen(name);
+	const char *at;
+
+	for (at = strstr(log, name); at; at = strstr(at + 1, name))
+		if ((at == log || at[-1] == '\n') && at[len] == '\n')
+			return true;
+	return false;
+}
+
+/* Every point of the module failed in one of the walks above. */
+TEST_F(summary, every_point_failed)
+{
+	char *points = NULL, *failed = NULL, *line, *save;
+	char missing[NAMES_MAX] = "", hits[NAMES_MAX] = "";
+	int total = 0, hit = 0;
+
+	if (!can_reload(_metadata))
+		return;
+	ASSERT_EQ(0, vl_read_text(INJECT_DIR "/points", &points));
+	ASSERT_EQ(0, vl_read_text(FAILED_LOG, &failed)) {
+		TH_LOG("%s: no walk recorded a failure", FAILED_LOG);
+	}
+	for (line = strtok_r(points, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64];
+		char *list;
+
+		if (sscanf(line, "%63s", name) != 1)
+			continue;
+		total++;
+		hit += logged(failed, name);
+		list = logged(failed, name) ? hits : missing;
+		snprintf(list + strlen(list), NAMES_MAX - strlen(list), " %s", name);
+	}
+	TH_LOG("%d of %d injection points failed at least once:%s%s%s", hit, total, hits,
+	       *missing ? "; never:" : "", missing);
+	EXPECT_EQ(total, hit);
+	EXPECT_LT(0, total);
+	free(points);
+	free(failed);
+}
+
+TEST_HARNESS_MAIN
