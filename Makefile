@@ -5,6 +5,9 @@
 #   make              vmlab.ko for the running kernel, the tool and the tests
 #   make demo         set up, build, boot the 6.12 guest and run the tour
 #   make check        set up, build, run every selftest in a 6.1 and a 6.12 guest
+#   make check-debug  the same suite on a debug kernel built from linux-source-6.12
+#                     (KASAN, lockdep, DEBUG_VM, PAGE_TABLE_CHECK, kmemleak, UBSAN,
+#                     fault injection); the kernel build is cached
 #   make bench        vmlab's mapping types against their native twins, as ratios (6.1 and 6.12)
 #   make lint         checkpatch --strict, W=1 and sparse builds for both kernels
 #   make setup        install what the above need (they call it themselves)
@@ -47,6 +50,11 @@ page-types: harness
 check: modules userspace selftests
 	@scripts/check $(GUEST_KERNELS)
 
+# Builds the debug kernel once (cached under ~/.cache/vmlab/debug-kernel),
+# vmlab.ko against it, and runs the whole suite in it.
+check-debug: setup userspace selftests
+	@scripts/check-debug
+
 # The tour of every mapping type (userspace/vmlab tour) in a 6.12 guest with
 # a pool of 64 huge pages; README.md shows what it prints.
 demo: modules userspace
@@ -67,4 +75,4 @@ clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 
-.PHONY: all module setup harness modules userspace selftests page-types check demo bench lint clean
+.PHONY: all module setup harness modules userspace selftests page-types check check-debug demo bench lint clean
