@@ -7,7 +7,7 @@
  *           pages_store, dirty_store and pages_shared_anon are read live
  * objects   one line per live object: id, type, size, resident and dirty
  *           pages, backing file or not, and how many VMAs map it
- * vmas      one line per live VMA: pid (of the mm's owner), range, type,
+ * vmas      one line per live VMA: pid (of a process using the mm), range, type,
  *           flags and faults
  * huge      one line per live huge-kind state: id, where its pages come
  *           from (tmpfile on hugetlbfs_path, or the user's file) and the
@@ -16,6 +16,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 
 #include "vmlab.h"
@@ -126,24 +127,46 @@ static int objects_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(objects);
 
-/* The thread group of the task that owns @mm, or 0 when unknown. */
-static pid_t vmlab_mm_pid(struct mm_struct *mm)
-{
-	pid_t pid = 0;
-#ifdef CONFIG_MEMCG
-	struct task_struct *owner;
+/**
+ * struct vmlab_mm_pid_cache - the last answer of vmlab_mm_pid()
+ * @mm: the mm asked about, never dereferenced
+ * @pid: the answer
+ */
+struct vmlab_mm_pid_cache {
+	const struct mm_struct *mm;
+	pid_t pid;
+};
 
+/*
+ * The thread group of a task using @mm, or 0 when none is (the mm of a
+ * process that is exiting).  mm->owner exists only with CONFIG_MEMCG, so
+ * the tasks are searched, under RCU; @last caches the previous answer,
+ * since consecutive VMAs often share their mm.
+ */
+static pid_t vmlab_mm_pid(struct mm_struct *mm, struct vmlab_mm_pid_cache *last)
+{
+	struct task_struct *p, *t;
+	pid_t pid = 0;
+
+	if (last->mm == mm)
+		return last->pid;
 	rcu_read_lock();
-	owner = rcu_dereference(mm->owner);
-	if (owner)
-		pid = task_tgid_nr(owner);
+	for_each_process_thread(p, t) {
+		if (READ_ONCE(t->mm) == mm) {
+			pid = task_tgid_nr(t);
+			goto out;
+		}
+	}
+out:
 	rcu_read_unlock();
-#endif
+	last->mm = mm;
+	last->pid = pid;
 	return pid;
 }
 
 static int vmas_show(struct seq_file *m, void *unused)
 {
+	struct vmlab_mm_pid_cache last = { };
 	struct vmlab_vma *vv;
 
 	seq_puts(m, "pid start end type flags pgoff faults\n");
@@ -152,7 +175,7 @@ static int vmas_show(struct seq_file *m, void *unused)
 		/* The VMA lives while its record is listed; its bounds may be changing. */
 		struct vm_area_struct *vma = vv->vma;
 
-		seq_printf(m, "%d %lx %lx %s %lx %lx %lld\n", vmlab_mm_pid(vma->vm_mm),
+		seq_printf(m, "%d %lx %lx %s %lx %lx %lld\n", vmlab_mm_pid(vma->vm_mm, &last),
 			   READ_ONCE(vma->vm_start), READ_ONCE(vma->vm_end),
 			   vmlab_type_names[vv->type], READ_ONCE(vma->vm_flags),
 			   READ_ONCE(vma->vm_pgoff), (long long)atomic64_read(&vv->faults));
