@@ -36,6 +36,7 @@
 
 #include "debugfs.h"
 #include "device.h"
+#include "kmodule.h"
 #include "procfs.h"
 #include "touch.h"
 
@@ -50,6 +51,7 @@
 
 /* A walk that has not ended after this many runs is a failure. */
 #define MAX_RUNS	400
+#define MAX_KERNEL_RUNS	4000
 
 #define PAGES		8
 #define HUGE_LEN	(4UL << 20)
@@ -60,6 +62,7 @@ enum outcome {
 	RUN_DONE,		/* every step succeeded */
 	RUN_ERRNO,		/* a step failed with its documented errno */
 	RUN_SIGBUS,		/* the child died of SIGBUS */
+	RUN_KILLED,		/* the child died of SIGSEGV or SIGKILL (kernel sites only) */
 	NR_RUN_OUTCOMES
 };
 
@@ -74,14 +77,50 @@ enum outcome {
  */
 #define STEP_FAILED(call, ...) step_failed(call, errno, (const int[]){ __VA_ARGS__, 0 })
 
+/*
+ * In the walks of the kernel's sites (fail-nth), the scenario's process:
+ * its /proc/thread-self/fail-nth, open before the count starts, and where
+ * it tells the parent whether the count ran out (a page shared with it).
+ */
+static int fail_nth_fd = -1;
+static int *fail_nth_fired;
+
+/*
+ * End a scenario with @code.  Under fail-nth, first note whether the count
+ * ran out, and disarm it, through the open file: no new kernel site.
+ */
+static void __noreturn scenario_exit(int code)
+{
+	char text[16] = "";
+
+	if (fail_nth_fd >= 0) {
+		if (pread(fail_nth_fd, text, sizeof(text) - 1, 0) > 0)
+			*fail_nth_fired = atoi(text) == 0;
+		pwrite(fail_nth_fd, "0", 1, 0);
+	}
+	_exit(code);
+}
+
+/*
+ * Errnos that the kernel's own sites may add, failing inside the core's
+ * work for a system call (a VMA, a maple-tree node, a dentry, an inode of
+ * hugetlbfs: ENOSPC), under fail-nth only.
+ */
+static const int kernel_errnos[] = { ENOMEM, EAGAIN, ENOSPC, EIO, 0 };
+
 static void __noreturn step_failed(const char *call, int err, const int *allowed)
 {
+	const int *k;
+
 	for (; *allowed; allowed++)
 		if (err == *allowed)
-			_exit(EXIT_ERRNO);
+			scenario_exit(EXIT_ERRNO);
+	for (k = kernel_errnos; fail_nth_fd >= 0 && *k; k++)
+		if (err == *k)
+			scenario_exit(EXIT_ERRNO);
 	fprintf(stderr, "# scenario: %s failed with %s, not a documented errno\n",
 		call, strerror(err));
-	_exit(EXIT_WRONG);
+	scenario_exit(EXIT_WRONG);
 }
 
 static size_t page_size(void)
@@ -102,7 +141,7 @@ static void touch(char *p, size_t len, char c)
 		if (vl_read_byte(p + i) != c) {
 			fprintf(stderr, "# scenario: byte %zu reads %d, wrote %d\n", i,
 				vl_read_byte(p + i), c);
-			_exit(EXIT_WRONG);
+			scenario_exit(EXIT_WRONG);
 		}
 }
 
@@ -115,17 +154,19 @@ static void in_fork(void (*fn)(char *, size_t), char *p, size_t len)
 	if (pid < 0)
 		STEP_FAILED("fork", ENOMEM, EAGAIN);
 	if (pid == 0) {
+		/* fail-nth is the parent's, and a fork starts with none. */
+		fail_nth_fd = -1;
 		fn(p, len);
-		_exit(EXIT_DONE);
+		scenario_exit(EXIT_DONE);
 	}
 	if (waitpid(pid, &status, 0) != pid) {
 		fprintf(stderr, "# scenario: waitpid: %s\n", strerror(errno));
-		_exit(EXIT_WRONG);
+		scenario_exit(EXIT_WRONG);
 	}
 	if (WIFSIGNALED(status))
 		raise(WTERMSIG(status));
 	if (WEXITSTATUS(status) != EXIT_DONE)
-		_exit(WEXITSTATUS(status));
+		scenario_exit(WEXITSTATUS(status));
 }
 
 static void write_b(char *p, size_t len)
@@ -163,56 +204,61 @@ static char *map(int fd, size_t len, int flags)
 
 static void unmap_close(int fd, char *p, size_t len)
 {
-	if (munmap(p, len)) {
-		fprintf(stderr, "# scenario: munmap: %s\n", strerror(errno));
-		_exit(EXIT_WRONG);
-	}
+	if (munmap(p, len))
+		STEP_FAILED("munmap", 0);
 	if (close(fd)) {
 		fprintf(stderr, "# scenario: close: %s\n", strerror(errno));
-		_exit(EXIT_WRONG);
+		scenario_exit(EXIT_WRONG);
 	}
+}
+
+/*
+ * What every base-page scenario starts with: open @kind, map PAGES pages
+ * with @flags, read and write them, let a fork write them too; then a
+ * private mapping still reads its own bytes, a shared one the fork's.
+ */
+static char *scenario_start(unsigned int kind, int flags, int *fd)
+{
+	size_t len = PAGES * page_size();
+	char *p;
+
+	*fd = open_kind(kind);
+	p = map(*fd, len, flags);
+	touch(p, len, 'a');
+	in_fork(write_b, p, len);
+	if (vl_read_byte(p) != (flags & MAP_SHARED ? 'b' : 'a'))
+		scenario_exit(EXIT_WRONG);
+	return p;
 }
 
 /* Private anonymous: zero pages, then copies; a fork shares them copy-on-write. */
 static void scenario_private_anon(void)
 {
-	size_t len = PAGES * page_size();
-	int fd = open_kind(VMLAB_KIND_ANON);
-	char *p = map(fd, len, MAP_PRIVATE);
+	int fd;
+	char *p = scenario_start(VMLAB_KIND_ANON, MAP_PRIVATE, &fd);
 
-	touch(p, len, 'a');
-	in_fork(write_b, p, len);
-	if (p[0] != 'a')
-		_exit(EXIT_WRONG);
-	unmap_close(fd, p, len);
+	unmap_close(fd, p, PAGES * page_size());
 }
 
 /* Shared anonymous: one object for the parent and its fork. */
 static void scenario_shared_anon(void)
 {
-	size_t len = PAGES * page_size();
-	int fd = open_kind(VMLAB_KIND_ANON);
-	char *p = map(fd, len, MAP_SHARED);
+	int fd;
+	char *p = scenario_start(VMLAB_KIND_ANON, MAP_SHARED, &fd);
 
-	touch(p, len, 'a');
-	in_fork(write_b, p, len);
-	if (p[0] != 'b')
-		_exit(EXIT_WRONG);
-	if (msync(p, len, MS_SYNC))
+	if (msync(p, PAGES * page_size(), MS_SYNC))
 		STEP_FAILED("msync", EIO, ENOMEM);
-	unmap_close(fd, p, len);
+	unmap_close(fd, p, PAGES * page_size());
 }
 
 /* The store shared: pages read from the backing file, dirtied, written back. */
 static void scenario_store_shared(void)
 {
 	size_t len = PAGES * page_size();
-	int fd = open_kind(VMLAB_KIND_STORE);
-	char *p = map(fd, len, MAP_SHARED);
+	int fd;
+	char *p = scenario_start(VMLAB_KIND_STORE, MAP_SHARED, &fd);
 	char buf[16];
 
-	touch(p, len, 'a');
-	in_fork(write_b, p, len);
 	if (msync(p, len, MS_SYNC))
 		STEP_FAILED("msync", EIO, ENOMEM);
 	if (pwrite(fd, "c", 1, len) != 1)
@@ -227,15 +273,10 @@ static void scenario_store_shared(void)
 /* The store private: its pages read, then copied on write, in a fork too. */
 static void scenario_store_private(void)
 {
-	size_t len = PAGES * page_size();
-	int fd = open_kind(VMLAB_KIND_STORE);
-	char *p = map(fd, len, MAP_PRIVATE);
+	int fd;
+	char *p = scenario_start(VMLAB_KIND_STORE, MAP_PRIVATE, &fd);
 
-	touch(p, len, 'a');
-	in_fork(write_b, p, len);
-	if (p[0] != 'a')
-		_exit(EXIT_WRONG);
-	unmap_close(fd, p, len);
+	unmap_close(fd, p, PAGES * page_size());
 }
 
 /*
@@ -249,10 +290,8 @@ static void scenario_huge(void)
 	char *p = map(fd, HUGE_LEN, MAP_SHARED);
 
 	touch(p, HUGE_PAGE, 'a');
-	if (munmap(p + HUGE_LEN - page_size(), page_size())) {
-		fprintf(stderr, "# scenario: munmap of a hole: %s\n", strerror(errno));
-		_exit(EXIT_WRONG);
-	}
+	if (munmap(p + HUGE_LEN - page_size(), page_size()))
+		STEP_FAILED("munmap of a hole", 0);
 	/* A few of its 4 KiB pages: each is a step, and the walk runs once per step. */
 	touch(p + HUGE_PAGE, PAGES * page_size(), 'a');
 	in_fork(write_b, p, len);
@@ -338,53 +377,14 @@ static const char *live_left(uint64_t *value)
 	return NULL;
 }
 
-static int finit_module(int fd, const char *args, int flags)
-{
-	return syscall(__NR_finit_module, fd, args, flags);
-}
-
-static int delete_module(const char *name, unsigned int flags)
-{
-	return syscall(__NR_delete_module, name, flags);
-}
-
-/* insmod $VMLAB_KO @args: 0 or -errno. */
-static int load_vmlab(const char *args)
-{
-	const char *ko = getenv("VMLAB_KO");
-	int fd, ret;
-
-	if (!ko || !*ko)
-		return -ENOENT;
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = finit_module(fd, args, 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-/* rmmod vmlab, waiting a little for the references of a dead child: 0 or -errno. */
-static int unload_vmlab(void)
-{
-	int i, ret = 0;
-
-	for (i = 0; i < 50; i++) {
-		ret = delete_module("vmlab", O_NONBLOCK) ? -errno : 0;
-		if (ret != -EWOULDBLOCK && ret != -EAGAIN)
-			break;
-		usleep(100 * 1000);
-	}
-	return ret;
-}
-
 static int reload_vmlab(const char *args)
 {
 	int ret = 0;
 
-	if (!access("/sys/module/vmlab", F_OK))
-		ret = unload_vmlab();
-	return ret ? ret : load_vmlab(args);
+	/* Waits for the references of a scenario that is still exiting. */
+	if (vl_module_loaded())
+		ret = vl_module_unload(5000);
+	return ret ? ret : vl_module_load(args);
 }
 
 /* A backing file of 1 MiB, page i filled with 'A' + i % 26. */
@@ -432,8 +432,33 @@ static void __attribute__((constructor)) clear_failed_log(void)
 	unlink(FAILED_LOG);
 }
 
+/*
+ * The knobs of the kernel's failslab and fail_page_alloc that keep fail-nth
+ * away from the allocations a scenario makes (GFP_KERNEL, GFP_HIGHUSER,
+ * order 0), and their values for the walks of the kernel's sites; the
+ * fixture restores what it found.
+ */
+static const struct {
+	const char *path;
+	const char *value;
+} fail_knobs[] = {
+	{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/failslab/verbose", "0" },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
+	{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
+	{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
+	{ INJECT_DIR "/fail_attr/verbose", "0" },
+};
+
+#define NR_FAIL_KNOBS	ARRAY_SIZE(fail_knobs)
+
+#define NO_FAIL_NTH \
+	"no fail-nth: CONFIG_FAULT_INJECTION is off (make check-debug walks the kernel's sites)"
+
 FIXTURE(walk) {
 	long long huge_free;
+	char *saved[NR_FAIL_KNOBS];
 };
 
 FIXTURE_VARIANT(walk) {
@@ -443,6 +468,12 @@ FIXTURE_VARIANT(walk) {
 	const char *load_args;
 	/* Points the walk must fail at least once. */
 	const char *must_fail[8];
+	/*
+	 * Walk the kernel's fault-injection sites (fail-nth of the scenario's
+	 * task: failslab, fail_page_alloc and vmlab's points together), not
+	 * vmlab's own count.  Kernels without CONFIG_FAULT_INJECTION skip it.
+	 */
+	bool kernel_sites;
 };
 
 FIXTURE_VARIANT_ADD(walk, private_anon) {
@@ -481,10 +512,47 @@ FIXTURE_VARIANT_ADD(walk, huge) {
 		       "dax_file", "vma_record", "huge_fallocate", "huge_xa_store" },
 };
 
+FIXTURE_VARIANT_ADD(walk, kernel_private_anon) {
+	.name = "kernel_private_anon",
+	.scenario = scenario_private_anon,
+	.kernel_sites = true,
+};
+
+FIXTURE_VARIANT_ADD(walk, kernel_shared_anon) {
+	.name = "kernel_shared_anon",
+	.scenario = scenario_shared_anon,
+	.kernel_sites = true,
+};
+
+FIXTURE_VARIANT_ADD(walk, kernel_store_shared) {
+	.name = "kernel_store_shared",
+	.scenario = scenario_store_shared,
+	.load_args = STORE_ARGS,
+	.kernel_sites = true,
+};
+
+FIXTURE_VARIANT_ADD(walk, kernel_huge) {
+	.name = "kernel_huge",
+	.scenario = scenario_huge,
+	.kernel_sites = true,
+};
+
 FIXTURE_SETUP(walk)
 {
+	size_t i;
+
 	if (!can_reload(_metadata))
 		return;
+	if (variant->kernel_sites) {
+		if (access("/proc/self/fail-nth", W_OK))
+			SKIP(return, "%s", NO_FAIL_NTH);
+		for (i = 0; i < NR_FAIL_KNOBS; i++) {
+			ASSERT_EQ(0, vl_read_text(fail_knobs[i].path, &self->saved[i])) {
+				TH_LOG("%s: %s", fail_knobs[i].path, strerror(errno));
+			}
+			ASSERT_EQ(0, write_file(fail_knobs[i].path, fail_knobs[i].value));
+		}
+	}
 	ASSERT_EQ(0, access(INJECT_DIR "/nth", W_OK)) {
 		TH_LOG("%s: %s", INJECT_DIR "/nth", strerror(errno));
 	}
@@ -496,6 +564,13 @@ FIXTURE_SETUP(walk)
 
 FIXTURE_TEARDOWN(walk)
 {
+	size_t i;
+
+	for (i = 0; i < NR_FAIL_KNOBS; i++)
+		if (self->saved[i]) {
+			write_file(fail_knobs[i].path, self->saved[i]);
+			free(self->saved[i]);
+		}
 	write_file(INJECT_DIR "/nth", "0");
 	write_file(INJECT_DIR "/pid", "0");
 	if (variant->load_args)
@@ -507,11 +582,12 @@ FIXTURE_TEARDOWN(walk)
 static int run_once(struct __test_metadata *_metadata, const FIXTURE_VARIANT(walk) * variant,
 		    long nth, bool *injected, char *names, size_t size)
 {
-	int go[2], status, ret;
+	int go[2], status, ret, n;
 	char text[32];
 	pid_t pid;
 	uint64_t value;
 	const char *left;
+	int *fired;
 
 	if (variant->load_args) {
 		ret = reload_vmlab(variant->load_args);
@@ -521,10 +597,13 @@ static int run_once(struct __test_metadata *_metadata, const FIXTURE_VARIANT(wal
 		}
 	}
 	EXPECT_EQ(0, write_file(INJECT_DIR "/points", "0"));
+	fired = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	EXPECT_NE(MAP_FAILED, fired);
 	EXPECT_EQ(0, pipe(go));
+	snprintf(text, sizeof(text), "%ld", nth);
 	pid = fork();
 	EXPECT_LE(0, pid);
-	if (pid < 0)
+	if (pid < 0 || fired == MAP_FAILED)
 		return -1;
 	if (pid == 0) {
 		char c;
@@ -532,23 +611,43 @@ static int run_once(struct __test_metadata *_metadata, const FIXTURE_VARIANT(wal
 		close(go[1]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(EXIT_WRONG);
+		if (variant->kernel_sites) {
+			fail_nth_fired = fired;
+			fail_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
+			if (fail_nth_fd < 0 || pwrite(fail_nth_fd, text, strlen(text), 0) < 0)
+				_exit(EXIT_WRONG);
+		}
 		variant->scenario();
-		_exit(EXIT_DONE);
+		scenario_exit(EXIT_DONE);
 	}
 	close(go[0]);
-	snprintf(text, sizeof(text), "%d", pid);
-	EXPECT_EQ(0, write_file(INJECT_DIR "/pid", text));
-	snprintf(text, sizeof(text), "%ld", nth);
-	EXPECT_EQ(0, write_file(INJECT_DIR "/nth", text));
+	if (!variant->kernel_sites) {
+		char pid_text[16];
+
+		snprintf(pid_text, sizeof(pid_text), "%d", pid);
+		EXPECT_EQ(0, write_file(INJECT_DIR "/pid", pid_text));
+		EXPECT_EQ(0, write_file(INJECT_DIR "/nth", text));
+	}
 	EXPECT_EQ(1, write(go[1], "g", 1));
 	close(go[1]);
 	EXPECT_EQ(pid, waitpid(pid, &status, 0));
-	/* A count left means the run took fewer than @nth steps. */
-	*injected = read_number(INJECT_DIR "/nth") == 0;
-	write_file(INJECT_DIR "/nth", "0");
-	EXPECT_EQ(*injected ? 1 : 0, points_failed(names, size)) {
-		TH_LOG("run %ld: points failed: '%s'", nth, names);
+	if (variant->kernel_sites) {
+		/* Only a failure makes a scenario die of a signal. */
+		*injected = *fired || WIFSIGNALED(status);
+		n = points_failed(names, size);
+		EXPECT_GE(1, n);
+	} else {
+		/* A count left means the run took fewer than @nth steps. */
+		*injected = read_number(INJECT_DIR "/nth") == 0;
+		write_file(INJECT_DIR "/nth", "0");
+		n = points_failed(names, size);
+		EXPECT_EQ(*injected ? 1 : 0, n) {
+			TH_LOG("run %ld: points failed: '%s'", nth, names);
+		}
 	}
+	munmap(fired, page_size());
+	if (variant->kernel_sites && !n && *injected)
+		snprintf(names, size, "a kernel site");
 
 	left = live_left(&value);
 	EXPECT_EQ(NULL, left) {
@@ -561,26 +660,34 @@ static int run_once(struct __test_metadata *_metadata, const FIXTURE_VARIANT(wal
 		return RUN_ERRNO;
 	if (*injected && WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
 		return RUN_SIGBUS;
+	/* The kernel's sites fail stack growth (SIGSEGV) and may OOM-kill. */
+	if (variant->kernel_sites && WIFSIGNALED(status) &&
+	    (WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGKILL))
+		return RUN_KILLED;
 	TH_LOG("run %ld (%s failed): the scenario ended with %s %d", nth,
 	       *injected ? names : "nothing", WIFSIGNALED(status) ? "signal" : "exit status",
 	       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	return -1;
 }
 
-/* A walk takes up to a few hundred runs; a huge-kind run, about a second under TCG. */
-TEST_F_TIMEOUT(walk, every_step_fails_once, 1200)
+/*
+ * A walk of vmlab's steps takes up to a hundred runs, one of the kernel's
+ * sites a few hundred; a run takes up to a second under TCG and a debug kernel.
+ */
+TEST_F_TIMEOUT(walk, every_step_fails_once, 1800)
 {
 	int outcomes[NR_RUN_OUTCOMES] = { 0 };
 	char seen[1024] = "", names[256];
+	long max_runs = variant->kernel_sites ? MAX_KERNEL_RUNS : MAX_RUNS;
 	bool injected = true;
 	long nth;
 	int o, i;
 
-	for (nth = 1; injected && nth <= MAX_RUNS; nth++) {
+	for (nth = 1; injected && nth <= max_runs; nth++) {
 		o = run_once(_metadata, variant, nth, &injected, names, sizeof(names));
 		ASSERT_LE(0, o);
 		outcomes[o]++;
-		if (injected && !strstr(seen, names)) {
+		if (injected && strcmp(names, "a kernel site") && !strstr(seen, names)) {
 			strncat(seen, " ", sizeof(seen) - strlen(seen) - 1);
 			strncat(seen, names, sizeof(seen) - strlen(seen) - 1);
 		}
@@ -590,11 +697,14 @@ TEST_F_TIMEOUT(walk, every_step_fails_once, 1200)
 		}
 	}
 	ASSERT_FALSE(injected) {
-		TH_LOG("still injecting after %d runs", MAX_RUNS);
+		TH_LOG("still injecting after %ld runs", max_runs);
 	}
-	TH_LOG("%s: %ld runs, %ld steps failed in turn", variant->name, nth - 1, nth - 2);
-	TH_LOG("%s: runs that completed %d, ended with an errno %d, with SIGBUS %d; points:%s",
-	       variant->name, outcomes[RUN_DONE], outcomes[RUN_ERRNO], outcomes[RUN_SIGBUS], seen);
+	TH_LOG("%s: %ld runs, %ld %s failed in turn", variant->name, nth - 1, nth - 2,
+	       variant->kernel_sites ? "kernel and vmlab sites" : "vmlab steps");
+	TH_LOG("%s: runs that completed %d, ended with an errno %d, SIGBUS %d, SIGSEGV/SIGKILL %d",
+	       variant->name, outcomes[RUN_DONE], outcomes[RUN_ERRNO], outcomes[RUN_SIGBUS],
+	       outcomes[RUN_KILLED]);
+	TH_LOG("%s: vmlab points failed:%s", variant->name, seen);
 	for (i = 0; i < 8 && variant->must_fail[i]; i++) {
 		char word[80];
 
@@ -663,13 +773,13 @@ TEST_F(load, steps_fail_once)
 	if (!can_reload(_metadata))
 		return;
 	ASSERT_EQ(0, make_backing());
-	ASSERT_EQ(0, unload_vmlab());
+	ASSERT_EQ(0, vl_module_unload(5000));
 	for (nth = 1; nth <= 50; nth++) {
 		kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
 		ASSERT_LE(0, kfd);
 		lseek(kfd, 0, SEEK_END);
 		snprintf(args, sizeof(args), "%s inject_nth_at_load=%ld", STORE_ARGS, nth);
-		ret = load_vmlab(args);
+		ret = vl_module_load(args);
 		if (!ret) {
 			close(kfd);
 			break;
@@ -677,7 +787,7 @@ TEST_F(load, steps_fail_once)
 		EXPECT_EQ(-ENOMEM, ret) {
 			TH_LOG("insmod with step %ld failing: %s", nth, strerror(-ret));
 		}
-		EXPECT_NE(0, access("/sys/module/vmlab", F_OK));
+		EXPECT_FALSE(vl_module_loaded());
 		EXPECT_EQ(1, kmsg_injected(kfd, names, sizeof(names))) {
 			TH_LOG("insmod with step %ld failing: points failed '%s'", nth, names);
 		}
@@ -690,8 +800,8 @@ TEST_F(load, steps_fail_once)
 	}
 	TH_LOG("module initialisation: %ld steps failed in turn, each with ENOMEM; points:%s",
 	       nth - 1, seen);
-	EXPECT_EQ(0, unload_vmlab());
-	EXPECT_EQ(0, load_vmlab(""));
+	EXPECT_EQ(0, vl_module_unload(5000));
+	EXPECT_EQ(0, vl_module_load(""));
 	unlink(BACKING_PATH);
 }
 

@@ -40,6 +40,7 @@
 
 #include "debugfs.h"
 #include "device.h"
+#include "kmodule.h"
 #include "pagemap.h"
 #include "procfs.h"
 
@@ -1449,43 +1450,6 @@ TEST_F_TIMEOUT(periodic, cleans_dirty_pages, 120)
  * every file and mapping of the device) is gone, even when it died; it
  * always loads vmlab again with no parameters.
  */
-static int finit_module(int fd, const char *args, int flags)
-{
-	return syscall(__NR_finit_module, fd, args, flags);
-}
-
-static int delete_module(const char *name, unsigned int flags)
-{
-	return syscall(__NR_delete_module, name, flags);
-}
-
-static bool vmlab_loaded(void)
-{
-	return !access("/sys/module/vmlab", F_OK);
-}
-
-/* insmod $VMLAB_KO @args: 0 or -errno. */
-static int load_vmlab(const char *args)
-{
-	const char *ko = getenv("VMLAB_KO");
-	int fd, ret;
-
-	if (!ko || !*ko)
-		return -ENOENT;
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = finit_module(fd, args, 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-/* rmmod vmlab: 0 or -errno. */
-static int unload_vmlab(void)
-{
-	return delete_module("vmlab", O_NONBLOCK) ? -errno : 0;
-}
-
 /* Whether the reload tests can run here; they SKIP when not. */
 static bool setup_reload(struct __test_metadata *_metadata)
 {
@@ -1498,27 +1462,23 @@ static bool setup_reload(struct __test_metadata *_metadata)
 	ASSERT_EQ(0, access(ko, R_OK)) {
 		TH_LOG("%s: %s", ko, strerror(errno));
 	}
-	ASSERT_TRUE(vmlab_loaded());
+	ASSERT_TRUE(vl_module_loaded());
 	unlink(BACKING_PATH);
 	return true;
 }
 
 static void restore_default_load(struct __test_metadata *_metadata)
 {
-	int ret, i;
+	int ret;
 
-	if (vmlab_loaded()) {
+	if (vl_module_loaded()) {
 		/* The test's process is gone, and its references with it; wait a little. */
-		ret = unload_vmlab();
-		for (i = 0; ret == -EWOULDBLOCK && i < 50; i++) {
-			usleep(100 * 1000);
-			ret = unload_vmlab();
-		}
+		ret = vl_module_unload(5000);
 		EXPECT_EQ(0, ret) {
 			TH_LOG("rmmod vmlab: %s", strerror(-ret));
 		}
 	}
-	ret = load_vmlab("");
+	ret = vl_module_load("");
 	EXPECT_EQ(0, ret) {
 		TH_LOG("insmod %s: %s", getenv("VMLAB_KO"), strerror(-ret));
 	}
@@ -1569,11 +1529,11 @@ TEST_F_TIMEOUT(reload, backing_file_holds_the_store, 120)
 	fill_pattern(pattern, size, 0x766d6c6162ULL);
 	want_sum = checksum(pattern, size);
 
-	ret = unload_vmlab();
+	ret = vl_module_unload(0);
 	ASSERT_EQ(0, ret) {
 		TH_LOG("rmmod vmlab: %s", strerror(-ret));
 	}
-	ret = load_vmlab(BACKING_ARGS);
+	ret = vl_module_load(BACKING_ARGS);
 	ASSERT_EQ(0, ret) {
 		TH_LOG("insmod vmlab %s: %s", BACKING_ARGS, strerror(-ret));
 	}
@@ -1600,7 +1560,7 @@ TEST_F_TIMEOUT(reload, backing_file_holds_the_store, 120)
 	close(fd);
 
 	/* Unloading writes the rest back. */
-	ret = unload_vmlab();
+	ret = vl_module_unload(0);
 	ASSERT_EQ(0, ret) {
 		TH_LOG("rmmod vmlab: %s", strerror(-ret));
 	}
@@ -1615,7 +1575,7 @@ TEST_F_TIMEOUT(reload, backing_file_holds_the_store, 120)
 	}
 
 	/* Loaded again on the same file, the store reads it back. */
-	ret = load_vmlab(BACKING_ARGS);
+	ret = vl_module_load(BACKING_ARGS);
 	ASSERT_EQ(0, ret) {
 		TH_LOG("insmod vmlab %s: %s", BACKING_ARGS, strerror(-ret));
 	}
@@ -1685,16 +1645,16 @@ TEST_F(bad_backing, load_fails)
 	int ret;
 
 	snprintf(args, sizeof(args), "backing=%s", variant->path);
-	ret = unload_vmlab();
+	ret = vl_module_unload(0);
 	ASSERT_EQ(0, ret) {
 		TH_LOG("rmmod vmlab: %s", strerror(-ret));
 	}
-	ret = load_vmlab(args);
+	ret = vl_module_load(args);
 	EXPECT_EQ(-variant->want_errno, ret) {
 		TH_LOG("insmod vmlab %s: %s (want %s)", args, ret ? strerror(-ret) : "success",
 		       strerror(variant->want_errno));
 	}
-	EXPECT_FALSE(vmlab_loaded());
+	EXPECT_FALSE(vl_module_loaded());
 	/* And the path is left as it was. */
 	ASSERT_EQ(0, stat(BACKING_DIR, &st));
 	EXPECT_TRUE(S_ISDIR(st.st_mode));
