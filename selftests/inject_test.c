@@ -324,6 +324,16 @@ static long read_number(const char *path)
 	return v;
 }
 
+/* Add point @name to the space-separated @names and, when open, to @log. */
+static void note_failed(FILE *log, char *names, size_t size, const char *name)
+{
+	size_t used = strlen(names);
+
+	snprintf(names + used, size - used, "%s%s", used ? " " : "", name);
+	if (log)
+		fprintf(log, "%s\n", name);
+}
+
 /*
  * The points that failed since the numbers were zeroed, appended to
  * FAILED_LOG, space-separated into @names; returns how many.
@@ -344,11 +354,8 @@ static int points_failed(char *names, size_t size)
 
 		if (sscanf(line, "%63s %lld %lld", name, &calls, &injected) != 3 || !injected)
 			continue;
+		note_failed(log, names, size, name);
 		n++;
-		snprintf(names + strlen(names), size - strlen(names), "%s%s",
-			 n > 1 ? " " : "", name);
-		if (log)
-			fprintf(log, "%s\n", name);
 	}
 	if (log)
 		fclose(log);
@@ -737,11 +744,8 @@ static int kmsg_injected(int fd, char *names, size_t size)
 		at = strstr(rec, mark);
 		if (!at || sscanf(at + strlen(mark), "%63s", name) != 1)
 			continue;
+		note_failed(log, names, size, name);
 		found++;
-		snprintf(names + strlen(names), size - strlen(names), "%s%s",
-			 found > 1 ? " " : "", name);
-		if (log)
-			fprintf(log, "%s\n", name);
 	}
 	if (log)
 		fclose(log);
