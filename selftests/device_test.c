@@ -9,19 +9,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "vmlab_uapi.h"
 #include "debugfs.h"
-
-/* delete_module(2) has no libc wrapper. */
-static int delete_module(const char *name, unsigned int flags)
-{
-	return syscall(__NR_delete_module, name, flags);
-}
+#include "kmodule.h"
 
 TEST(node_is_char_device_0666)
 {
@@ -131,10 +125,10 @@ TEST(rmmod_refused_while_open)
 
 	fd = open(VMLAB_DEVICE_PATH, O_RDONLY);
 	ASSERT_LE(0, fd);
-	errno = 0;
-	ret = delete_module("vmlab", O_NONBLOCK);
-	EXPECT_EQ(-1, ret);
-	EXPECT_EQ(EWOULDBLOCK, errno);
+	ret = vl_module_unload(0);
+	EXPECT_EQ(-EWOULDBLOCK, ret) {
+		TH_LOG("delete_module: %s", strerror(-ret));
+	}
 	close(fd);
 	/* Still loaded and usable. */
 	fd = open(VMLAB_DEVICE_PATH, O_RDONLY);

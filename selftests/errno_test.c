@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +31,7 @@
 
 #include "debugfs.h"
 #include "device.h"
+#include "kmodule.h"
 #include "pagemap.h"
 #include "procfs.h"
 
@@ -59,11 +59,6 @@ static char peek(const char *p)
 static void poke(char *p, char v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELAXED);
-}
-
-static int delete_module(const char *name, unsigned int flags)
-{
-	return syscall(__NR_delete_module, name, flags);
 }
 
 static void snap(struct __test_metadata *_metadata, struct vl_counters *c)
@@ -911,13 +906,12 @@ static void check_rmmod_refused(struct __test_metadata *_metadata, long baseline
 		/* delete_module() would unload vmlab under the mapping. */
 		TH_LOG("the mapping holds no reference to vmlab: not calling delete_module()");
 	}
-	errno = 0;
-	ret = delete_module("vmlab", O_NONBLOCK);
-	ASSERT_EQ(-1, ret) {
+	ret = vl_module_unload(0);
+	ASSERT_NE(0, ret) {
 		TH_LOG("vmlab was unloaded under a live mapping");
 	}
-	ASSERT_EQ(EWOULDBLOCK, errno) {
-		TH_LOG("delete_module: %s", strerror(errno));
+	ASSERT_EQ(-EWOULDBLOCK, ret) {
+		TH_LOG("delete_module: %s", strerror(-ret));
 	}
 	ASSERT_EQ(refcnt, read_refcnt(_metadata));
 }
