@@ -16,6 +16,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/mm.h>
+#include <linux/rbtree.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 
@@ -82,108 +83,150 @@ static int counters_show(struct seq_file *m, void *unused)
 			   vmlab_type_names[i - base], v);
 	}
 
-	spin_lock(&vmlab_objects_lock);
+	if (mutex_lock_killable(&vmlab_objects_lock))
+		return -EINTR;
 	list_for_each_entry(obj, &vmlab_objects, node)
 		if (obj->type == VMLAB_SHARED_ANON)
-			shared_anon_pages += obj->inode->i_mapping->nrpages;
-	spin_unlock(&vmlab_objects_lock);
-	seq_printf(m, "pages_store %lu\n", vmlab_store->inode->i_mapping->nrpages);
+			shared_anon_pages += READ_ONCE(obj->inode->i_mapping->nrpages);
+	mutex_unlock(&vmlab_objects_lock);
+	seq_printf(m, "pages_store %lu\n", READ_ONCE(vmlab_store->inode->i_mapping->nrpages));
 	seq_printf(m, "dirty_store %lu\n", vmlab_object_dirty_pages(vmlab_store));
 	seq_printf(m, "pages_shared_anon %lu\n", shared_anon_pages);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(counters);
 
-/* How many live VMAs map @obj; called under vmlab_objects_lock. */
+/*
+ * objects and vmas are seq_files that hold their list's mutex only while
+ * they fill one buffer, so a reader never holds up mmap(2) for long.
+ */
+static void *objects_start(struct seq_file *m, loff_t *pos)
+{
+	if (mutex_lock_killable(&vmlab_objects_lock))
+		return ERR_PTR(-EINTR);
+	return seq_list_start_head(&vmlab_objects, *pos);
+}
+
+static void *objects_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	return seq_list_next(v, &vmlab_objects, pos);
+}
+
+static void objects_stop(struct seq_file *m, void *v)
+{
+	if (!IS_ERR(v))
+		mutex_unlock(&vmlab_objects_lock);
+}
+
+/* How many VMAs map @obj: its reverse map, as the core keeps it. */
 static unsigned long vmlab_object_mappers(struct vmlab_object *obj)
 {
 	struct address_space *mapping = obj->inode->i_mapping;
 	unsigned long n = 0;
-	struct vmlab_vma *vv;
+	struct rb_node *node;
 
-	/* Lock order: vmlab_objects_lock, then vmlab_vmas_lock; only here. */
-	spin_lock(&vmlab_vmas_lock);
-	list_for_each_entry(vv, &vmlab_vmas, node)
-		if (vv->type != VMLAB_PRIVATE_ANON && vv->type != VMLAB_HUGE &&
-		    vv->vma->vm_file->f_mapping == mapping)
-			n++;
-	spin_unlock(&vmlab_vmas_lock);
+	/* Every node of the interval tree is a VMA (the iterators are not exported on 6.1). */
+	i_mmap_lock_read(mapping);
+	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node))
+		n++;
+	i_mmap_unlock_read(mapping);
 	return n;
 }
 
-static int objects_show(struct seq_file *m, void *unused)
+static int objects_show(struct seq_file *m, void *v)
 {
 	struct vmlab_object *obj;
 
-	seq_puts(m, "id type size_pages resident_pages dirty_pages backing mappers\n");
-	spin_lock(&vmlab_objects_lock);
-	list_for_each_entry(obj, &vmlab_objects, node)
-		seq_printf(m, "%llu %s %lu %lu %lu %d %lu\n", obj->id, vmlab_type_names[obj->type],
-			   obj->nr_pages, obj->inode->i_mapping->nrpages,
-			   vmlab_object_dirty_pages(obj), !!obj->backing,
-			   vmlab_object_mappers(obj));
-	spin_unlock(&vmlab_objects_lock);
+	if (v == &vmlab_objects) {
+		seq_puts(m, "id type size_pages resident_pages dirty_pages backing mappers\n");
+		return 0;
+	}
+	obj = list_entry(v, struct vmlab_object, node);
+	seq_printf(m, "%llu %s %lu %lu %lu %d %lu\n", obj->id, vmlab_type_names[obj->type],
+		   obj->nr_pages, READ_ONCE(obj->inode->i_mapping->nrpages),
+		   vmlab_object_dirty_pages(obj), !!obj->backing, vmlab_object_mappers(obj));
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(objects);
 
-/**
- * struct vmlab_mm_pid_cache - the last answer of vmlab_mm_pid()
- * @mm: the mm asked about, never dereferenced
- * @pid: the answer
- */
-struct vmlab_mm_pid_cache {
-	const struct mm_struct *mm;
-	pid_t pid;
+static const struct seq_operations objects_sops = {
+	.start = objects_start,
+	.next = objects_next,
+	.stop = objects_stop,
+	.show = objects_show,
 };
+DEFINE_SEQ_ATTRIBUTE(objects);
 
 /*
  * The thread group of a task using @mm, or 0 when none is (the mm of a
- * process that is exiting).  mm->owner exists only with CONFIG_MEMCG, so
- * the tasks are searched, under RCU; @last caches the previous answer,
- * since consecutive VMAs often share their mm.
+ * process that is exiting): its owner where the kernel keeps one
+ * (CONFIG_MEMCG), else the first process found using it, under RCU.
  */
-static pid_t vmlab_mm_pid(struct mm_struct *mm, struct vmlab_mm_pid_cache *last)
+static pid_t vmlab_mm_pid(struct mm_struct *mm)
 {
-	struct task_struct *p, *t;
+	struct task_struct *p;
 	pid_t pid = 0;
 
-	if (last->mm == mm)
-		return last->pid;
 	rcu_read_lock();
-	for_each_process_thread(p, t) {
-		if (READ_ONCE(t->mm) == mm) {
-			pid = task_tgid_nr(t);
-			goto out;
+#ifdef CONFIG_MEMCG
+	p = rcu_dereference(mm->owner);
+	if (p)
+		pid = task_tgid_nr(p);
+#else
+	for_each_process(p) {
+		if (READ_ONCE(p->mm) == mm) {
+			pid = task_tgid_nr(p);
+			break;
 		}
 	}
-out:
+#endif
 	rcu_read_unlock();
-	last->mm = mm;
-	last->pid = pid;
 	return pid;
 }
 
-static int vmas_show(struct seq_file *m, void *unused)
+static void *vmas_start(struct seq_file *m, loff_t *pos)
 {
-	struct vmlab_mm_pid_cache last = { };
+	if (mutex_lock_killable(&vmlab_vmas_lock))
+		return ERR_PTR(-EINTR);
+	return seq_list_start_head(&vmlab_vmas, *pos);
+}
+
+static void *vmas_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	return seq_list_next(v, &vmlab_vmas, pos);
+}
+
+static void vmas_stop(struct seq_file *m, void *v)
+{
+	if (!IS_ERR(v))
+		mutex_unlock(&vmlab_vmas_lock);
+}
+
+static int vmas_show(struct seq_file *m, void *v)
+{
 	struct vmlab_vma *vv;
+	struct vm_area_struct *vma;
 
-	seq_puts(m, "pid start end type flags pgoff faults\n");
-	spin_lock(&vmlab_vmas_lock);
-	list_for_each_entry(vv, &vmlab_vmas, node) {
-		/* The VMA lives while its record is listed; its bounds may be changing. */
-		struct vm_area_struct *vma = vv->vma;
-
-		seq_printf(m, "%d %lx %lx %s %lx %lx %lld\n", vmlab_mm_pid(vma->vm_mm, &last),
-			   READ_ONCE(vma->vm_start), READ_ONCE(vma->vm_end),
-			   vmlab_type_names[vv->type], READ_ONCE(vma->vm_flags),
-			   READ_ONCE(vma->vm_pgoff), (long long)atomic64_read(&vv->faults));
+	if (v == &vmlab_vmas) {
+		seq_puts(m, "pid start end type flags pgoff faults\n");
+		return 0;
 	}
-	spin_unlock(&vmlab_vmas_lock);
+	/* The VMA lives while its record is listed; its bounds may be changing. */
+	vv = list_entry(v, struct vmlab_vma, node);
+	vma = vv->vma;
+	seq_printf(m, "%d %lx %lx %s %lx %lx %lld\n", vmlab_mm_pid(vma->vm_mm),
+		   READ_ONCE(vma->vm_start), READ_ONCE(vma->vm_end),
+		   vmlab_type_names[vv->type], READ_ONCE(vma->vm_flags),
+		   READ_ONCE(vma->vm_pgoff), (long long)atomic64_read(&vv->faults));
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(vmas);
+
+static const struct seq_operations vmas_sops = {
+	.start = vmas_start,
+	.next = vmas_next,
+	.stop = vmas_stop,
+	.show = vmas_show,
+};
+DEFINE_SEQ_ATTRIBUTE(vmas);
 
 static int huge_show(struct seq_file *m, void *unused)
 {

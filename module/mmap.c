@@ -12,12 +12,12 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
+#include <linux/mutex.h>
 
 #include "vmlab.h"
 
 LIST_HEAD(vmlab_vmas);
-DEFINE_SPINLOCK(vmlab_vmas_lock);	/* protects vmlab_vmas */
+DEFINE_MUTEX(vmlab_vmas_lock);	/* protects vmlab_vmas; taken in ->open and ->close */
 
 static void vmlab_file_release_kref(struct kref *kref)
 {
@@ -60,9 +60,9 @@ struct vmlab_vma *vmlab_vma_add(struct vm_area_struct *vma, struct vmlab_file *v
 	kref_get(&vf->kref);
 	atomic_inc(&vf->nr_vmas);
 	vmlab_count(VMLAB_CNT_VMAS_LIVE + type);
-	spin_lock(&vmlab_vmas_lock);
+	mutex_lock(&vmlab_vmas_lock);
 	list_add_tail(&vv->node, &vmlab_vmas);
-	spin_unlock(&vmlab_vmas_lock);
+	mutex_unlock(&vmlab_vmas_lock);
 	vma->vm_private_data = vv;
 	return vv;
 }
@@ -86,9 +86,9 @@ void vmlab_vm_close(struct vm_area_struct *vma)
 {
 	struct vmlab_vma *vv = vma->vm_private_data;
 
-	spin_lock(&vmlab_vmas_lock);
+	mutex_lock(&vmlab_vmas_lock);
 	list_del(&vv->node);
-	spin_unlock(&vmlab_vmas_lock);
+	mutex_unlock(&vmlab_vmas_lock);
 	vmlab_uncount(VMLAB_CNT_VMAS_LIVE + vv->type);
 	atomic_dec(&vv->vf->nr_vmas);
 	vmlab_file_put(vv->vf);
@@ -112,10 +112,7 @@ static const struct vm_operations_struct vmlab_shared_anon_vm_ops = {
 	.map_pages = vmlab_object_map_pages,
 };
 
-/*
- * Private anonymous: no ->map_pages, which would map the store's pages (the
- * device file's f_mapping) into it.
- */
+/* Private anonymous: no ->map_pages, its object has no pages to map. */
 static const struct vm_operations_struct vmlab_private_anon_vm_ops = {
 	.open = vmlab_vm_open,
 	.close = vmlab_vm_close,
@@ -123,26 +120,40 @@ static const struct vm_operations_struct vmlab_private_anon_vm_ops = {
 };
 
 /*
- * A shared anonymous mapping gets an object of its own, as mmap of
- * /dev/zero gets a shmem file: the VMA maps the object's file from now on,
- * and so do its copies in fork children.
+ * An anonymous mapping maps an object of its own, as mmap of /dev/zero
+ * maps a shmem file: the VMA maps the object's file from now on, and so do
+ * its copies in fork children.  A shared one gets a zero-filled object,
+ * charged to the caller's RLIMIT_MEMLOCK since its pages cannot be
+ * reclaimed; a private one an empty object that never gets a page, so
+ * that nothing of the store (its page cache, its reverse map) is reachable
+ * through the VMA.
  */
-static int vmlab_mmap_shared_anon(struct vm_area_struct *vma)
+static int vmlab_mmap_anon(struct vm_area_struct *vma, bool shared)
 {
-	struct vmlab_object *obj;
 	struct file *file;
 
-	obj = vmlab_object_create(VMLAB_SHARED_ANON, vma->vm_pgoff + vma_pages(vma), NULL);
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
-	file = vmlab_object_file(obj);
-	if (IS_ERR(file)) {
-		vmlab_object_put(obj);
+	if (shared)
+		file = vmlab_object_file(VMLAB_SHARED_ANON, vma->vm_pgoff + vma_pages(vma),
+					 vma_pages(vma));
+	else
+		file = vmlab_object_file(VMLAB_PRIVATE_ANON, 0, 0);
+	if (IS_ERR(file))
 		return PTR_ERR(file);
-	}
 	vma_set_file(vma, file);
 	fput(file);
 	return 0;
+}
+
+/*
+ * Does the range of @vma fit in what a regular file may hold?  The core
+ * checks that for regular files (file_mmap_ok()) but not for a device.
+ */
+static bool vmlab_mmap_range_ok(struct vm_area_struct *vma)
+{
+	unsigned long len = vma->vm_end - vma->vm_start;
+
+	return len <= MAX_LFS_FILESIZE &&
+	       vma->vm_pgoff <= (MAX_LFS_FILESIZE - len) >> PAGE_SHIFT;
 }
 
 /**
@@ -150,8 +161,10 @@ static int vmlab_mmap_shared_anon(struct vm_area_struct *vma)
  * @file: the open file, whose kind decides the mapping type with MAP_SHARED
  * @vma: the new VMA
  *
- * Return: 0; -EOVERFLOW when offset plus length overflows; -ENOMEM; or what
- * the huge kind refuses.
+ * Return: 0; -EOVERFLOW when offset plus length lies beyond what a regular
+ * file may hold (MAX_LFS_FILESIZE), as for a tmpfs file; -ENOMEM; -EAGAIN
+ * when a shared anonymous mapping would exceed the caller's RLIMIT_MEMLOCK;
+ * or what the huge kind refuses.
  */
 int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -162,7 +175,7 @@ int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
 	enum vmlab_type type;
 	int err = 0;
 
-	if (vma->vm_pgoff + vma_pages(vma) < vma->vm_pgoff)
+	if (!vmlab_mmap_range_ok(vma))
 		return -EOVERFLOW;
 
 	mutex_lock(&vf->lock);
@@ -174,8 +187,7 @@ int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
 	case VMLAB_KIND_ANON:
 		type = shared ? VMLAB_SHARED_ANON : VMLAB_PRIVATE_ANON;
 		ops = shared ? &vmlab_shared_anon_vm_ops : &vmlab_private_anon_vm_ops;
-		if (shared)
-			err = vmlab_mmap_shared_anon(vma);
+		err = vmlab_mmap_anon(vma, shared);
 		break;
 	case VMLAB_KIND_HUGE:
 		err = vmlab_huge_mmap(vf, vma);

@@ -1,13 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmlab's objects: page-cache objects on a pseudo filesystem of vmlab's own.
+ * vmlab's objects: page-cache objects on pseudo filesystems of vmlab's own.
  *
- * The store and every shared anonymous object is an inode of this
- * filesystem.  Its pages live in the inode's page cache, so the core's rmap
- * finds every mapping of a page (write-back re-arms write faults through it)
- * and ->map_pages can be filemap_map_pages(), as for any file.  The pages
- * are unevictable, as on ramfs: without a backing file nothing could bring
- * a reclaimed page back.
+ * The store and every shared anonymous object is an inode whose pages live
+ * in its page cache, so the core's rmap finds every mapping of a page
+ * (write-back re-arms write faults through it) and ->map_pages can be
+ * filemap_map_pages(), as for any file.  The pages are unevictable, as on
+ * ramfs: without a backing file nothing could bring a reclaimed page back.
+ *
+ * Lifetime.  The store lives from load to unload on a mount of its own
+ * (vmlab_store_fs_type, no owner), made at load and gone at unload: only
+ * the open files of /dev/vmlab reach it, and they pin the module.
+ * Everything else (shared anonymous objects, the empty inodes private
+ * anonymous mappings map, the huge kind's files) is an inode of
+ * vmlab_fs_type, whose owner is this module, reached only through files:
+ * each file holds its mount, the mount its superblock, the superblock the
+ * module.  The last fput() of such a file evicts the inode before it drops
+ * the mount, so the module stays until its own code there has run.  The
+ * mount is pinned (simple_pin_fs()) only while an inode is being made, so
+ * with no file left the superblock goes and the module can be unloaded.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -16,6 +27,8 @@
 #include <linux/mount.h>
 #include <linux/pagemap.h>
 #include <linux/pseudo_fs.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/writeback.h>
@@ -26,9 +39,13 @@
 #define VMLAB_FS_MAGIC	0x766d6c62	/* "vmlb" */
 
 LIST_HEAD(vmlab_objects);
-DEFINE_SPINLOCK(vmlab_objects_lock);	/* protects vmlab_objects */
+DEFINE_MUTEX(vmlab_objects_lock);	/* protects vmlab_objects */
 
-static struct vfsmount *vmlab_mnt;
+/* The store's mount, from load to unload. */
+static struct vfsmount *vmlab_store_mnt;
+/* The objects' mount while pinned, and how many pin it; under simple_pin_fs()'s lock. */
+static struct vfsmount *vmlab_pin_mnt;
+static int vmlab_pin_count;
 static atomic64_t vmlab_next_object_id = ATOMIC64_INIT(0);
 
 /* The pages of an object: dirty tracking in the page cache's tags. */
@@ -52,11 +69,17 @@ static void vmlab_evict_inode(struct inode *inode)
 	clear_inode(inode);
 	if (!obj)
 		return;
-	spin_lock(&vmlab_objects_lock);
-	list_del(&obj->node);
-	spin_unlock(&vmlab_objects_lock);
+	if (obj->type != VMLAB_PRIVATE_ANON) {
+		mutex_lock(&vmlab_objects_lock);
+		list_del(&obj->node);
+		mutex_unlock(&vmlab_objects_lock);
+	}
 	if (obj->type == VMLAB_SHARED_ANON)
 		vmlab_uncount(VMLAB_CNT_OBJECTS_LIVE);
+	if (obj->user) {
+		atomic_long_sub(obj->nr_locked, &obj->user->locked_vm);
+		free_uid(obj->user);
+	}
 	kfree(obj);
 }
 
@@ -76,39 +99,93 @@ static int vmlab_init_fs_context(struct fs_context *fc)
 	return 0;
 }
 
-/*
- * No .owner: the superblock would pin the module, which could then never
- * be unloaded.  The mount lives exactly as long as the module.
- */
+/* The store's filesystem: no .owner, or its mount would pin the module for good. */
+static struct file_system_type vmlab_store_fs_type = {
+	.name = "vmlab-store",
+	.init_fs_context = vmlab_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+/* Everything reached through files: the superblock pins the module. */
 static struct file_system_type vmlab_fs_type = {
+	.owner = THIS_MODULE,
 	.name = "vmlab",
 	.init_fs_context = vmlab_init_fs_context,
 	.kill_sb = kill_anon_super,
 };
 
-/**
- * vmlab_object_create() - make a new, empty object
- * @type: VMLAB_SHARED for the store, VMLAB_SHARED_ANON for an anonymous object
- * @nr_pages: its size in pages
- * @backing: the store's backing file, or NULL; the object does not take a reference
- *
- * Return: the object, holding one reference to its inode, or an ERR_PTR.
+/*
+ * A new inode of vmlab_fs_type, with the mount pinned until
+ * vmlab_fs_unpin(): a file made of it meanwhile holds the mount itself.
  */
-struct vmlab_object *vmlab_object_create(enum vmlab_type type, pgoff_t nr_pages,
-					 struct file *backing)
+static struct inode *vmlab_fs_inode(enum vmlab_inject_point point)
 {
-	struct vmlab_object *obj;
 	struct inode *inode;
+	int err;
 
-	obj = vmlab_inject(VMLAB_INJECT_OBJECT_ALLOC) ? NULL : kzalloc(sizeof(*obj), GFP_KERNEL);
-	if (!obj)
-		return ERR_PTR(-ENOMEM);
-	inode = vmlab_inject(VMLAB_INJECT_OBJECT_INODE) ? ERR_PTR(-ENOMEM) :
-		alloc_anon_inode(vmlab_mnt->mnt_sb);
-	if (IS_ERR(inode)) {
-		kfree(obj);
-		return ERR_CAST(inode);
+	err = vmlab_inject(VMLAB_INJECT_FS_MOUNT) ? -ENOMEM :
+		simple_pin_fs(&vmlab_fs_type, &vmlab_pin_mnt, &vmlab_pin_count);
+	if (err)
+		return ERR_PTR(err);
+	inode = vmlab_inject(point) ? ERR_PTR(-ENOMEM) : alloc_anon_inode(vmlab_pin_mnt->mnt_sb);
+	if (IS_ERR(inode))
+		simple_release_fs(&vmlab_pin_mnt, &vmlab_pin_count);
+	return inode;
+}
+
+/* Undo the pin of vmlab_fs_inode(), once the inode has a file or is gone. */
+static void vmlab_fs_unpin(void)
+{
+	simple_release_fs(&vmlab_pin_mnt, &vmlab_pin_count);
+}
+
+/*
+ * A file of @inode (an inode of vmlab_fs_type whose pin is held) with
+ * @fops, whose owner must be this module; on failure the caller keeps its
+ * inode reference.
+ */
+static struct file *vmlab_fs_file(struct inode *inode, const char *name,
+				  const struct file_operations *fops,
+				  enum vmlab_inject_point point)
+{
+	struct file *file;
+
+	/* __fput() drops a reference to f_op->owner; alloc_file_pseudo() takes none. */
+	if (!try_module_get(THIS_MODULE))
+		return ERR_PTR(-ENODEV);
+	file = vmlab_inject(point) ? ERR_PTR(-ENOMEM) :
+		alloc_file_pseudo(inode, vmlab_pin_mnt, name, O_RDWR, fops);
+	if (IS_ERR(file))
+		module_put(THIS_MODULE);
+	return file;
+}
+
+/*
+ * Charge @obj's @nr_pages to the user's RLIMIT_MEMLOCK, as the kernel
+ * charges memory it cannot reclaim (SHM_LOCK, io_uring buffers); a task
+ * with CAP_IPC_LOCK is not limited.  Returns 0 or -EAGAIN, mmap(2)'s errno
+ * for "too much memory locked".
+ */
+static int vmlab_object_charge(struct vmlab_object *obj, unsigned long nr_pages)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	struct user_struct *user = current_user();
+
+	if (capable(CAP_IPC_LOCK))
+		return 0;
+	if (atomic_long_add_return(nr_pages, &user->locked_vm) > limit) {
+		atomic_long_sub(nr_pages, &user->locked_vm);
+		return -EAGAIN;
 	}
+	obj->user = get_uid(user);
+	obj->nr_locked = nr_pages;
+	return 0;
+}
+
+/* Initialise @inode as the home of @obj and list @obj. */
+static void vmlab_object_init(struct vmlab_object *obj, struct inode *inode,
+			      enum vmlab_type type, pgoff_t nr_pages, struct file *backing)
+{
 	inode->i_mapping->a_ops = &vmlab_object_aops;
 	mapping_set_unevictable(inode->i_mapping);
 	i_size_write(inode, (loff_t)nr_pages << PAGE_SHIFT);
@@ -118,17 +195,43 @@ struct vmlab_object *vmlab_object_create(enum vmlab_type type, pgoff_t nr_pages,
 	obj->type = type;
 	obj->nr_pages = nr_pages;
 	obj->backing = backing;
+	if (type == VMLAB_PRIVATE_ANON)
+		return;
 	obj->id = atomic64_inc_return(&vmlab_next_object_id) - 1;
-	spin_lock(&vmlab_objects_lock);
+	mutex_lock(&vmlab_objects_lock);
 	list_add_tail(&obj->node, &vmlab_objects);
-	spin_unlock(&vmlab_objects_lock);
+	mutex_unlock(&vmlab_objects_lock);
 	if (type == VMLAB_SHARED_ANON)
 		vmlab_count(VMLAB_CNT_OBJECTS_LIVE);
+}
+
+/**
+ * vmlab_store_create() - make the store: an empty object of the store's mount
+ * @nr_pages: its size in pages
+ * @backing: the backing file, or NULL; the object does not take a reference
+ *
+ * Return: the object, holding one reference to its inode, or an ERR_PTR.
+ */
+struct vmlab_object *vmlab_store_create(pgoff_t nr_pages, struct file *backing)
+{
+	struct vmlab_object *obj;
+	struct inode *inode;
+
+	obj = vmlab_inject(VMLAB_INJECT_OBJECT_ALLOC) ? NULL : kzalloc(sizeof(*obj), GFP_KERNEL);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	inode = vmlab_inject(VMLAB_INJECT_OBJECT_INODE) ? ERR_PTR(-ENOMEM) :
+		alloc_anon_inode(vmlab_store_mnt->mnt_sb);
+	if (IS_ERR(inode)) {
+		kfree(obj);
+		return ERR_CAST(inode);
+	}
+	vmlab_object_init(obj, inode, VMLAB_SHARED, nr_pages, backing);
 	return obj;
 }
 
 /**
- * vmlab_object_put() - drop the reference vmlab_object_create() returned
+ * vmlab_object_put() - drop the reference vmlab_store_create() returned
  * @obj: the object; freed with its pages when nothing else holds its inode
  */
 void vmlab_object_put(struct vmlab_object *obj)
@@ -137,23 +240,51 @@ void vmlab_object_put(struct vmlab_object *obj)
 }
 
 /**
- * vmlab_object_file() - a file of @obj, for a VMA to map it through
- * @obj: the object; its reference passes to the file on success
+ * vmlab_object_file() - a new anonymous object and the file VMAs map it by
+ * @type: VMLAB_SHARED_ANON for a shared anonymous object, VMLAB_PRIVATE_ANON
+ *	for the empty object a private anonymous mapping maps: its page cache
+ *	stays empty, so mincore(2) and rmap see nothing of the store there
+ * @nr_pages: the object's size in pages
+ * @charge: pages to charge to the caller's RLIMIT_MEMLOCK while the object lives
  *
- * Return: the file, or an ERR_PTR; on failure the caller keeps its reference.
+ * The object lives as long as the file and the VMAs that map it.
+ *
+ * Return: the file, or an ERR_PTR (-ENOMEM, -EAGAIN over RLIMIT_MEMLOCK).
  */
-struct file *vmlab_object_file(struct vmlab_object *obj)
+struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages, unsigned long charge)
 {
+	struct vmlab_object *obj;
+	struct inode *inode;
 	struct file *file;
+	int err;
 
-	/* A file's last fput() drops a reference to its f_op->owner. */
-	if (!try_module_get(THIS_MODULE))
-		return ERR_PTR(-ENODEV);
-	file = vmlab_inject(VMLAB_INJECT_OBJECT_FILE) ? ERR_PTR(-ENOMEM) :
-		alloc_file_pseudo(obj->inode, vmlab_mnt, "vmlab-anon", O_RDWR, &vmlab_object_fops);
+	obj = vmlab_inject(VMLAB_INJECT_OBJECT_ALLOC) ? NULL : kzalloc(sizeof(*obj), GFP_KERNEL);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	err = charge ? vmlab_object_charge(obj, charge) : 0;
+	if (err)
+		goto err_free;
+	inode = vmlab_fs_inode(VMLAB_INJECT_OBJECT_INODE);
+	if (IS_ERR(inode)) {
+		err = PTR_ERR(inode);
+		goto err_uncharge;
+	}
+	/* From here on the inode owns @obj: evicting it frees and uncharges. */
+	vmlab_object_init(obj, inode, type, nr_pages, NULL);
+	file = vmlab_fs_file(inode, "vmlab-anon", &vmlab_object_fops, VMLAB_INJECT_OBJECT_FILE);
 	if (IS_ERR(file))
-		module_put(THIS_MODULE);
+		iput(inode);
+	vmlab_fs_unpin();
 	return file;
+
+err_uncharge:
+	if (obj->user) {
+		atomic_long_sub(obj->nr_locked, &obj->user->locked_vm);
+		free_uid(obj->user);
+	}
+err_free:
+	kfree(obj);
+	return ERR_PTR(err);
 }
 
 /**
@@ -173,26 +304,14 @@ struct file *vmlab_dax_file(const char *name, const struct file_operations *fops
 	struct inode *inode;
 	struct file *file;
 
-	inode = vmlab_inject(VMLAB_INJECT_DAX_INODE) ? ERR_PTR(-ENOMEM) :
-		alloc_anon_inode(vmlab_mnt->mnt_sb);
+	inode = vmlab_fs_inode(VMLAB_INJECT_DAX_INODE);
 	if (IS_ERR(inode))
 		return ERR_CAST(inode);
 	inode->i_flags |= S_DAX;
-	/* A file's last fput() drops a reference to its f_op->owner. */
-	if (!try_module_get(THIS_MODULE)) {
-		file = ERR_PTR(-ENODEV);
-		goto err_iput;
-	}
-	file = vmlab_inject(VMLAB_INJECT_DAX_FILE) ? ERR_PTR(-ENOMEM) :
-		alloc_file_pseudo(inode, vmlab_mnt, name, O_RDWR, fops);
+	file = vmlab_fs_file(inode, name, fops, VMLAB_INJECT_DAX_FILE);
 	if (IS_ERR(file))
-		goto err_module_put;
-	return file;
-
-err_module_put:
-	module_put(THIS_MODULE);
-err_iput:
-	iput(inode);
+		iput(inode);
+	vmlab_fs_unpin();
 	return file;
 }
 
@@ -257,6 +376,8 @@ err_put:
  * vmlab_object_dirty_pages() - how many pages of @obj are dirty now
  * @obj: the object
  *
+ * May sleep.
+ *
  * Return: the number of pages tagged dirty in its page cache.
  */
 unsigned long vmlab_object_dirty_pages(struct vmlab_object *obj)
@@ -270,29 +391,37 @@ unsigned long vmlab_object_dirty_pages(struct vmlab_object *obj)
 		if (xas_retry(&xas, entry))
 			continue;
 		n++;
+		/* A large store: no long RCU section, as filemap's own walks. */
+		if (need_resched()) {
+			xas_pause(&xas);
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
 	}
 	rcu_read_unlock();
 	return n;
 }
 
 /**
- * vmlab_objects_init() - mount vmlab's pseudo filesystem
+ * vmlab_objects_init() - mount the store's filesystem
  *
  * Return: 0 or -errno.
  */
 int vmlab_objects_init(void)
 {
-	vmlab_mnt = vmlab_inject(VMLAB_INJECT_FS_MOUNT) ? ERR_PTR(-ENOMEM) :
-		kern_mount(&vmlab_fs_type);
-	return PTR_ERR_OR_ZERO(vmlab_mnt);
+	vmlab_store_mnt = vmlab_inject(VMLAB_INJECT_FS_MOUNT) ? ERR_PTR(-ENOMEM) :
+		kern_mount(&vmlab_store_fs_type);
+	return PTR_ERR_OR_ZERO(vmlab_store_mnt);
 }
 
 /**
- * vmlab_objects_exit() - unmount vmlab's pseudo filesystem
+ * vmlab_objects_exit() - unmount the store's filesystem
  *
- * Every object must be gone by now.
+ * The store must be gone by now; the objects' filesystem went with its
+ * last file.
  */
 void vmlab_objects_exit(void)
 {
-	kern_unmount(vmlab_mnt);
+	kern_unmount(vmlab_store_mnt);
 }

@@ -271,7 +271,7 @@ int vmlab_store_init(void)
 			goto err_close;
 		}
 	}
-	vmlab_store = vmlab_object_create(VMLAB_SHARED, vmlab_store_size >> PAGE_SHIFT, file);
+	vmlab_store = vmlab_store_create(vmlab_store_size >> PAGE_SHIFT, file);
 	if (IS_ERR(vmlab_store)) {
 		err = PTR_ERR(vmlab_store);
 		goto err_close;

@@ -193,10 +193,14 @@ enum vmlab_inject_point {
  * @id: number shown in debugfs; 0 is the store
  * @nr_pages: size in pages; faults at or beyond it raise SIGBUS
  * @backing: the file holding the store's contents, or NULL
- * @node: entry in the list of live objects
+ * @user: the user whose RLIMIT_MEMLOCK the object is charged to, or NULL
+ * @nr_locked: the pages charged there
+ * @node: entry in the list of live objects, under vmlab_objects_lock;
+ *	unused for VMLAB_PRIVATE_ANON, whose objects are not listed
  *
  * An object lives as long as its inode: the store until module unload, an
  * anonymous object until the last VMA mapping it (and so its file) is gone.
+ * All fields are set before the object is listed and never change.
  */
 struct vmlab_object {
 	struct inode *inode;
@@ -204,6 +208,8 @@ struct vmlab_object {
 	u64 id;
 	pgoff_t nr_pages;
 	struct file *backing;
+	struct user_struct *user;
+	unsigned long nr_locked;
 	struct list_head node;
 };
 
@@ -242,19 +248,21 @@ struct vmlab_vma {
 /* The store: the device's byte array, object 0. */
 extern struct vmlab_object *vmlab_store;
 
-/* Lists of live objects and VMAs, for debugfs; each under its own spinlock. */
+/*
+ * Lists of live objects and VMAs, for debugfs; each under its own mutex,
+ * taken in this order when both are.
+ */
 extern struct list_head vmlab_objects;
-extern spinlock_t vmlab_objects_lock;
+extern struct mutex vmlab_objects_lock;
 extern struct list_head vmlab_vmas;
-extern spinlock_t vmlab_vmas_lock;
+extern struct mutex vmlab_vmas_lock;
 
 /* object.c: vmlab's pseudo filesystem and the objects in it */
 int vmlab_objects_init(void);
 void vmlab_objects_exit(void);
-struct vmlab_object *vmlab_object_create(enum vmlab_type type, pgoff_t nr_pages,
-					 struct file *backing);
+struct vmlab_object *vmlab_store_create(pgoff_t nr_pages, struct file *backing);
 void vmlab_object_put(struct vmlab_object *obj);
-struct file *vmlab_object_file(struct vmlab_object *obj);
+struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages, unsigned long charge);
 struct folio *vmlab_object_get_folio(struct vmlab_object *obj, pgoff_t index);
 unsigned long vmlab_object_dirty_pages(struct vmlab_object *obj);
 struct file *vmlab_dax_file(const char *name, const struct file_operations *fops);
