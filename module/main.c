@@ -130,7 +130,11 @@ static struct miscdevice vmlab_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "vmlab",
 	.fops = &vmlab_fops,
-	.mode = 0666,
+	/*
+	 * Root only, as /dev/kvm without its udev rule: what an opener maps
+	 * is unevictable.  module/60-vmlab.rules grants the vmlab group.
+	 */
+	.mode = 0600,
 };
 
 static int __init vmlab_init(void)

@@ -4,6 +4,8 @@
  *
  * The device is a byte array, "the store", of store_size bytes (module
  * parameter).  read(2), write(2), lseek(2) and fsync(2) act on the store.
+ * The node is root's (0600) unless a udev rule grants a group (60-vmlab.rules).
+ *
  * Each open file has a kind, chosen with VMLAB_IOC_SET_KIND before its first
  * mmap(2); the kind and the mmap flags together pick the mapping type:
  *
@@ -12,6 +14,11 @@
  *   VMLAB_KIND_ANON  + MAP_PRIVATE  private anonymous, zero-filled
  *   VMLAB_KIND_ANON  + MAP_SHARED   shared anonymous (this mmap and its forks)
  *   VMLAB_KIND_HUGE  + MAP_SHARED   2 MiB pages from the hugetlb pool
+ *
+ * mmap(2) fails with EOVERFLOW when offset plus length lies beyond
+ * MAX_LFS_FILESIZE (as for a tmpfs file), and a shared anonymous mmap(2)
+ * with EAGAIN when its length would take the caller's user over
+ * RLIMIT_MEMLOCK (without CAP_IPC_LOCK): its pages cannot be reclaimed.
  */
 #ifndef _UAPI_VMLAB_H
 #define _UAPI_VMLAB_H

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -139,8 +140,13 @@ static void child_setting(enum setting s)
 		    mount("none", over, "tmpfs", 0, NULL))
 			_exit(125);
 	}
-	if (s == AS_NOBODY && (setgid(NOBODY) || setuid(NOBODY)))
-		_exit(125);
+	if (s == AS_NOBODY) {
+		gid_t group = VMLAB_TEST_GROUP;
+
+		/* A member of the group the udev rule grants the device to. */
+		if (setgroups(1, &group) || setgid(NOBODY) || setuid(NOBODY))
+			_exit(125);
+	}
 }
 
 /*
@@ -182,7 +188,7 @@ static void run_argv(struct result *r, enum setting how, const char *prog, char 
 	r->out = calloc(1, 1);
 	r->err = calloc(1, 1);
 	if (how == AS_NOBODY) {
-		if (public_copy(prog, copy))
+		if (public_copy(prog, copy) || vl_device_grant(VMLAB_TEST_GROUP))
 			return;
 		prog = copy;
 	}
@@ -219,8 +225,10 @@ static void run_argv(struct result *r, enum setting how, const char *prog, char 
 	close(err[0]);
 	if (pid > 0 && waitpid(pid, &status, 0) == pid)
 		r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	if (how == AS_NOBODY)
+	if (how == AS_NOBODY) {
 		unlink(copy);
+		vl_device_ungrant();
+	}
 }
 
 /* Collect NULL-terminated arguments after @first into @argv (at most 15). */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "device.h"
@@ -75,4 +76,18 @@ const char *vl_kind_name(unsigned int kind)
 	default:
 		return "unknown";
 	}
+}
+
+int vl_device_grant(gid_t gid)
+{
+	if (chown(VMLAB_DEVICE_PATH, 0, gid) || chmod(VMLAB_DEVICE_PATH, 0660))
+		return -errno;
+	return 0;
+}
+
+int vl_device_ungrant(void)
+{
+	if (chown(VMLAB_DEVICE_PATH, 0, 0) || chmod(VMLAB_DEVICE_PATH, 0600))
+		return -errno;
+	return 0;
 }

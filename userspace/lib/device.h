@@ -56,6 +56,29 @@ int vl_info(int fd, struct vmlab_info *info);
 void *vl_map(int fd, unsigned int kind, size_t len, int prot, int flags,
 	     off_t off);
 
+/*
+ * The group tests grant the device to, as module/60-vmlab.rules grants it
+ * to group vmlab: a number, since a guest's /etc/group may have no vmlab.
+ */
+#define VMLAB_TEST_GROUP	4242
+
+/**
+ * vl_device_grant() - do what module/60-vmlab.rules makes udev do: give
+ *	the device node to group @gid, mode 0660 (for guests without udev)
+ * @gid: the group
+ *
+ * Return: 0, or -errno.
+ */
+int vl_device_grant(gid_t gid);
+
+/**
+ * vl_device_ungrant() - give the device node back to root alone, mode 0600,
+ *	as the module makes it
+ *
+ * Return: 0, or -errno.
+ */
+int vl_device_ungrant(void);
+
 /**
  * vl_kind_name() - name of a kind
  * @kind: one of enum vmlab_kind

@@ -57,7 +57,8 @@ int vx_need_device(void)
 				"%s: %s: module not loaded: run sudo insmod module/vmlab.ko",
 				VMLAB_DEVICE_PATH, strerror(errno));
 	if (errno == EACCES || errno == EPERM)
-		return vx_error(VX_PERM, "%s: %s: run as root, or make the device mode 0666",
+		return vx_error(VX_PERM,
+				"%s: %s: run as root, or join the group the device's udev rule grants (vmlab)",
 				VMLAB_DEVICE_PATH, strerror(errno));
 	return vx_error(VX_FAIL, "%s: %s", VMLAB_DEVICE_PATH, strerror(errno));
 }
