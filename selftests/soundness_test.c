@@ -1,0 +1,702 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmlab selftests: what a hostile or merely unprivileged user must not be
+ * able to do through /dev/vmlab, each compared with the native mapping
+ * where there is one.
+ *
+ *   offset       offsets past what a file may hold: the errno of a memfd
+ *   private_anon a private anonymous mapping shares nothing with the store
+ *                (mincore(2) equals MAP_PRIVATE|MAP_ANONYMOUS, the store's
+ *                reverse map does not list it)
+ *   limits       the node is root's until granted; an unprivileged mapper
+ *                is bounded by its memory cgroup and, for the unevictable
+ *                shared anonymous objects, by RLIMIT_MEMLOCK
+ *   unload       unloading races the last munmap of a shared anonymous
+ *                object (run it under KASAN: make check-debug)
+ *   listings     debugfs listings longer than one read buffer
+ *
+ * Needs root and vmlab loaded with its default store_size.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vmlab_uapi.h"
+#include "debugfs.h"
+#include "device.h"
+#include "kmodule.h"
+#include "touch.h"
+
+#define PS		4096UL
+#define NOBODY		65534
+#define LFS_MAX		0x7fffffffffffffffULL	/* MAX_LFS_FILESIZE on 64-bit */
+
+/* ---- offset: the same errno as a tmpfs file ---- */
+
+FIXTURE(offset)
+{
+	int fd;
+	int twin;
+};
+
+FIXTURE_VARIANT(offset)
+{
+	unsigned int kind;
+	int flags;
+	unsigned long long off;
+	unsigned long pages;
+};
+
+FIXTURE_VARIANT_ADD(offset, anon_shared_2_63)
+{
+	.kind = VMLAB_KIND_ANON, .flags = MAP_SHARED, .off = 1ULL << 63, .pages = 1,
+};
+
+FIXTURE_VARIANT_ADD(offset, anon_shared_2_62)
+{
+	.kind = VMLAB_KIND_ANON, .flags = MAP_SHARED, .off = 1ULL << 62, .pages = 1,
+};
+
+FIXTURE_VARIANT_ADD(offset, anon_shared_last_page)
+{
+	.kind = VMLAB_KIND_ANON, .flags = MAP_SHARED, .off = (LFS_MAX & ~4095ULL), .pages = 1,
+};
+
+FIXTURE_VARIANT_ADD(offset, anon_shared_last_fit)
+{
+	.kind = VMLAB_KIND_ANON, .flags = MAP_SHARED, .off = (LFS_MAX & ~4095ULL) - PS, .pages = 1,
+};
+
+FIXTURE_VARIANT_ADD(offset, anon_shared_straddle)
+{
+	.kind = VMLAB_KIND_ANON, .flags = MAP_SHARED, .off = (LFS_MAX & ~4095ULL) - PS, .pages = 4,
+};
+
+FIXTURE_VARIANT_ADD(offset, anon_private_2_63)
+{
+	.kind = VMLAB_KIND_ANON, .flags = MAP_PRIVATE, .off = 1ULL << 63, .pages = 1,
+};
+
+FIXTURE_VARIANT_ADD(offset, store_shared_2_63)
+{
+	.kind = VMLAB_KIND_STORE, .flags = MAP_SHARED, .off = 1ULL << 63, .pages = 1,
+};
+
+FIXTURE_VARIANT_ADD(offset, store_private_2_62)
+{
+	.kind = VMLAB_KIND_STORE, .flags = MAP_PRIVATE, .off = 1ULL << 62, .pages = 2,
+};
+
+FIXTURE_VARIANT_ADD(offset, store_private_last_page)
+{
+	.kind = VMLAB_KIND_STORE, .flags = MAP_PRIVATE, .off = (LFS_MAX & ~4095ULL), .pages = 1,
+};
+
+FIXTURE_SETUP(offset)
+{
+	self->fd = open(VMLAB_DEVICE_PATH, O_RDWR);
+	ASSERT_LE(0, self->fd) TH_LOG("open: %s (vmlab loaded?)", strerror(errno));
+	ASSERT_EQ(0, vl_select(self->fd, variant->kind, -1));
+	self->twin = memfd_create("vmlab-twin", 0);
+	ASSERT_LE(0, self->twin);
+}
+
+FIXTURE_TEARDOWN(offset)
+{
+	close(self->fd);
+	close(self->twin);
+}
+
+/* mmap(2) straight through the syscall: libc's off_t cannot say 2^63. */
+static void *map_at(int fd, size_t len, int flags, unsigned long long off)
+{
+	return (void *)syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE, flags, fd,
+			       (unsigned long)off);
+}
+
+TEST_F(offset, errno_of_a_tmpfs_file)
+{
+	size_t len = variant->pages * PS;
+	void *v, *t;
+	int ve, te;
+
+	errno = 0;
+	v = map_at(self->fd, len, variant->flags, variant->off);
+	ve = v == MAP_FAILED ? errno : 0;
+	errno = 0;
+	t = map_at(self->twin, len, variant->flags, variant->off);
+	te = t == MAP_FAILED ? errno : 0;
+	TH_LOG("offset %#llx, %lu pages: vmlab %s, memfd %s", variant->off, variant->pages,
+	       ve ? strerror(ve) : "mapped", te ? strerror(te) : "mapped");
+	EXPECT_EQ(te, ve);
+	if (v != MAP_FAILED)
+		munmap(v, len);
+	if (t != MAP_FAILED)
+		munmap(t, len);
+}
+
+/* ---- private_anon: nothing of the store shows through ---- */
+
+FIXTURE(private_anon)
+{
+	int fd;
+	char *vmlab;
+	char *twin;
+};
+
+FIXTURE_VARIANT(private_anon)
+{
+	unsigned long pages;
+	bool read_first;	/* read page 0 before comparing */
+};
+
+FIXTURE_VARIANT_ADD(private_anon, untouched)
+{
+	.pages = 16,
+};
+
+FIXTURE_VARIANT_ADD(private_anon, one_page_read)
+{
+	.pages = 16, .read_first = true,
+};
+
+FIXTURE_SETUP(private_anon)
+{
+	size_t len = variant->pages * PS;
+	char buf[PS];
+	unsigned long i;
+
+	self->fd = open(VMLAB_DEVICE_PATH, O_RDWR);
+	ASSERT_LE(0, self->fd) TH_LOG("open: %s (vmlab loaded?)", strerror(errno));
+	/* The store is resident at every offset the mapping covers. */
+	memset(buf, 0x5a, sizeof(buf));
+	for (i = 0; i < variant->pages; i++)
+		ASSERT_EQ((ssize_t)PS, pwrite(self->fd, buf, PS, i * PS));
+	ASSERT_EQ(0, vl_select(self->fd, VMLAB_KIND_ANON, -1));
+	self->vmlab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, self->vmlab);
+	self->twin = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->twin);
+}
+
+FIXTURE_TEARDOWN(private_anon)
+{
+	munmap(self->vmlab, variant->pages * PS);
+	munmap(self->twin, variant->pages * PS);
+	close(self->fd);
+}
+
+/* The store's object line of debugfs objects: its mappers. */
+static int store_mappers(unsigned long *mappers)
+{
+	char buf[65536], *line;
+	unsigned long id, size, res, dirty, backing;
+	char type[32];
+	int fd = open(VMLAB_DEBUGFS_PATH "/objects", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = 0;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		int got = sscanf(line, "%lu %31s %lu %lu %lu %lu %lu", &id, type, &size, &res,
+				 &dirty, &backing, mappers);
+
+		if (got == 7 && id == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+TEST_F(private_anon, mincore_equals_twin_and_store_unlisted)
+{
+	unsigned char mv[64], mt[64];
+	unsigned long i, mappers = ~0UL;
+	int diff = 0;
+
+	if (variant->read_first) {
+		EXPECT_EQ(0, vl_read_byte(self->vmlab));
+		EXPECT_EQ(0, vl_read_byte(self->twin));
+	}
+	ASSERT_EQ(0, mincore(self->vmlab, variant->pages * PS, mv));
+	ASSERT_EQ(0, mincore(self->twin, variant->pages * PS, mt));
+	for (i = 0; i < variant->pages; i++) {
+		if ((mv[i] & 1) != (mt[i] & 1)) {
+			TH_LOG("page %lu: mincore vmlab %d, native %d", i, mv[i] & 1, mt[i] & 1);
+			diff++;
+		}
+	}
+	EXPECT_EQ(0, diff);
+	/* The store's reverse map does not hold the private anonymous VMA. */
+	ASSERT_EQ(0, store_mappers(&mappers));
+	EXPECT_EQ(0UL, mappers) {
+		TH_LOG("store mappers %lu with only a private anonymous mapping", mappers);
+	}
+}
+
+/* ---- limits: who may open, and what an unprivileged mapper may hold ---- */
+
+/* Drop to nobody with the group the device was granted to (or none). */
+static int become_nobody(bool granted)
+{
+	gid_t group = VMLAB_TEST_GROUP;
+
+	if (setgroups(granted ? 1 : 0, &group) || setgid(NOBODY) || setuid(NOBODY))
+		return -errno;
+	return 0;
+}
+
+/* Exit status of a child running @fn as nobody; 128 + N when killed by signal N. */
+static int as_nobody(bool granted, int (*fn)(void *), void *arg)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(become_nobody(granted) ? 120 : fn(arg));
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int open_errno(void *flags)
+{
+	int fd = open(VMLAB_DEVICE_PATH, *(int *)flags);
+
+	if (fd >= 0)
+		return 0;
+	return errno;
+}
+
+FIXTURE(limits)
+{
+	char cg[64];		/* mount point of cgroup2, or empty */
+	char dir[128];		/* the test's memory cgroup, or empty */
+};
+
+FIXTURE_SETUP(limits)
+{
+	self->cg[0] = 0;
+	self->dir[0] = 0;
+	if (geteuid())
+		SKIP(return, "needs root");
+	ASSERT_EQ(0, vl_device_ungrant());
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	vl_device_ungrant();
+	if (self->dir[0])
+		rmdir(self->dir);
+	if (self->cg[0]) {
+		umount2(self->cg, MNT_DETACH);
+		rmdir(self->cg);
+	}
+}
+
+TEST_F(limits, node_needs_the_group)
+{
+	int e, rdwr = O_RDWR;
+
+	e = as_nobody(false, open_errno, &rdwr);
+	EXPECT_EQ(EACCES, e) TH_LOG("open as nobody, no group: %d", e);
+	ASSERT_EQ(0, vl_device_grant(VMLAB_TEST_GROUP));
+	e = as_nobody(true, open_errno, &rdwr);
+	EXPECT_EQ(0, e) TH_LOG("open as nobody in the device's group: %d", e);
+	e = as_nobody(false, open_errno, &rdwr);
+	EXPECT_EQ(EACCES, e) TH_LOG("open as nobody, other groups: %d", e);
+}
+
+/* Shared anonymous mappings of @arg bytes each until one fails: its errno. */
+struct memlock_try {
+	rlim_t limit;
+	size_t sizes[4];
+	int want[4];
+};
+
+static int memlock_child(void *arg)
+{
+	struct memlock_try *t = arg;
+	struct rlimit rl = { t->limit, t->limit };
+	int i, fd = open(VMLAB_DEVICE_PATH, O_RDWR);
+	void *p[4] = { };
+
+	if (fd < 0 || setrlimit(RLIMIT_MEMLOCK, &rl) || vl_select(fd, VMLAB_KIND_ANON, -1))
+		return 121;
+	for (i = 0; i < 4 && t->sizes[i]; i++) {
+		errno = 0;
+		p[i] = mmap(NULL, t->sizes[i], PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if ((p[i] == MAP_FAILED ? errno : 0) != t->want[i]) {
+			printf("# mapping %d of %zu bytes with RLIMIT_MEMLOCK %llu: %s, want %s\n",
+			       i, t->sizes[i], (unsigned long long)t->limit,
+			       p[i] == MAP_FAILED ? strerror(errno) : "mapped",
+			       t->want[i] ? strerror(t->want[i]) : "mapped");
+			return 1 + i;
+		}
+	}
+	/* The charge goes with the object: the first mapping's room is free again. */
+	if (p[0] != MAP_FAILED && munmap(p[0], t->sizes[0]))
+		return 110;
+	p[0] = mmap(NULL, t->sizes[0], PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p[0] == MAP_FAILED) {
+		printf("# again after munmap: %s\n", strerror(errno));
+		return 111;
+	}
+	return 0;
+}
+
+TEST_F(limits, shared_anon_within_rlimit_memlock)
+{
+	struct memlock_try t = {
+		.limit = 256 * PS,
+		.sizes = { 128 * PS, 128 * PS, PS, 512 * PS },
+		.want = { 0, 0, EAGAIN, EAGAIN },
+	};
+	int st;
+
+	ASSERT_EQ(0, vl_device_grant(VMLAB_TEST_GROUP));
+	st = as_nobody(true, memlock_child, &t);
+	EXPECT_EQ(0, st);
+}
+
+/* cgroup2 mounted at self->cg, and a child cgroup with memory.max = @max. */
+static int make_memcg(char *cg, size_t cglen, char *dir, size_t dirlen, unsigned long max)
+{
+	char path[192], val[32];
+	int fd;
+
+	snprintf(cg, cglen, "/tmp/vmlab-cg-XXXXXX");
+	if (!mkdtemp(cg))
+		return -errno;
+	if (mount("none", cg, "cgroup2", 0, NULL)) {
+		int e = -errno;
+
+		rmdir(cg);
+		cg[0] = 0;
+		return e;
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg);
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, "+memory", 7) != 7) {
+		if (fd >= 0)
+			close(fd);
+		return -ENODEV;
+	}
+	close(fd);
+	snprintf(dir, dirlen, "%s/vmlab-limit", cg);
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/memory.max", dir);
+	snprintf(val, sizeof(val), "%lu", max);
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val)) {
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	close(fd);
+	snprintf(path, sizeof(path), "%s/memory.swap.max", dir);
+	fd = open(path, O_WRONLY);
+	/* Absent without swap accounting: nothing to turn off then. */
+	if (fd >= 0 && write(fd, "0", 1) != 1) {
+		close(fd);
+		return -EIO;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static long long cg_value(const char *dir, const char *file, const char *key)
+{
+	char path[192], buf[4096], *p;
+	long long v = -1;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	if (!key)
+		return atoll(buf);
+	p = strstr(buf, key);
+	if (p && sscanf(p + strlen(key), " %lld", &v) == 1)
+		return v;
+	return -1;
+}
+
+struct cg_job {
+	const char *dir;
+	bool by_read;		/* read(2) the store, else write through a shared mapping */
+	size_t len;
+};
+
+static int cg_child(void *arg)
+{
+	struct cg_job *j = arg;
+	char *buf;
+	size_t i;
+	int fd;
+
+	fd = open(VMLAB_DEVICE_PATH, O_RDWR);
+	if (fd < 0)
+		return 121;
+	if (j->by_read) {
+		buf = malloc(1 << 20);
+		if (!buf)
+			return 122;
+		for (i = 0; i < j->len; i += 1 << 20)
+			if (pread(fd, buf, 1 << 20, i) < 0)
+				return errno == ENOMEM ? 0 : 123;
+		return 0;
+	}
+	buf = mmap(NULL, j->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (buf == MAP_FAILED)
+		return 124;
+	for (i = 0; i < j->len; i += PS)
+		buf[i] = 1;
+	return 0;
+}
+
+/* Join @dir's cgroup, then run @fn as nobody there. */
+static int in_memcg_as_nobody(const char *dir, int (*fn)(void *), void *arg)
+{
+	char path[192];
+	pid_t pid;
+	int status, fd;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+		fd = open(path, O_WRONLY);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			_exit(119);
+		close(fd);
+		_exit(become_nobody(true) ? 120 : fn(arg));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+FIXTURE(memcg)
+{
+	char cg[64];
+	char dir[128];
+};
+
+FIXTURE_VARIANT(memcg)
+{
+	bool by_read;
+};
+
+FIXTURE_VARIANT_ADD(memcg, through_mapping)
+{
+	.by_read = false,
+};
+
+FIXTURE_VARIANT_ADD(memcg, through_read)
+{
+	.by_read = true,
+};
+
+FIXTURE_SETUP(memcg)
+{
+	self->cg[0] = 0;
+	self->dir[0] = 0;
+	if (geteuid() || !getenv("VMLAB_KO"))
+		SKIP(return, "needs root and $VMLAB_KO to load vmlab afresh");
+	/* A fresh store: pages already resident would be charged to nobody. */
+	ASSERT_EQ(0, vl_module_unload(5000));
+	ASSERT_EQ(0, vl_module_load(""));
+}
+
+FIXTURE_TEARDOWN(memcg)
+{
+	vl_device_ungrant();
+	if (self->dir[0])
+		rmdir(self->dir);
+	if (self->cg[0]) {
+		umount2(self->cg, MNT_DETACH);
+		rmdir(self->cg);
+	}
+}
+
+TEST_F(memcg, store_charged_to_memcg)
+{
+	unsigned long max = 8UL << 20;
+	struct cg_job job = { .by_read = variant->by_read };
+	struct vmlab_info info;
+	long long peak, oom_kills;
+	int fd, st, err;
+
+	fd = open(VMLAB_DEVICE_PATH, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vl_info(fd, &info));
+	close(fd);
+	job.len = info.store_size;
+	err = make_memcg(self->cg, sizeof(self->cg), self->dir, sizeof(self->dir), max);
+	if (err == -ENODEV || err == -ENOENT)
+		SKIP(return, "no memory controller in this kernel");
+	ASSERT_EQ(0, err) TH_LOG("cgroup: %s", strerror(-err));
+	job.dir = self->dir;
+	ASSERT_EQ(0, vl_device_grant(VMLAB_TEST_GROUP));
+	ASSERT_LT(max * 2, job.len) TH_LOG("store of %llu bytes", (unsigned long long)job.len);
+
+	st = in_memcg_as_nobody(self->dir, cg_child, &job);
+	peak = cg_value(self->dir, "memory.peak", NULL);
+	if (peak < 0)
+		peak = cg_value(self->dir, "memory.current", NULL);
+	oom_kills = cg_value(self->dir, "memory.events", "oom_kill");
+	TH_LOG("%s %llu bytes of the store as nobody in memory.max %lu: %s %d, %s %lld, %s %lld",
+	       variant->by_read ? "read" : "wrote", (unsigned long long)job.len, max, "status", st,
+	       "peak", peak, "oom_kill", oom_kills);
+	/* The limit held: never above memory.max, and the task was stopped. */
+	EXPECT_GE((long long)max, peak);
+	EXPECT_TRUE(st == 128 + SIGKILL || st == 128 + SIGBUS || (variant->by_read && st == 0));
+	if (st == 128 + SIGKILL)
+		EXPECT_LE(1, oom_kills);
+}
+
+/* ---- unload: racing the last munmap of a shared anonymous object ---- */
+
+static int try_unload(void)
+{
+	return syscall(SYS_delete_module, "vmlab", O_NONBLOCK) ? -errno : 0;
+}
+
+TEST(unload_races_last_munmap)
+{
+	int i, unloaded_after = 0, rounds = 40;
+
+	if (geteuid() || !getenv("VMLAB_KO"))
+		SKIP(return, "needs root and $VMLAB_KO to load vmlab again");
+	for (i = 0; i < rounds; i++) {
+		int go[2], fd, status;
+		pid_t pid;
+		char c;
+
+		ASSERT_EQ(0, pipe(go));
+		if (!vl_module_loaded())
+			ASSERT_EQ(0, vl_module_load(""));
+		fd = open(VMLAB_DEVICE_PATH, O_RDWR);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, vl_select(fd, VMLAB_KIND_ANON, -1));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			char *p = mmap(NULL, 16 * PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+			close(fd);
+			if (p == MAP_FAILED)
+				_exit(1);
+			memset(p, 7, 16 * PS);
+			if (read(go[0], &c, 1) != 1)
+				_exit(2);
+			/* Only the mapping holds the object, its file and the module now. */
+			munmap(p, 16 * PS);
+			_exit(0);
+		}
+		close(fd);
+		/* Let the child map first; the parent's file is gone. */
+		usleep(2000);
+		ASSERT_EQ(1, write(go[1], "x", 1));
+		/* Spins through the munmap; gives up after about 10 s. */
+		for (int tries = 0; try_unload() != 0 && tries < 100000; tries++)
+			if (tries > 1000)
+				usleep(100);
+		unloaded_after += !vl_module_loaded();
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		close(go[0]);
+		close(go[1]);
+	}
+	EXPECT_EQ(rounds, unloaded_after);
+	ASSERT_EQ(0, vl_module_load(""));
+}
+
+/* ---- listings: longer than one read buffer, every entry once ---- */
+
+static int count_lines_with(const char *file, const char *word)
+{
+	char path[128], buf[8192];
+	int fd, n = 0, len = strlen(word);
+	ssize_t r, i;
+	size_t col = 0;
+	bool match = true;
+
+	snprintf(path, sizeof(path), VMLAB_DEBUGFS_PATH "/%s", file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	/* Small reads: the seq_file restarts its walk many times. */
+	while ((r = read(fd, buf, 100)) > 0) {
+		for (i = 0; i < r; i++) {
+			if (buf[i] == '\n') {
+				n += match && col >= (size_t)len;
+				col = 0;
+				match = true;
+				continue;
+			}
+			if (col < (size_t)len && buf[i] != word[col])
+				match = false;
+			col++;
+		}
+	}
+	close(fd);
+	return r < 0 ? -errno : n;
+}
+
+TEST(listings_longer_than_a_buffer)
+{
+	enum { N = 600 };
+	char pidword[16], *p[N];
+	int i, fd, vmas, objects;
+
+	fd = open(VMLAB_DEVICE_PATH, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vl_select(fd, VMLAB_KIND_ANON, -1));
+	for (i = 0; i < N; i++) {
+		/* A gap between mappings: no two are one VMA. */
+		p[i] = mmap(NULL, PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p[i]);
+	}
+	snprintf(pidword, sizeof(pidword), "%d ", getpid());
+	vmas = count_lines_with("vmas", pidword);
+	objects = count_lines_with("objects", "");
+	TH_LOG("%d mappings: %d vmas lines of this process, %d objects lines", N, vmas, objects);
+	EXPECT_EQ(N, vmas);
+	/* A header, the store and one object per mapping, at least. */
+	EXPECT_LE(N + 2, objects);
+	for (i = 0; i < N; i++)
+		munmap(p[i], PS);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
