@@ -284,13 +284,19 @@ ssize_t vmlab_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
  * @iocb: the position
  * @from: the source
  *
+ * An appending write (O_APPEND, RWF_APPEND) starts at the end of the
+ * store, as on a block device.
+ *
  * Return: bytes written, or -ENOSPC when nothing fits before the end of
- * the store, or another -errno.
+ * the store (always, for an appending write of one byte or more), or
+ * another -errno.
  */
 ssize_t vmlab_store_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	loff_t size = (loff_t)vmlab_store->nr_pages << PAGE_SHIFT;
 
+	if (iocb->ki_flags & IOCB_APPEND)
+		iocb->ki_pos = size;
 	if (iov_iter_count(from) && iocb->ki_pos >= size)
 		return -ENOSPC;
 	return vmlab_store_copy(iocb, from, true);
