@@ -1271,7 +1271,7 @@ struct race_report {
 static void race_processes(struct __test_metadata *_metadata, int fd, off_t off, int flags,
 			   bool writes, uint64_t *raws, char **maps)
 {
-	int ready[2], go[2], results[2], status;
+	int ready[2], go[2], results[2], done[2], status;
 	struct race_report rep;
 	pid_t pids[RACERS];
 	unsigned int i, n;
@@ -1280,15 +1280,21 @@ static void race_processes(struct __test_metadata *_metadata, int fd, off_t off,
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(go));
 	ASSERT_EQ(0, pipe(results));
+	ASSERT_EQ(0, pipe(done));
 	for (i = 1; i < RACERS; i++) {
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
 		if (pids[i])
 			continue;
-		/* Child i: map, say ready, wait for go, fault, report the entry. */
+		/*
+		 * Child i: map, say ready, wait for go, fault, report the entry,
+		 * and keep its page until every racer has reported: a page
+		 * freed earlier could be a later racer's copy, with the same PFN.
+		 */
 		close(ready[0]);
 		close(go[1]);
 		close(results[0]);
+		close(done[1]);
 		m = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, flags, fd, off);
 		if (m == MAP_FAILED)
 			_exit(10);
@@ -1302,11 +1308,14 @@ static void race_processes(struct __test_metadata *_metadata, int fd, off_t off,
 			_exit(13);
 		if (write(results[1], &rep, sizeof(rep)) != sizeof(rep))
 			_exit(14);
+		if (read(done[0], &c, 1) != 0)
+			_exit(15);
 		_exit(0);
 	}
 	close(ready[1]);
 	close(go[0]);
 	close(results[1]);
+	close(done[0]);
 	maps[0] = map_store(_metadata, fd, 1, PROT_READ | PROT_WRITE, flags, off);
 	for (i = 1; i < RACERS; i++)
 		ASSERT_EQ(1, read(ready[0], &c, 1));
@@ -1320,6 +1329,8 @@ static void race_processes(struct __test_metadata *_metadata, int fd, off_t off,
 		ASSERT_GT(RACERS, rep.i);
 		raws[rep.i] = rep.raw;
 	}
+	/* Every racer has reported: closing "done" lets them go. */
+	close(done[1]);
 	for (i = 1; i < RACERS; i++) {
 		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
 		ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
