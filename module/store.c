@@ -3,10 +3,20 @@
  * The store: the device's byte array, its optional backing file, read(2)
  * and write(2) on it, and the write-back of its dirty pages.
  *
- * Write-back, like a filesystem's, takes each dirty page's lock,
- * write-protects every shared mapping of it (so that the next write through
- * a mapping calls ->page_mkwrite again), clears its dirty bit and writes it
- * to the backing file.  Without a backing file only the writing is skipped.
+ * Write-back, like a filesystem's ->writepage, takes each dirty page's
+ * lock, write-protects every shared mapping of it (so that the next write
+ * through a mapping calls ->page_mkwrite again), clears its dirty bit, marks
+ * it under write-back and unlocks it; only then does it write the page to
+ * the backing file.  Without a backing file only the writing is skipped.
+ *
+ * No I/O of the backing file happens under the lock of a store page: a
+ * write(2) to the backing file holds the backing inode's lock while it
+ * faults in its source buffer, which may be a mapping of the store, and
+ * that fault takes the store page's lock.  For the same reason a new page
+ * is read from the backing file before it enters the store's page cache,
+ * and through the backing file's own page cache (->read_folio takes no
+ * inode lock) when it has one; tmpfs has none, and its ->read_iter takes
+ * no inode lock either.
  */
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -58,13 +68,44 @@ static DEFINE_MUTEX(vmlab_writeback_lock);	/* one write-back pass at a time */
 static void vmlab_writeback_workfn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(vmlab_writeback_work, vmlab_writeback_workfn);
 
+/*
+ * Read the page of @backing at @pos (page-aligned) into @kaddr, without
+ * taking the backing inode's I/O lock (see the top of this file): from its
+ * page cache when it has ->read_folio, else with kernel_read().  Return:
+ * the bytes read (0 at or beyond the end of the file), or -errno.
+ */
+static ssize_t vmlab_backing_read(struct file *backing, void *kaddr, loff_t pos)
+{
+	struct address_space *mapping = backing->f_mapping;
+	struct folio *src;
+	loff_t isize;
+	size_t n;
+	void *from;
+
+	if (!mapping->a_ops->read_folio)
+		return kernel_read(backing, kaddr, PAGE_SIZE, &pos);
+	isize = i_size_read(mapping->host);
+	if (pos >= isize)
+		return 0;
+	n = min_t(loff_t, PAGE_SIZE, isize - pos);
+	src = read_mapping_folio(mapping, pos >> PAGE_SHIFT, backing);
+	if (IS_ERR(src))
+		return PTR_ERR(src);
+	from = kmap_local_folio(src, offset_in_folio(src, pos));
+	memcpy(kaddr, from, n);
+	kunmap_local(from);
+	folio_put(src);
+	return n;
+}
+
 /**
  * vmlab_store_read_page() - fill a new page of the store from the backing file
  * @obj: the store
- * @folio: a new, unlocked single-page folio
+ * @folio: a new, unlocked single-page folio, not yet in the store's page cache
  * @index: the page's index
  *
- * Bytes beyond the end of the backing file read as zeroes.
+ * Bytes beyond the end of the backing file read as zeroes.  The caller
+ * holds no lock of a store page.
  *
  * Return: 0, or -EIO.
  */
@@ -75,7 +116,7 @@ int vmlab_store_read_page(struct vmlab_object *obj, struct folio *folio, pgoff_t
 	ssize_t n;
 
 	n = vmlab_inject(VMLAB_INJECT_BACKING_READ) ? -EIO :
-		kernel_read(obj->backing, kaddr, PAGE_SIZE, &pos);
+		vmlab_backing_read(obj->backing, kaddr, pos);
 	if (n < 0) {
 		kunmap_local(kaddr);
 		vmlab_count(VMLAB_CNT_BACKING_ERRORS);
@@ -87,7 +128,7 @@ int vmlab_store_read_page(struct vmlab_object *obj, struct folio *folio, pgoff_t
 	return 0;
 }
 
-/* Write one locked, dirty-for-io folio of the store to the backing file. */
+/* Write one folio of the store under write-back, unlocked, to the backing file. */
 static int vmlab_store_write_page(struct folio *folio)
 {
 	loff_t pos = folio_pos(folio);
@@ -106,7 +147,10 @@ static int vmlab_store_write_page(struct folio *folio)
 	return n < 0 ? n : -EIO;
 }
 
-/* Clean one dirty folio of the store; called with the folio locked. */
+/*
+ * Clean one dirty folio of the store; called with the folio locked, returns
+ * with it unlocked.  A write to the page during the I/O dirties it again.
+ */
 static int vmlab_store_clean_folio(struct folio *folio)
 {
 	int rearmed, err;
@@ -114,15 +158,22 @@ static int vmlab_store_clean_folio(struct folio *folio)
 	/* Write-protect the shared mappings first: a write now faults and waits for our lock. */
 	rearmed = folio_mkclean(folio);
 	vmlab_count_add(VMLAB_CNT_WP_REARMS, rearmed);
-	if (!folio_clear_dirty_for_io(folio))
+	if (!folio_clear_dirty_for_io(folio)) {
+		folio_unlock(folio);
 		return 0;
+	}
 	/* Start and end write-back: that clears the page cache's dirty tag. */
 	folio_start_writeback(folio);
+	folio_unlock(folio);
 	err = vmlab_store_write_page(folio);
-	if (err)
-		folio_mark_dirty(folio);
-	else
+	if (err) {
+		folio_lock(folio);
+		if (folio->mapping == vmlab_store->inode->i_mapping)
+			folio_mark_dirty(folio);
+		folio_unlock(folio);
+	} else {
 		vmlab_count(VMLAB_CNT_PAGES_WRITTEN_BACK);
+	}
 	folio_end_writeback(folio);
 	return err;
 }
@@ -149,12 +200,13 @@ int vmlab_store_writeback(void)
 			struct folio *folio = fbatch.folios[i];
 
 			folio_lock(folio);
-			if (folio->mapping == mapping && folio_test_dirty(folio)) {
-				ret = vmlab_store_clean_folio(folio);
-				if (ret && !err)
-					err = ret;
+			if (folio->mapping != mapping || !folio_test_dirty(folio)) {
+				folio_unlock(folio);
+				continue;
 			}
-			folio_unlock(folio);
+			ret = vmlab_store_clean_folio(folio);
+			if (ret && !err)
+				err = ret;
 		}
 		folio_batch_release(&fbatch);
 		cond_resched();
@@ -232,13 +284,19 @@ ssize_t vmlab_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
  * @iocb: the position
  * @from: the source
  *
+ * An appending write (O_APPEND, RWF_APPEND) starts at the end of the
+ * store, as on a block device.
+ *
  * Return: bytes written, or -ENOSPC when nothing fits before the end of
- * the store, or another -errno.
+ * the store (always, for an appending write of one byte or more), or
+ * another -errno.
  */
 ssize_t vmlab_store_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	loff_t size = (loff_t)vmlab_store->nr_pages << PAGE_SHIFT;
 
+	if (iocb->ki_flags & IOCB_APPEND)
+		iocb->ki_pos = size;
 	if (iov_iter_count(from) && iocb->ki_pos >= size)
 		return -ENOSPC;
 	return vmlab_store_copy(iocb, from, true);

@@ -4,6 +4,12 @@
  *
  * The device is a byte array, "the store", of store_size bytes (module
  * parameter).  read(2), write(2), lseek(2) and fsync(2) act on the store.
+ * A write(2) starting at or past its end fails with ENOSPC; an appending
+ * one (O_APPEND, RWF_APPEND) starts at its end, as on a block device, so
+ * fails with ENOSPC too.  lseek(2) past the end fails with EINVAL;
+ * SEEK_END gives the store's size.  Unknown ioctls, BLKGETSIZE64 among
+ * them, fail with ENOTTY.
+ *
  * The node is root's (0600) unless a udev rule grants a group (60-vmlab.rules).
  *
  * Each open file has a kind, chosen with VMLAB_IOC_SET_KIND before its first

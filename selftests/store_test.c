@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -569,6 +571,139 @@ TEST_F(at_end, short_or_enospc)
 		n = ret;
 	}
 	ASSERT_EQ(n, first_diff(want, seen, n));
+}
+
+/*
+ * Appending writes: the store has a fixed size, like a block device, so an
+ * O_APPEND write(2) or a pwritev2(RWF_APPEND) starts at its end and fails
+ * with ENOSPC, leaving the file position and the store as they were; an
+ * empty one writes nothing and returns 0.
+ */
+FIXTURE(append)
+{
+	int fd;		/* the appending file */
+	int plain;	/* another, to set up and to check */
+	struct vmlab_info info;
+};
+
+FIXTURE_VARIANT(append)
+{
+	bool o_append;		/* open with O_APPEND, else pwritev2(RWF_APPEND) */
+	bool positional;	/* O_APPEND: pwrite(2) at the region's offset, else write(2) */
+	size_t len;
+	ssize_t want;
+	int want_errno;
+};
+
+FIXTURE_VARIANT_ADD(append, o_append_write)
+{
+	.o_append = true, .len = 100, .want = -1, .want_errno = ENOSPC,
+};
+
+FIXTURE_VARIANT_ADD(append, o_append_pwrite)
+{
+	.o_append = true, .positional = true, .len = 100, .want = -1, .want_errno = ENOSPC,
+};
+
+FIXTURE_VARIANT_ADD(append, o_append_write_nothing)
+{
+	.o_append = true, .len = 0, .want = 0,
+};
+
+FIXTURE_VARIANT_ADD(append, rwf_append_pwritev2)
+{
+	.len = 100, .want = -1, .want_errno = ENOSPC,
+};
+
+FIXTURE_VARIANT_ADD(append, rwf_append_pwritev2_nothing)
+{
+	.len = 0, .want = 0,
+};
+
+FIXTURE_SETUP(append)
+{
+	self->fd = vl_open(O_RDWR | (variant->o_append ? O_APPEND : 0));
+	ASSERT_LE(0, self->fd) {
+		TH_LOG("open %s: %s", VMLAB_DEVICE_PATH, strerror(-self->fd));
+	}
+	ASSERT_EQ(0, vl_info(self->fd, &self->info));
+	self->plain = open_dev(_metadata, &self->info);
+}
+
+FIXTURE_TEARDOWN(append)
+{
+	close(self->fd);
+	close(self->plain);
+}
+
+TEST_F(append, at_the_end)
+{
+	off_t off = region_off(REGION_RW, 0), size = self->info.store_size;
+	char buf[100], head0[100], head[100], tail0[100], tail[100], got[100];
+	struct iovec iov;
+	ssize_t ret;
+	off_t pos;
+
+	fill_pattern(buf, sizeof(buf), 5);
+	ASSERT_EQ((ssize_t)sizeof(head0), pread(self->plain, head0, sizeof(head0), 0));
+	ASSERT_EQ((ssize_t)sizeof(tail0), pread(self->plain, tail0, sizeof(tail0), size - 100));
+	/* Known bytes where the file position points, unlike the ones written. */
+	fill_pattern(got, sizeof(got), 6);
+	ASSERT_EQ((ssize_t)sizeof(got), pwrite(self->plain, got, sizeof(got), off));
+	ASSERT_EQ(off, lseek(self->fd, off, SEEK_SET));
+
+	errno = 0;
+	if (variant->o_append && variant->positional) {
+		ret = pwrite(self->fd, buf, variant->len, off);
+	} else if (variant->o_append) {
+		ret = write(self->fd, buf, variant->len);
+	} else {
+		iov = (struct iovec){ .iov_base = buf, .iov_len = variant->len };
+		ret = pwritev2(self->fd, &iov, 1, off, RWF_APPEND);
+	}
+	pos = lseek(self->fd, 0, SEEK_CUR);
+	ASSERT_EQ(variant->want, ret) {
+		TH_LOG("append of %zu bytes: %s; position now %lld (was %lld, store size %lld)",
+		       variant->len, strerror(errno), (long long)pos, (long long)off,
+		       (long long)size);
+	}
+	if (variant->want_errno)
+		ASSERT_EQ(variant->want_errno, errno);
+	ASSERT_EQ(off, pos);
+
+	/* Nothing changed: at the position, at the start, at the end of the store. */
+	memset(got, 0, sizeof(got));
+	ASSERT_EQ((ssize_t)sizeof(got), pread(self->plain, got, sizeof(got), off));
+	fill_pattern(buf, sizeof(buf), 6);
+	ASSERT_EQ(sizeof(got), first_diff(buf, got, sizeof(got)));
+	ASSERT_EQ((ssize_t)sizeof(head), pread(self->plain, head, sizeof(head), 0));
+	ASSERT_EQ(sizeof(head), first_diff(head0, head, sizeof(head)));
+	ASSERT_EQ((ssize_t)sizeof(tail), pread(self->plain, tail, sizeof(tail), size - 100));
+	ASSERT_EQ(sizeof(tail), first_diff(tail0, tail, sizeof(tail)));
+}
+
+/*
+ * The size of the device as tools learn it.  fio on Linux sizes only block
+ * devices (ioctl BLKGETSIZE64) and regular files (stat); a character
+ * device gets no size query at all, hence fio's "you need to specify
+ * size=".  lseek(SEEK_END) answers the store's size; BLKGETSIZE64 is a
+ * block-device ioctl, refused with ENOTTY.
+ */
+TEST(size_as_tools_see_it)
+{
+	uint64_t bytes = 0;
+	struct vmlab_info info;
+	struct stat st;
+	int fd;
+
+	fd = open_dev(_metadata, &info);
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_TRUE(S_ISCHR(st.st_mode));
+	ASSERT_EQ((off_t)info.store_size, lseek(fd, 0, SEEK_END));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(-1, ioctl(fd, BLKGETSIZE64, &bytes));
+	ASSERT_EQ(ENOTTY, errno);
+	close(fd);
 }
 
 /*
@@ -1136,7 +1271,7 @@ struct race_report {
 static void race_processes(struct __test_metadata *_metadata, int fd, off_t off, int flags,
 			   bool writes, uint64_t *raws, char **maps)
 {
-	int ready[2], go[2], results[2], status;
+	int ready[2], go[2], results[2], done[2], status;
 	struct race_report rep;
 	pid_t pids[RACERS];
 	unsigned int i, n;
@@ -1145,15 +1280,21 @@ static void race_processes(struct __test_metadata *_metadata, int fd, off_t off,
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(go));
 	ASSERT_EQ(0, pipe(results));
+	ASSERT_EQ(0, pipe(done));
 	for (i = 1; i < RACERS; i++) {
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
 		if (pids[i])
 			continue;
-		/* Child i: map, say ready, wait for go, fault, report the entry. */
+		/*
+		 * Child i: map, say ready, wait for go, fault, report the entry,
+		 * and keep its page until every racer has reported: a page
+		 * freed earlier could be a later racer's copy, with the same PFN.
+		 */
 		close(ready[0]);
 		close(go[1]);
 		close(results[0]);
+		close(done[1]);
 		m = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, flags, fd, off);
 		if (m == MAP_FAILED)
 			_exit(10);
@@ -1167,11 +1308,14 @@ static void race_processes(struct __test_metadata *_metadata, int fd, off_t off,
 			_exit(13);
 		if (write(results[1], &rep, sizeof(rep)) != sizeof(rep))
 			_exit(14);
+		if (read(done[0], &c, 1) != 0)
+			_exit(15);
 		_exit(0);
 	}
 	close(ready[1]);
 	close(go[0]);
 	close(results[1]);
+	close(done[0]);
 	maps[0] = map_store(_metadata, fd, 1, PROT_READ | PROT_WRITE, flags, off);
 	for (i = 1; i < RACERS; i++)
 		ASSERT_EQ(1, read(ready[0], &c, 1));
@@ -1185,6 +1329,8 @@ static void race_processes(struct __test_metadata *_metadata, int fd, off_t off,
 		ASSERT_GT(RACERS, rep.i);
 		raws[rep.i] = rep.raw;
 	}
+	/* Every racer has reported: closing "done" lets them go. */
+	close(done[1]);
 	for (i = 1; i < RACERS; i++) {
 		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
 		ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
