@@ -40,6 +40,8 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/falloc.h>	/* after fs.h: it needs the types fs.h brings */
+#include <linux/fcntl.h>
+#include <linux/hugetlb.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -198,13 +200,39 @@ static vm_fault_t vmlab_huge_pte_fault(struct vm_fault *vmf)
 }
 
 /*
+ * Does @vma count as a writable mapping of its hugetlbfs file, as a native
+ * one would (mapping_map_writable())?  Its flags say so for its whole life:
+ * mprotect(2) changes neither VM_SHARED nor VM_MAYWRITE.
+ */
+static bool vmlab_huge_maps_writable(struct vm_area_struct *vma)
+{
+	return is_shared_maywrite(vma->vm_flags);
+}
+
+/* ->open: a copy or a piece of a writable mapping counts as one more. */
+static void vmlab_huge_vm_open(struct vm_area_struct *vma)
+{
+	if (vmlab_huge_maps_writable(vma))
+		mapping_allow_writable(vmlab_huge_of(vma)->hfile->f_mapping);
+	vmlab_vm_open(vma);
+}
+
+/* ->close: one writable mapping fewer. */
+static void vmlab_huge_vm_close(struct vm_area_struct *vma)
+{
+	if (vmlab_huge_maps_writable(vma))
+		mapping_unmap_writable(vmlab_huge_of(vma)->hfile->f_mapping);
+	vmlab_vm_close(vma);
+}
+
+/*
  * No ->map_pages (it would map the S_DAX file's empty page cache), no
  * ->page_mkwrite (nothing to write back), no ->may_split: a piece that no
  * longer covers an aligned 2 MiB maps it with 4 KiB entries.
  */
 static const struct vm_operations_struct vmlab_huge_vm_ops = {
-	.open = vmlab_vm_open,
-	.close = vmlab_vm_close,
+	.open = vmlab_huge_vm_open,
+	.close = vmlab_huge_vm_close,
 	.fault = vmlab_huge_pte_fault,
 	.huge_fault = vmlab_huge_fault,
 };
@@ -466,6 +494,37 @@ static int vmlab_huge_reserve(struct vmlab_huge *h, pgoff_t first, pgoff_t end)
 	return err;
 }
 
+/*
+ * The checks a native mmap(2) of @h->hfile applies, for @vma: the file must
+ * be open for reading; a write seal (F_SEAL_WRITE, F_SEAL_FUTURE_WRITE)
+ * refuses a writable shared mapping and keeps a read-only one from ever
+ * becoming writable; and a shared mapping that may become writable counts
+ * as a writable mapping of the file (F_SEAL_WRITE fails with EBUSY while
+ * one lives), from here until the ->close of its last piece.  The seals
+ * are read without a lock, as mmap(2) reads them: mapping_map_writable()
+ * is what orders a new mapping against a racing F_SEAL_WRITE.
+ *
+ * Return: 0; -EACCES when the file is not open for reading; -EPERM for a
+ * writable shared mapping of a write-sealed file, or when F_SEAL_WRITE was
+ * added meanwhile.
+ */
+static int vmlab_huge_check_mmap(struct vmlab_huge *h, struct vm_area_struct *vma)
+{
+	struct file *hfile = h->hfile;
+	unsigned int seals = READ_ONCE(HUGETLBFS_I(file_inode(hfile))->seals);
+
+	if (!(hfile->f_mode & FMODE_READ))
+		return -EACCES;
+	if ((seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) && (vma->vm_flags & VM_SHARED)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EPERM;
+		vmlab_vm_flags_clear(vma, VM_MAYWRITE);
+	}
+	if (vmlab_huge_maps_writable(vma))
+		return mapping_map_writable(hfile->f_mapping);
+	return 0;
+}
+
 /**
  * vmlab_huge_mmap() - mmap(2) of a file of the huge kind
  * @vf: the open file, with vf->lock held
@@ -476,7 +535,9 @@ static int vmlab_huge_reserve(struct vmlab_huge *h, pgoff_t first, pgoff_t end)
  *
  * Return: 0; -EINVAL when the length or the offset is not a multiple of
  * 2 MiB, or for a writable MAP_PRIVATE mapping; -EOVERFLOW when the range
- * lies beyond what a hugetlbfs file can hold; -ENOMEM when the pool (or the
+ * lies beyond what a hugetlbfs file can hold; -EACCES or -EPERM when a
+ * native mmap(2) of the hugetlbfs file would be refused (see
+ * vmlab_huge_check_mmap()); -ENOMEM when the pool (or the
  * hugetlbfs mount's size limit) cannot cover the range, with nothing left
  * reserved, or when memory runs out; what fallocate(2) of the hugetlbfs
  * file fails with otherwise (-EPERM for a sealed memfd, -EINTR, ...).
@@ -499,13 +560,17 @@ int vmlab_huge_mmap(struct vmlab_file *vf, struct vm_area_struct *vma)
 	end = first + (vma_pages(vma) >> HPAGE_PMD_ORDER);
 	if (end > (pgoff_t)(file_inode(h->hfile)->i_sb->s_maxbytes >> HPAGE_PMD_SHIFT))
 		return -EOVERFLOW;
+	err = vmlab_huge_check_mmap(h, vma);
+	if (err)
+		return err;
 
 	err = vmlab_huge_reserve(h, first, end);
 	if (err)
-		return err;
+		goto err_unmap_writable;
 	if (!vmlab_vma_add(vma, vf, VMLAB_HUGE, GFP_KERNEL)) {
 		vmlab_huge_unreserve(h);
-		return -ENOMEM;
+		err = -ENOMEM;
+		goto err_unmap_writable;
 	}
 	vmlab_huge_commit(h);
 
@@ -516,6 +581,11 @@ int vmlab_huge_mmap(struct vmlab_file *vf, struct vm_area_struct *vma)
 	vma_set_file(vma, h->dax_file);
 	vma->vm_ops = &vmlab_huge_vm_ops;
 	return 0;
+
+err_unmap_writable:
+	if (vmlab_huge_maps_writable(vma))
+		mapping_unmap_writable(h->hfile->f_mapping);
+	return err;
 }
 
 /**

@@ -55,7 +55,16 @@ enum vmlab_kind {
  * @flags: (in) reserved, must be 0
  * @huge_fd: (in) for VMLAB_KIND_HUGE: a hugetlbfs file (or an MFD_HUGETLB
  *	memfd) to take the pages from, or -1 for the module's own hugetlbfs
- *	mount (module parameter hugetlbfs_path); must be -1 for other kinds
+ *	mount (module parameter hugetlbfs_path); must be -1 for other kinds.
+ *	It must be open for writing (EBADF otherwise).  Each mmap(2) of the
+ *	device then applies the checks a native mmap(2) of huge_fd applies:
+ *	EACCES when huge_fd is not open for reading; EPERM for MAP_SHARED
+ *	with PROT_WRITE when it is sealed with F_SEAL_WRITE or
+ *	F_SEAL_FUTURE_WRITE (a read-only MAP_SHARED mapping of it can never
+ *	be made writable: mprotect(2) fails with EACCES); and a MAP_SHARED
+ *	mapping that may become writable counts as a writable mapping of the
+ *	file until its last piece is unmapped, so F_SEAL_WRITE fails with
+ *	EBUSY meanwhile.
  * @reserved: (in) must be 0
  */
 struct vmlab_select {

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1452,6 +1453,309 @@ TEST(user_memfd_sealed_against_growth)
 	munmap(p, 2 * HPAGE);
 	close(fd);
 	close(m);
+	ASSERT_EQ(free0, hp_free_settled(free0));
+}
+
+/* ---- a user's file: the checks a native mmap of it applies ---- */
+
+/* How a mapping of the user's file is made: natively, or through vmlab. */
+enum via { VIA_NATIVE, VIA_VMLAB };
+
+static const char *const via_names[] = { "native", "vmlab" };
+
+/* errno of a failed call, 0 for success. */
+static int err_of(int ret)
+{
+	return ret ? errno : 0;
+}
+
+/* A fresh MFD_HUGETLB memfd of @pages 2 MiB pages that can be sealed, or -1. */
+static int sealable_memfd(size_t pages)
+{
+	int m = memfd_create("vmlab-huge-test", MFD_HUGETLB | MFD_ALLOW_SEALING);
+
+	if (m >= 0 && ftruncate(m, pages * HPAGE)) {
+		close(m);
+		return -1;
+	}
+	return m;
+}
+
+FIXTURE(file_checks)
+{
+	int m;		/* the memfd, O_RDWR */
+	int file;	/* the same file, reopened as the variant says */
+};
+
+FIXTURE_VARIANT(file_checks)
+{
+	int open_flags;		/* how the file both map is opened */
+	unsigned int seals;	/* added before either maps */
+	int prot;		/* of the MAP_SHARED mmap */
+	int prot2;		/* then mprotect to this, when not 0 */
+};
+
+FIXTURE_VARIANT_ADD(file_checks, unsealed_rdwr_read_write)
+{
+	.open_flags = O_RDWR, .prot = PROT_READ | PROT_WRITE,
+};
+
+FIXTURE_VARIANT_ADD(file_checks, wronly_read)
+{
+	.open_flags = O_WRONLY, .prot = PROT_READ,
+};
+
+FIXTURE_VARIANT_ADD(file_checks, wronly_read_write)
+{
+	.open_flags = O_WRONLY, .prot = PROT_READ | PROT_WRITE,
+};
+
+FIXTURE_VARIANT_ADD(file_checks, seal_write_read_write)
+{
+	.open_flags = O_RDWR, .seals = F_SEAL_WRITE, .prot = PROT_READ | PROT_WRITE,
+};
+
+FIXTURE_VARIANT_ADD(file_checks, seal_write_read_then_mprotect_write)
+{
+	.open_flags = O_RDWR, .seals = F_SEAL_WRITE, .prot = PROT_READ,
+	.prot2 = PROT_READ | PROT_WRITE,
+};
+
+FIXTURE_VARIANT_ADD(file_checks, seal_future_write_read_write)
+{
+	.open_flags = O_RDWR, .seals = F_SEAL_FUTURE_WRITE, .prot = PROT_READ | PROT_WRITE,
+};
+
+FIXTURE_VARIANT_ADD(file_checks, seal_future_write_read_then_mprotect_write)
+{
+	.open_flags = O_RDWR, .seals = F_SEAL_FUTURE_WRITE, .prot = PROT_READ,
+	.prot2 = PROT_READ | PROT_WRITE,
+};
+
+FIXTURE_SETUP(file_checks)
+{
+	char why[128], path[64];
+
+	self->m = -1;
+	self->file = -1;
+	if (!pool_ok(2, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	self->m = sealable_memfd(1);
+	if (self->m < 0)
+		SKIP(return, "memfd_create(MFD_HUGETLB): %s", strerror(errno));
+	if (variant->seals)
+		ASSERT_EQ(0, fcntl(self->m, F_ADD_SEALS, variant->seals));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->m);
+	self->file = open(path, variant->open_flags);
+	ASSERT_LE(0, self->file);
+}
+
+FIXTURE_TEARDOWN(file_checks)
+{
+	if (self->file >= 0)
+		close(self->file);
+	if (self->m >= 0)
+		close(self->m);
+}
+
+/* What mmap, and mprotect after it, did. */
+struct map_result {
+	int mmap_err;
+	int mprotect_err;	/* -1: not tried */
+};
+
+static struct map_result map_file(int fd, int prot, int prot2)
+{
+	struct map_result r = { .mprotect_err = -1 };
+	char *p;
+
+	p = mmap(NULL, HPAGE, prot, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		r.mmap_err = errno;
+		return r;
+	}
+	(void)__atomic_load_n(p, __ATOMIC_RELAXED);
+	if (prot & PROT_WRITE)
+		__atomic_store_n(p, 1, __ATOMIC_RELAXED);
+	if (prot2)
+		r.mprotect_err = err_of(mprotect(p, HPAGE, prot2));
+	munmap(p, HPAGE);
+	return r;
+}
+
+TEST_F(file_checks, vmlab_maps_as_native_does)
+{
+	struct map_result r[2];
+	int fd, v;
+
+	r[VIA_NATIVE] = map_file(self->file, variant->prot, variant->prot2);
+	fd = huge_open(O_RDWR, self->file);
+	ASSERT_LE(0, fd) {
+		TH_LOG("select with the file: %s", strerror(-fd));
+	}
+	r[VIA_VMLAB] = map_file(fd, variant->prot, variant->prot2);
+	close(fd);
+	for (v = VIA_NATIVE; v <= VIA_VMLAB; v++)
+		TH_LOG("%s: mmap %s, mprotect %s", via_names[v],
+		       r[v].mmap_err ? strerror(r[v].mmap_err) : "ok",
+		       r[v].mprotect_err < 0 ? "not tried" :
+		       r[v].mprotect_err ? strerror(r[v].mprotect_err) : "ok");
+	ASSERT_EQ(r[VIA_NATIVE].mmap_err, r[VIA_VMLAB].mmap_err);
+	ASSERT_EQ(r[VIA_NATIVE].mprotect_err, r[VIA_VMLAB].mprotect_err);
+}
+
+/*
+ * F_SEAL_WRITE while the file is mapped writable, then once it is not.
+ * vmlab's pages stay with its open file (they count as pins of the memfd
+ * until it is closed), so its turn closes the device file too.
+ */
+FIXTURE(seal_while_mapped)
+{
+	int unused;
+};
+
+FIXTURE_VARIANT(seal_while_mapped)
+{
+	int prot;
+	bool truncate;	/* the file lets go of its pages before the seal */
+	bool split;	/* only a piece is left mapped: the head is unmapped */
+	bool fork;	/* only a fork child's copy is left mapped */
+	bool move;	/* the mapping was moved by mremap(2) */
+};
+
+FIXTURE_VARIANT_ADD(seal_while_mapped, read_write)
+{
+	.prot = PROT_READ | PROT_WRITE,
+};
+
+FIXTURE_VARIANT_ADD(seal_while_mapped, read_only_of_rdwr_file)
+{
+	.prot = PROT_READ,
+};
+
+FIXTURE_VARIANT_ADD(seal_while_mapped, read_write_truncated)
+{
+	.prot = PROT_READ | PROT_WRITE, .truncate = true,
+};
+
+FIXTURE_VARIANT_ADD(seal_while_mapped, read_only_of_rdwr_file_truncated)
+{
+	.prot = PROT_READ, .truncate = true,
+};
+
+FIXTURE_VARIANT_ADD(seal_while_mapped, read_write_truncated_piece_left)
+{
+	.prot = PROT_READ | PROT_WRITE, .truncate = true, .split = true,
+};
+
+FIXTURE_VARIANT_ADD(seal_while_mapped, read_write_truncated_child_copy_left)
+{
+	.prot = PROT_READ | PROT_WRITE, .truncate = true, .fork = true,
+};
+
+FIXTURE_VARIANT_ADD(seal_while_mapped, read_write_truncated_moved)
+{
+	.prot = PROT_READ | PROT_WRITE, .truncate = true, .move = true,
+};
+
+FIXTURE_SETUP(seal_while_mapped)
+{
+	char why[128];
+
+	if (!pool_ok(4, why, sizeof(why)))
+		SKIP(return, "%s", why);
+}
+
+FIXTURE_TEARDOWN(seal_while_mapped)
+{
+}
+
+/*
+ * The errno of F_SEAL_WRITE while mapped (@r[0]), of a new writable native
+ * mapping once unmapped (@r[1]), of F_SEAL_WRITE then (@r[2]); or -1.
+ */
+static int seal_around_mapping(const FIXTURE_VARIANT(seal_while_mapped) * variant,
+			       enum via via, int r[3])
+{
+	size_t len = 2 * HPAGE;
+	int m = sealable_memfd(2), fd, go[2], status;
+	pid_t pid = -1;
+	char *p, *q, c;
+
+	if (m < 0)
+		return -1;
+	fd = via == VIA_VMLAB ? huge_open(O_RDWR, m) : m;
+	if (fd < 0)
+		return -1;
+	p = mmap(NULL, len, variant->prot, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	touch_read(p, len, HPAGE);
+	if (variant->move) {
+		q = reserve(len + HPAGE);
+		if (!q)
+			return -1;
+		q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, align_up(q, HPAGE));
+		if (q == MAP_FAILED)
+			return -1;
+		p = q;
+	}
+	if (variant->split) {
+		munmap(p, HPAGE);
+		p += HPAGE;
+		len -= HPAGE;
+	}
+	if (variant->fork) {
+		if (pipe(go))
+			return -1;
+		pid = fork();
+		if (pid < 0)
+			return -1;
+		if (pid == 0) {
+			close(go[1]);
+			while (read(go[0], &c, 1) > 0)
+				;
+			_exit(0);
+		}
+		close(go[0]);
+		munmap(p, len);
+	}
+	if (variant->truncate && ftruncate(m, 0))
+		return -1;
+	r[0] = err_of(fcntl(m, F_ADD_SEALS, F_SEAL_WRITE));
+	if (variant->fork) {
+		close(go[1]);
+		waitpid(pid, &status, 0);
+	} else {
+		munmap(p, len);
+	}
+	if (via == VIA_VMLAB)
+		close(fd);
+	q = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
+	r[1] = q == MAP_FAILED ? errno : 0;
+	if (q != MAP_FAILED)
+		munmap(q, HPAGE);
+	r[2] = err_of(fcntl(m, F_ADD_SEALS, F_SEAL_WRITE));
+	close(m);
+	return 0;
+}
+
+TEST_F(seal_while_mapped, vmlab_blocks_the_seal_as_native_does)
+{
+	long long free0 = hp_free();
+	int r[2][3], v;
+
+	for (v = VIA_NATIVE; v <= VIA_VMLAB; v++) {
+		ASSERT_EQ(0, seal_around_mapping(variant, v, r[v])) {
+			TH_LOG("%s: set-up failed: %s", via_names[v], strerror(errno));
+		}
+		TH_LOG("%s: F_SEAL_WRITE while mapped: %s; unmapped: mmap %s, F_SEAL_WRITE %s",
+		       via_names[v], r[v][0] ? strerror(r[v][0]) : "ok",
+		       r[v][1] ? strerror(r[v][1]) : "ok", r[v][2] ? strerror(r[v][2]) : "ok");
+	}
+	ASSERT_EQ(r[VIA_NATIVE][0], r[VIA_VMLAB][0]);
+	ASSERT_EQ(r[VIA_NATIVE][1], r[VIA_VMLAB][1]);
+	ASSERT_EQ(r[VIA_NATIVE][2], r[VIA_VMLAB][2]);
 	ASSERT_EQ(free0, hp_free_settled(free0));
 }
 
