@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The kernel API differences between the kernels vmlab builds for (6.1 and
- * 6.12), each with the release that changed it.  No other file of vmlab
+ * 6.12, and 6.12 without THP), each with the release that changed it.  No other file of vmlab
  * tests LINUX_VERSION_CODE.
  */
 #ifndef _VMLAB_COMPAT_H
 #define _VMLAB_COMPAT_H
 
 #include <linux/err.h>
+#include <linux/huge_mm.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/pfn_t.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/version.h>
@@ -115,5 +117,40 @@ static inline unsigned int vmlab_huge_fault_order(enum page_entry_size pe_size)
 	return pe_size == PE_SIZE_PUD ? PUD_SHIFT - PAGE_SHIFT : 0;
 }
 #endif
+
+/*
+ * VMLAB_HAVE_PMD_MAPS - whether the kernel maps file pages with PMD entries.
+ * Not a release but a configuration: without CONFIG_TRANSPARENT_HUGEPAGE
+ * (Debian's PREEMPT_RT 6.12, where THP depends on !PREEMPT_RT) the core
+ * never calls ->huge_fault, vmf_insert_pfn_pmd() is declared but not built,
+ * and thp_get_unmapped_area is NULL.  The huge kind then maps its pool
+ * pages with 4 KiB entries only.
+ */
+#define VMLAB_HAVE_PMD_MAPS IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)
+
+/* vmlab_insert_pfn_pmd() - vmf_insert_pfn_pmd(), where the kernel has it. */
+static inline vm_fault_t vmlab_insert_pfn_pmd(struct vm_fault *vmf, pfn_t pfn, bool write)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	return vmf_insert_pfn_pmd(vmf, pfn, write);
+#else
+	return VM_FAULT_FALLBACK;
+#endif
+}
+
+/*
+ * vmlab_thp_unmapped_area() - thp_get_unmapped_area(), where the kernel has
+ * it; without THP no placement can give a PMD, and the default one does.
+ */
+static inline unsigned long vmlab_thp_unmapped_area(struct file *file, unsigned long addr,
+						    unsigned long len, unsigned long pgoff,
+						    unsigned long flags)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
+#else
+	return vmlab_default_unmapped_area(file, addr, len, pgoff, flags);
+#endif
+}
 
 #endif /* _VMLAB_COMPAT_H */

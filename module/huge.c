@@ -32,6 +32,8 @@
  * back, and ->fault maps 4 KiB of the same page with vmf_insert_mixed().
  * PUD faults fall back, and so do writes while soft-dirty tracking
  * write-protects the mapping: the core splits a read-only PMD written to.
+ * A kernel without THP (PREEMPT_RT) maps no file page with a PMD: there the
+ * VMAs have no ->huge_fault, and ->fault maps every 4 KiB.
  * On 6.12 the handlers may run under the per-VMA lock alone.
  *
  * MAP_PRIVATE is accepted only read-only, with VM_MAYWRITE cleared: a PFN
@@ -173,7 +175,7 @@ static vm_fault_t vmlab_huge_fault(struct vm_fault *vmf, vmlab_pe_size_t size)
 	atomic64_inc(&vmlab_huge_record(vma)->faults);
 	if (vmlab_inject(VMLAB_INJECT_HUGE_PMD_MAP))
 		return VM_FAULT_OOM;
-	return vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(folio_pfn(folio)), false);
+	return vmlab_insert_pfn_pmd(vmf, pfn_to_pfn_t(folio_pfn(folio)), false);
 }
 
 /* ->fault: one 4 KiB entry, for what the PMD path sent back. */
@@ -200,13 +202,15 @@ static vm_fault_t vmlab_huge_pte_fault(struct vm_fault *vmf)
 /*
  * No ->map_pages (it would map the S_DAX file's empty page cache), no
  * ->page_mkwrite (nothing to write back), no ->may_split: a piece that no
- * longer covers an aligned 2 MiB maps it with 4 KiB entries.
+ * longer covers an aligned 2 MiB maps it with 4 KiB entries.  No
+ * ->huge_fault on a kernel without PMD maps of file pages (no THP): there
+ * every entry is a 4 KiB one.
  */
 static const struct vm_operations_struct vmlab_huge_vm_ops = {
 	.open = vmlab_vm_open,
 	.close = vmlab_vm_close,
 	.fault = vmlab_huge_pte_fault,
-	.huge_fault = vmlab_huge_fault,
+	.huge_fault = VMLAB_HAVE_PMD_MAPS ? vmlab_huge_fault : NULL,
 };
 
 /* Release of the S_DAX file: no VMA and no open file is left. */
@@ -543,7 +547,8 @@ void vmlab_huge_release(struct vmlab_file *vf)
  * @flags: the mmap flags
  *
  * Huge-kind mappings are placed as THP-capable files are: at an address
- * congruent to the file offset modulo 2 MiB when the length allows.  Every
+ * congruent to the file offset modulo 2 MiB when the length allows (with
+ * THP; a kernel without it maps no PMD, and places them by default).  Every
  * other kind gets the default placement.
  *
  * Return: the address, or -errno.
@@ -554,7 +559,7 @@ unsigned long vmlab_get_unmapped_area(struct file *file, unsigned long addr, uns
 	struct vmlab_file *vf = file->private_data;
 
 	if (READ_ONCE(vf->kind) == VMLAB_KIND_HUGE)
-		return thp_get_unmapped_area(file, addr, len, pgoff, flags);
+		return vmlab_thp_unmapped_area(file, addr, len, pgoff, flags);
 	return vmlab_default_unmapped_area(file, addr, len, pgoff, flags);
 }
 
