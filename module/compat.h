@@ -17,6 +17,19 @@
 #include <linux/version.h>
 
 /*
+ * 6.12 is the last release vmlab is verified on.  The huge kind maps
+ * hugetlb folios with PFN entries in VM_MIXEDMAP VMAs and relies on how the
+ * core counts references of what such entries (and, before 6.7, DAX VMAs)
+ * map; 6.15's rework of DAX page references changes those counts, and a
+ * mapping that works on 6.12 could underflow a folio's count at munmap.
+ * A newer kernel must be checked against every hazard of the fault
+ * handlers before it is added here; until then the build stops.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#error "vmlab is verified on Linux 6.1 to 6.12 only: see the reason above this line"
+#endif
+
+/*
  * vmlab_folio_or_null() - what a page-cache lookup found: the folio, or NULL.
  * 6.4 made __filemap_get_folio() return ERR_PTR(-ENOENT) instead of NULL.
  */
@@ -117,6 +130,24 @@ static inline unsigned int vmlab_huge_fault_order(enum page_entry_size pe_size)
 	return pe_size == PE_SIZE_PUD ? PUD_SHIFT - PAGE_SHIFT : 0;
 }
 #endif
+
+/*
+ * vmlab_huge_needs_dax() - whether a huge-kind VMA must map an S_DAX inode
+ * for the core to call its ->huge_fault.
+ * Before 6.7 the fault path's THP check (hugepage_vma_check() on 6.1)
+ * offered a PMD fault to a VM_MIXEDMAP VMA of a file only when
+ * vma_is_dax().  6.7 (7a81751fcdeb, "mm/thp: fix "mm: thp: kill
+ * __transhuge_page_enabled()"") trusts every VMA with a ->huge_fault in the
+ * fault path: 6.12's __thp_vma_allowable_orders() grants it the PMD order
+ * (vma_can_map_huge_file()), and create_huge_pmd() calls ->huge_fault.
+ * S_DAX is not free: the core then takes the mapped folios for DAX ones,
+ * which hugetlb folios are not (on 6.1 vmlab's reference keeps them out of
+ * the THP code), so it is set only where it is needed.
+ */
+static inline bool vmlab_huge_needs_dax(void)
+{
+	return LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0);
+}
 
 /*
  * VMLAB_HAVE_PMD_MAPS - whether the kernel maps file pages with PMD entries.

@@ -19,10 +19,12 @@
  * the page walkers (pagemap, smaps) visit mixed maps but skip PFN maps, and
  * the entries take neither a reference nor a map count, so the core never
  * frees or reverse-maps a hugetlb page through them.  mmap swaps the VMA's
- * file for a file of an S_DAX inode of vmlab's filesystem, one per open
- * file of the huge kind: 6.1 offers ->huge_fault to a VM_SPECIAL VMA only
- * when vma_is_dax(), and the flag must stay off the device inode the other
- * kinds map.  That file also owns the state below: it is released, and the
+ * file for a file of an inode of vmlab's filesystem, one per open file of
+ * the huge kind.  On 6.1 that inode is S_DAX: before 6.7 the core offers
+ * ->huge_fault to a VM_SPECIAL VMA only when vma_is_dax(), and the flag
+ * must stay off the device inode the other kinds map; 6.12 calls
+ * ->huge_fault without it (vmlab_huge_needs_dax()).  That file also owns
+ * the state below: it is released, and the
  * pages go back to the pool, when the open file of /dev/vmlab and every VMA
  * mapping it are gone, in any order.
  *
@@ -68,7 +70,7 @@ MODULE_PARM_DESC(hugetlbfs_path,
  * struct vmlab_huge - the huge kind's state of one open file of /dev/vmlab
  * @hfile: the hugetlbfs file the pages come from; a reference
  * @own: @hfile is vmlab's unlinked file, not one the user passed in
- * @dax_file: the S_DAX file the VMAs map; its release frees this state
+ * @dax_file: the file the VMAs map (S_DAX before 6.7); its release frees this state
  * @folios: folios of @hfile vmlab holds a reference on, by 2 MiB index
  * @nr_folios: entries in @folios
  * @id: number shown in debugfs
@@ -104,7 +106,7 @@ static DEFINE_SPINLOCK(vmlab_huge_lock);	/* protects vmlab_huge_states */
 static DEFINE_MUTEX(vmlab_huge_reserve_mutex);
 static atomic64_t vmlab_huge_next_id = ATOMIC64_INIT(0);
 
-/* The state a huge-kind VMA maps: the private data of its S_DAX file. */
+/* The state a huge-kind VMA maps: the private data of its own file. */
 static struct vmlab_huge *vmlab_huge_of(struct vm_area_struct *vma)
 {
 	return vma->vm_file->private_data;
@@ -200,7 +202,7 @@ static vm_fault_t vmlab_huge_pte_fault(struct vm_fault *vmf)
 }
 
 /*
- * No ->map_pages (it would map the S_DAX file's empty page cache), no
+ * No ->map_pages (it would map the own file's empty page cache), no
  * ->page_mkwrite (nothing to write back), no ->may_split: a piece that no
  * longer covers an aligned 2 MiB maps it with 4 KiB entries.  No
  * ->huge_fault on a kernel without PMD maps of file pages (no THP): there
@@ -213,7 +215,7 @@ static const struct vm_operations_struct vmlab_huge_vm_ops = {
 	.huge_fault = VMLAB_HAVE_PMD_MAPS ? vmlab_huge_fault : NULL,
 };
 
-/* Release of the S_DAX file: no VMA and no open file is left. */
+/* Release of the state's own file: no VMA and no open file is left. */
 static int vmlab_huge_file_release(struct inode *inode, struct file *file)
 {
 	struct vmlab_huge *h = file->private_data;
@@ -234,7 +236,7 @@ static int vmlab_huge_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* The S_DAX file of a huge-kind state; msync(MS_SYNC) has nothing to do. */
+/* The own file of a huge-kind state; msync(MS_SYNC) has nothing to do. */
 static const struct file_operations vmlab_huge_fops = {
 	.owner = THIS_MODULE,
 	.release = vmlab_huge_file_release,

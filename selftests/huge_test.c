@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1712,6 +1713,63 @@ TEST(soft_dirty_write_after_clear_refs)
 	ASSERT_EQ(-1, unstamped(p, 2 * HPAGE, 0, false));
 	check_huge_span(_metadata, p, 2 * PER_HPAGE, 0, heads, true);
 	munmap(p, 2 * HPAGE);
+	close(fd);
+}
+
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+/* Is the running kernel older than 6.7 (its huge-kind inode S_DAX)? */
+static bool kernel_before_6_7(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major < 6 || (major == 6 && minor < 7);
+}
+
+/*
+ * THP "never": on 6.1 the huge kind's file is DAX, whose faults ignore the
+ * setting, and a PMD still maps 2 MiB; from 6.7 the file is not DAX, and
+ * the core applies the setting to its ->huge_fault as to any file's: one
+ * 4 KiB entry per fault.
+ */
+TEST(thp_never_setting)
+{
+	bool dax = kernel_before_6_7();
+	struct vl_counters c0, c1;
+	char *saved = NULL, *mode, *end, *p, why[128];
+	int fd;
+
+	if (!pool_ok(1, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	if (access(THP_ENABLED, W_OK))
+		SKIP(return, "%s: %s (no THP in this kernel)", THP_ENABLED, strerror(errno));
+	ASSERT_EQ(0, vl_read_text(THP_ENABLED, &saved));
+	/* "always [madvise] never": the mode in brackets. */
+	mode = strchr(saved, '[');
+	ASSERT_NE(NULL, mode);
+	end = strchr(++mode, ']');
+	ASSERT_NE(NULL, end);
+	*end = '\0';
+	fd = huge_open(O_RDWR, -1);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	/* No ASSERT until the setting is back. */
+	EXPECT_EQ(0, vl_write_file(THP_ENABLED, "never"));
+	EXPECT_EQ(0, vl_counters_read(&c0));
+	__atomic_store_n((uint32_t *)p, STAMP(0), __ATOMIC_RELAXED);
+	EXPECT_EQ(0, vl_counters_read(&c1));
+	EXPECT_EQ(0, vl_write_file(THP_ENABLED, mode));
+	TH_LOG("THP never (was %s), %s: %lld PMD faults, %lld 4 KiB faults",
+	       mode, dax ? "DAX inode" : "no DAX inode",
+	       (long long)delta(&c0, &c1, "huge_pmd_faults"), (long long)pte_faults(&c0, &c1));
+	EXPECT_EQ(dax ? 1 : 0, delta(&c0, &c1, "huge_pmd_faults"));
+	EXPECT_EQ(dax ? 0 : 1, pte_faults(&c0, &c1));
+	free(saved);
+	munmap(p, HPAGE);
 	close(fd);
 }
 
