@@ -175,8 +175,11 @@ static vm_fault_t vmlab_huge_fault(struct vm_fault *vmf, vmlab_pe_size_t size)
 	}
 	vmlab_count(VMLAB_CNT_HUGE_PMD_FAULTS);
 	atomic64_inc(&vmlab_huge_record(vma)->faults);
-	if (vmlab_inject(VMLAB_INJECT_HUGE_PMD_MAP))
-		return VM_FAULT_OOM;
+	/* As when the PMD cannot be made: the 4 KiB path serves the fault. */
+	if (vmlab_inject(VMLAB_INJECT_HUGE_PMD_MAP)) {
+		vmlab_count(VMLAB_CNT_HUGE_PMD_FALLBACKS);
+		return VM_FAULT_FALLBACK;
+	}
 	return vmlab_insert_pfn_pmd(vmf, pfn_to_pfn_t(folio_pfn(folio)), false);
 }
 
@@ -196,8 +199,9 @@ static vm_fault_t vmlab_huge_pte_fault(struct vm_fault *vmf)
 	vmlab_count((write ? VMLAB_CNT_FAULTS_WRITE : VMLAB_CNT_FAULTS_READ) + VMLAB_HUGE);
 	atomic64_inc(&vmlab_huge_record(vma)->faults);
 	pfn = folio_pfn(folio) + (vmf->pgoff & (HPAGE_PMD_NR - 1));
+	/* Not VM_FAULT_OOM: retried for ever, it would never end the fault. */
 	if (vmlab_inject(VMLAB_INJECT_HUGE_PTE_MAP))
-		return VM_FAULT_OOM;
+		return VM_FAULT_SIGBUS;
 	return vmf_insert_mixed(vma, vmf->address, pfn_to_pfn_t(pfn));
 }
 
