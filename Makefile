@@ -4,17 +4,18 @@
 #
 #   make              vmlab.ko for the running kernel, the tool and the tests
 #   make demo         set up, build, boot the 6.12 guest and run the tour
-#   make check        set up, build, run every selftest in a 6.1 and a 6.12 guest
+#   make check        set up, build, run every selftest in a 6.1, a 6.12 and a
+#                     PREEMPT_RT 6.12 guest
 #   make check-debug  the same suite on a debug kernel built from linux-source-6.12
 #                     (KASAN, lockdep, DEBUG_VM, PAGE_TABLE_CHECK, kmemleak, UBSAN,
 #                     fault injection); the kernel build is cached
-#   make bench        vmlab's mapping types against their native twins, as ratios (6.1 and 6.12)
-#   make lint         checkpatch --strict, W=1 and sparse builds for both kernels
+#   make bench        vmlab's mapping types against their native twins, as ratios (each guest kernel)
+#   make lint         checkpatch --strict, W=1 and sparse builds for the three kernels
 #   make setup        install what the above need (they call it themselves)
 #   make harness      install and extract only the kselftest harness
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-GUEST_KERNELS := 6.1 6.12
+GUEST_KERNELS := 6.1 6.12 6.12-rt
 SOURCE = $(shell bash -c '. scripts/lib.sh && source_dir')
 
 all: module userspace selftests

@@ -1,18 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The kernel API differences between the kernels vmlab builds for (6.1 and
- * 6.12), each with the release that changed it.  No other file of vmlab
+ * 6.12, and 6.12 without THP), each with the release that changed it.  No other file of vmlab
  * tests LINUX_VERSION_CODE.
  */
 #ifndef _VMLAB_COMPAT_H
 #define _VMLAB_COMPAT_H
 
 #include <linux/err.h>
+#include <linux/huge_mm.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/pfn_t.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/version.h>
+
+/*
+ * 6.12 is the last release vmlab is verified on.  The huge kind maps
+ * hugetlb folios with PFN entries in VM_MIXEDMAP VMAs and relies on how the
+ * core counts references of what such entries (and, before 6.7, DAX VMAs)
+ * map; 6.15's rework of DAX page references changes those counts, and a
+ * mapping that works on 6.12 could underflow a folio's count at munmap.
+ * A newer kernel must be checked against every hazard of the fault
+ * handlers before it is added here; until then the build stops.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#error "vmlab is verified on Linux 6.1 to 6.12 only: see the reason above this line"
+#endif
 
 /*
  * vmlab_folio_or_null() - what a page-cache lookup found: the folio, or NULL.
@@ -115,5 +130,58 @@ static inline unsigned int vmlab_huge_fault_order(enum page_entry_size pe_size)
 	return pe_size == PE_SIZE_PUD ? PUD_SHIFT - PAGE_SHIFT : 0;
 }
 #endif
+
+/*
+ * vmlab_huge_needs_dax() - whether a huge-kind VMA must map an S_DAX inode
+ * for the core to call its ->huge_fault.
+ * Before 6.7 the fault path's THP check (hugepage_vma_check() on 6.1)
+ * offered a PMD fault to a VM_MIXEDMAP VMA of a file only when
+ * vma_is_dax().  6.7 (7a81751fcdeb, "mm/thp: fix "mm: thp: kill
+ * __transhuge_page_enabled()"") trusts every VMA with a ->huge_fault in the
+ * fault path: 6.12's __thp_vma_allowable_orders() grants it the PMD order
+ * (vma_can_map_huge_file()), and create_huge_pmd() calls ->huge_fault.
+ * S_DAX is not free: the core then takes the mapped folios for DAX ones,
+ * which hugetlb folios are not (on 6.1 vmlab's reference keeps them out of
+ * the THP code), so it is set only where it is needed.
+ */
+static inline bool vmlab_huge_needs_dax(void)
+{
+	return LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0);
+}
+
+/*
+ * VMLAB_HAVE_PMD_MAPS - whether the kernel maps file pages with PMD entries.
+ * Not a release but a configuration: without CONFIG_TRANSPARENT_HUGEPAGE
+ * (Debian's PREEMPT_RT 6.12, where THP depends on !PREEMPT_RT) the core
+ * never calls ->huge_fault, vmf_insert_pfn_pmd() is declared but not built,
+ * and thp_get_unmapped_area is NULL.  The huge kind then maps its pool
+ * pages with 4 KiB entries only.
+ */
+#define VMLAB_HAVE_PMD_MAPS IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)
+
+/* vmlab_insert_pfn_pmd() - vmf_insert_pfn_pmd(), where the kernel has it. */
+static inline vm_fault_t vmlab_insert_pfn_pmd(struct vm_fault *vmf, pfn_t pfn, bool write)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	return vmf_insert_pfn_pmd(vmf, pfn, write);
+#else
+	return VM_FAULT_FALLBACK;
+#endif
+}
+
+/*
+ * vmlab_thp_unmapped_area() - thp_get_unmapped_area(), where the kernel has
+ * it; without THP no placement can give a PMD, and the default one does.
+ */
+static inline unsigned long vmlab_thp_unmapped_area(struct file *file, unsigned long addr,
+						    unsigned long len, unsigned long pgoff,
+						    unsigned long flags)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
+#else
+	return vmlab_default_unmapped_area(file, addr, len, pgoff, flags);
+#endif
+}
 
 #endif /* _VMLAB_COMPAT_H */

@@ -124,15 +124,20 @@ vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf)
  * new zeroed, exclusive anonymous page (wp_page_copy()): one more trip than
  * do_anonymous_page(), the same result.
  *
- * Return: VM_FAULT_NOPAGE, or VM_FAULT_OOM when no page table could be made.
+ * Return: VM_FAULT_NOPAGE, or VM_FAULT_OOM when no page table could be made;
+ * VM_FAULT_SIGBUS for an injected failure of the map.
  */
 vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf)
 {
 	vm_fault_t ret;
 
 	vmlab_count_fault(vmf, VMLAB_PRIVATE_ANON);
+	/*
+	 * Not VM_FAULT_OOM, which the kernel retries for ever when no OOM is
+	 * under way: a failure at every try would never end the fault.
+	 */
 	if (vmlab_inject(VMLAB_INJECT_ZERO_PAGE_MAP))
-		return VM_FAULT_OOM;
+		return VM_FAULT_SIGBUS;
 	ret = vmf_insert_mixed(vmf->vma, vmf->address & PAGE_MASK,
 			       pfn_to_pfn_t(my_zero_pfn(vmf->address)));
 	if (ret == VM_FAULT_NOPAGE)

@@ -19,10 +19,12 @@
  * the page walkers (pagemap, smaps) visit mixed maps but skip PFN maps, and
  * the entries take neither a reference nor a map count, so the core never
  * frees or reverse-maps a hugetlb page through them.  mmap swaps the VMA's
- * file for a file of an S_DAX inode of vmlab's filesystem, one per open
- * file of the huge kind: 6.1 offers ->huge_fault to a VM_SPECIAL VMA only
- * when vma_is_dax(), and the flag must stay off the device inode the other
- * kinds map.  That file also owns the state below: it is released, and the
+ * file for a file of an inode of vmlab's filesystem, one per open file of
+ * the huge kind.  On 6.1 that inode is S_DAX: before 6.7 the core offers
+ * ->huge_fault to a VM_SPECIAL VMA only when vma_is_dax(), and the flag
+ * must stay off the device inode the other kinds map; 6.12 calls
+ * ->huge_fault without it (vmlab_huge_needs_dax()).  That file also owns
+ * the state below: it is released, and the
  * pages go back to the pool, when the open file of /dev/vmlab and every VMA
  * mapping it are gone, in any order.
  *
@@ -32,6 +34,8 @@
  * back, and ->fault maps 4 KiB of the same page with vmf_insert_mixed().
  * PUD faults fall back, and so do writes while soft-dirty tracking
  * write-protects the mapping: the core splits a read-only PMD written to.
+ * A kernel without THP (PREEMPT_RT) maps no file page with a PMD: there the
+ * VMAs have no ->huge_fault, and ->fault maps every 4 KiB.
  * On 6.12 the handlers may run under the per-VMA lock alone.
  *
  * MAP_PRIVATE is accepted only read-only, with VM_MAYWRITE cleared: a PFN
@@ -68,7 +72,7 @@ MODULE_PARM_DESC(hugetlbfs_path,
  * struct vmlab_huge - the huge kind's state of one open file of /dev/vmlab
  * @hfile: the hugetlbfs file the pages come from; a reference
  * @own: @hfile is vmlab's unlinked file, not one the user passed in
- * @dax_file: the S_DAX file the VMAs map; its release frees this state
+ * @dax_file: the file the VMAs map (S_DAX before 6.7); its release frees this state
  * @folios: folios of @hfile vmlab holds a reference on, by 2 MiB index
  * @nr_folios: entries in @folios
  * @id: number shown in debugfs
@@ -104,7 +108,7 @@ static DEFINE_SPINLOCK(vmlab_huge_lock);	/* protects vmlab_huge_states */
 static DEFINE_MUTEX(vmlab_huge_reserve_mutex);
 static atomic64_t vmlab_huge_next_id = ATOMIC64_INIT(0);
 
-/* The state a huge-kind VMA maps: the private data of its S_DAX file. */
+/* The state a huge-kind VMA maps: the private data of its own file. */
 static struct vmlab_huge *vmlab_huge_of(struct vm_area_struct *vma)
 {
 	return vma->vm_file->private_data;
@@ -173,9 +177,12 @@ static vm_fault_t vmlab_huge_fault(struct vm_fault *vmf, vmlab_pe_size_t size)
 	}
 	vmlab_count(VMLAB_CNT_HUGE_PMD_FAULTS);
 	atomic64_inc(&vmlab_huge_record(vma)->faults);
-	if (vmlab_inject(VMLAB_INJECT_HUGE_PMD_MAP))
-		return VM_FAULT_OOM;
-	return vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(folio_pfn(folio)), false);
+	/* As when the PMD cannot be made: the 4 KiB path serves the fault. */
+	if (vmlab_inject(VMLAB_INJECT_HUGE_PMD_MAP)) {
+		vmlab_count(VMLAB_CNT_HUGE_PMD_FALLBACKS);
+		return VM_FAULT_FALLBACK;
+	}
+	return vmlab_insert_pfn_pmd(vmf, pfn_to_pfn_t(folio_pfn(folio)), false);
 }
 
 /* ->fault: one 4 KiB entry, for what the PMD path sent back. */
@@ -194,8 +201,9 @@ static vm_fault_t vmlab_huge_pte_fault(struct vm_fault *vmf)
 	vmlab_count((write ? VMLAB_CNT_FAULTS_WRITE : VMLAB_CNT_FAULTS_READ) + VMLAB_HUGE);
 	atomic64_inc(&vmlab_huge_record(vma)->faults);
 	pfn = folio_pfn(folio) + (vmf->pgoff & (HPAGE_PMD_NR - 1));
+	/* Not VM_FAULT_OOM: retried for ever, it would never end the fault. */
 	if (vmlab_inject(VMLAB_INJECT_HUGE_PTE_MAP))
-		return VM_FAULT_OOM;
+		return VM_FAULT_SIGBUS;
 	return vmf_insert_mixed(vma, vmf->address, pfn_to_pfn_t(pfn));
 }
 
@@ -226,18 +234,20 @@ static void vmlab_huge_vm_close(struct vm_area_struct *vma)
 }
 
 /*
- * No ->map_pages (it would map the S_DAX file's empty page cache), no
+ * No ->map_pages (it would map the own file's empty page cache), no
  * ->page_mkwrite (nothing to write back), no ->may_split: a piece that no
- * longer covers an aligned 2 MiB maps it with 4 KiB entries.
+ * longer covers an aligned 2 MiB maps it with 4 KiB entries.  No
+ * ->huge_fault on a kernel without PMD maps of file pages (no THP): there
+ * every entry is a 4 KiB one.
  */
 static const struct vm_operations_struct vmlab_huge_vm_ops = {
 	.open = vmlab_huge_vm_open,
 	.close = vmlab_huge_vm_close,
 	.fault = vmlab_huge_pte_fault,
-	.huge_fault = vmlab_huge_fault,
+	.huge_fault = VMLAB_HAVE_PMD_MAPS ? vmlab_huge_fault : NULL,
 };
 
-/* Release of the S_DAX file: no VMA and no open file is left. */
+/* Release of the state's own file: no VMA and no open file is left. */
 static int vmlab_huge_file_release(struct inode *inode, struct file *file)
 {
 	struct vmlab_huge *h = file->private_data;
@@ -258,7 +268,7 @@ static int vmlab_huge_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* The S_DAX file of a huge-kind state; msync(MS_SYNC) has nothing to do. */
+/* The own file of a huge-kind state; msync(MS_SYNC) has nothing to do. */
 static const struct file_operations vmlab_huge_fops = {
 	.owner = THIS_MODULE,
 	.release = vmlab_huge_file_release,
@@ -613,7 +623,8 @@ void vmlab_huge_release(struct vmlab_file *vf)
  * @flags: the mmap flags
  *
  * Huge-kind mappings are placed as THP-capable files are: at an address
- * congruent to the file offset modulo 2 MiB when the length allows.  Every
+ * congruent to the file offset modulo 2 MiB when the length allows (with
+ * THP; a kernel without it maps no PMD, and places them by default).  Every
  * other kind gets the default placement.
  *
  * Return: the address, or -errno.
@@ -624,7 +635,7 @@ unsigned long vmlab_get_unmapped_area(struct file *file, unsigned long addr, uns
 	struct vmlab_file *vf = file->private_data;
 
 	if (READ_ONCE(vf->kind) == VMLAB_KIND_HUGE)
-		return thp_get_unmapped_area(file, addr, len, pgoff, flags);
+		return vmlab_thp_unmapped_area(file, addr, len, pgoff, flags);
 	return vmlab_default_unmapped_area(file, addr, len, pgoff, flags);
 }
 

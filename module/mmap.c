@@ -4,9 +4,20 @@
  * vmlab's record of every VMA (made at mmap, fork, split and mremap by
  * ->open, dropped by ->close).
  *
- * No mapping type sets VM_IO, VM_PFNMAP, VM_MIXEDMAP or VM_DONTEXPAND: any
- * of them would make the VMA "special", and mlock(2), MAP_LOCKED, GUP and
- * mremap(2) would stop treating it like the native mapping it stands for.
+ * The store and anonymous types set none of VM_IO, VM_PFNMAP, VM_MIXEDMAP
+ * and VM_DONTEXPAND: any of them would make the VMA "special", and mlock(2),
+ * MAP_LOCKED, GUP and mremap(2) would stop treating it like the native
+ * mapping it stands for.  The huge kind sets VM_MIXEDMAP | VM_DONTEXPAND
+ * (huge.c): its PFN entries need the first, and the second keeps mremap(2)
+ * from growing a VMA past the pool pages it holds.
+ *
+ * Merging: every VMA has ->close.  6.1 merges no VMA that has one; 6.12
+ * refuses only merges that would remove a VMA, so a new mapping of the
+ * same open file that continues one in address and offset, with the same
+ * flags, expands it instead of becoming a VMA, before (and without) a call
+ * of vmlab_mmap(): the record of the old VMA then covers both.  Shared
+ * anonymous VMAs map an object of their own and huge ones are special, so
+ * these two never merge.
  */
 #include <linux/file.h>
 #include <linux/mm.h>

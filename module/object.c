@@ -288,14 +288,15 @@ err_free:
 }
 
 /**
- * vmlab_dax_file() - a file of a new, empty S_DAX inode of vmlab's filesystem
+ * vmlab_dax_file() - a file of a new, empty inode of vmlab's filesystem,
+ * S_DAX where the kernel needs it (see vmlab_huge_needs_dax())
  * @name: the name /proc/PID/maps shows for mappings of the file
  * @fops: the file's operations; their owner must be this module
  *
- * The huge kind's VMAs map such a file instead of the device: S_DAX makes
- * the core offer ->huge_fault to their VM_MIXEDMAP VMAs, and stays off the
- * device inode that the other kinds map.  The inode never has pages of its
- * own.
+ * The huge kind's VMAs map such a file instead of the device: on kernels
+ * before 6.7, S_DAX makes the core offer ->huge_fault to their VM_MIXEDMAP
+ * VMAs, and it stays off the device inode that the other kinds map.  The
+ * inode never has pages of its own.
  *
  * Return: the file, or an ERR_PTR.
  */
@@ -307,7 +308,8 @@ struct file *vmlab_dax_file(const char *name, const struct file_operations *fops
 	inode = vmlab_fs_inode(VMLAB_INJECT_DAX_INODE);
 	if (IS_ERR(inode))
 		return ERR_CAST(inode);
-	inode->i_flags |= S_DAX;
+	if (vmlab_huge_needs_dax())
+		inode->i_flags |= S_DAX;
 	file = vmlab_fs_file(inode, name, fops, VMLAB_INJECT_DAX_FILE);
 	if (IS_ERR(file))
 		iput(inode);

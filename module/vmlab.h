@@ -143,8 +143,8 @@ static inline void vmlab_uncount(enum vmlab_counter c)
  * @VMLAB_INJECT_OBJECT_ALLOC: an object (the store, or a shared anonymous one)
  * @VMLAB_INJECT_OBJECT_INODE: the inode of an object
  * @VMLAB_INJECT_OBJECT_FILE: the file a shared anonymous VMA maps its object through
- * @VMLAB_INJECT_DAX_INODE: the inode of the huge kind's S_DAX file
- * @VMLAB_INJECT_DAX_FILE: the huge kind's S_DAX file
+ * @VMLAB_INJECT_DAX_INODE: the inode of the huge kind's own file (S_DAX before 6.7)
+ * @VMLAB_INJECT_DAX_FILE: the huge kind's own file
  * @VMLAB_INJECT_PAGE_ALLOC: a page of an object
  * @VMLAB_INJECT_PAGE_CACHE_ADD: adding a new page to an object's page cache
  * @VMLAB_INJECT_BACKING_READ: reading a page of the store from the backing file

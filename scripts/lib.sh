@@ -5,7 +5,7 @@
 VMLAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VMLAB_CACHE=${VMLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmlab}
 # The guest kernels, by short name, and the Debian meta-packages behind them.
-VMLAB_KERNELS="6.1 6.12"
+VMLAB_KERNELS="6.1 6.12 6.12-rt"
 
 die() {
 	echo "vmlab: $*" >&2
@@ -26,12 +26,14 @@ headers_meta() {
 	case "$1" in
 	6.1) echo linux-headers-amd64 ;;
 	6.12) echo linux-headers-6.12-amd64 ;;
+	6.12-rt) echo linux-headers-6.12-rt-amd64 ;;
 	*) die "unknown kernel '$1' (known: $VMLAB_KERNELS)" ;;
 	esac
 }
 
 # kernel_abi NAME: the ABI string (uname -r) of kernel NAME, from the
-# installed headers meta-package, e.g. 6.1.0-56-amd64.
+# installed headers meta-package, e.g. 6.1.0-56-amd64 or
+# 6.12.117+deb12-rt-amd64.
 kernel_abi() {
 	local meta dep
 	meta=$(headers_meta "$1") || exit 1

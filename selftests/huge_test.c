@@ -10,6 +10,10 @@
  * hugetlbfs_path) and 2 MiB pages in the pool: the guest rig boots with 64.
  * A test skips when the pool is too small for it.  The race tests shrink
  * the pool (vm.nr_hugepages) to a few pages and restore it.
+ *
+ * A kernel without THP (Debian's PREEMPT_RT 6.12) maps no file page with a
+ * PMD: there the same pages get 4 KiB entries only, and the tests check
+ * that instead (have_pmd()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -170,6 +175,15 @@ static long unstamped(const char *p, size_t len, uint64_t pgoff0, bool second)
 	return -1;
 }
 
+/*
+ * Does this kernel map file pages with PMD entries (->huge_fault)?  Not
+ * without THP, whose sysfs directory is then missing.
+ */
+static bool have_pmd(void)
+{
+	return !access("/sys/kernel/mm/transparent_hugepage", F_OK);
+}
+
 static void touch_read(const char *p, size_t len, size_t step)
 {
 	size_t i;
@@ -311,6 +325,23 @@ static int heads_of(const char *addr, size_t n, uint64_t *heads)
 	return ret;
 }
 
+/* How many of the @npages pages from @addr are present, or -1. */
+static long count_present(const char *addr, size_t npages)
+{
+	uint64_t *pm = calloc(npages, sizeof(*pm));
+	int fd = vl_pagemap_open(0);
+	long n = -1;
+	size_t i;
+
+	if (pm && fd >= 0 && !vl_pagemap_read(fd, (unsigned long)addr, npages, pm))
+		for (n = 0, i = 0; i < npages; i++)
+			n += vl_pm_decode(pm[i]).present;
+	if (fd >= 0)
+		close(fd);
+	free(pm);
+	return n;
+}
+
 /* Are all @npages pages from @addr present?  For children: no asserts. */
 static bool all_present(const char *addr, size_t npages)
 {
@@ -431,13 +462,31 @@ TEST_F(map, one_pmd_fault_per_2m)
 	ASSERT_NE(MAP_FAILED, self->addr) {
 		TH_LOG("mmap: %s", strerror(errno));
 	}
+	touch_chunks(self->addr, variant->chunks, variant->touch);
+	ASSERT_EQ(0, vl_counters_read(&c1));
+	if (!have_pmd()) {
+		/* No THP: each fault maps 4 KiB of the pool page, nothing more. */
+		int64_t want = variant->touch == TOUCH_NONE ?
+			(int64_t)(variant->chunks * PER_HPAGE) : (int64_t)variant->chunks;
+
+		TH_LOG("no THP: mapping at %p; %lld PMD faults, %lld 4 KiB faults, want %lld",
+		       self->addr, (long long)delta(&c0, &c1, "huge_pmd_faults"),
+		       (long long)pte_faults(&c0, &c1), (long long)want);
+		ASSERT_EQ(0, delta(&c0, &c1, "huge_pmd_faults"));
+		ASSERT_EQ(want, pte_faults(&c0, &c1));
+		ASSERT_EQ(want, count_present(self->addr, variant->chunks * PER_HPAGE));
+		ASSERT_EQ((int64_t)variant->chunks, delta(&c0, &c1, "huge_pages_held"));
+		touch_read(self->addr, variant->chunks * HPAGE, PS);
+		check_huge_span(_metadata, self->addr, variant->chunks * PER_HPAGE,
+				variant->off_chunks * PER_HPAGE, heads, false);
+		/* 4 KiB entries are special: pagemap finds no page behind them. */
+		ASSERT_EQ(0, file_entries(self->addr, variant->chunks * PER_HPAGE));
+		return;
+	}
 	/* mmap(NULL) of the huge kind lands 2 MiB-aligned, like a THP-capable file. */
 	ASSERT_EQ(0, (uintptr_t)self->addr % HPAGE) {
 		TH_LOG("mmap placed the mapping at %p", self->addr);
 	}
-	touch_chunks(self->addr, variant->chunks, variant->touch);
-	ASSERT_EQ(0, vl_counters_read(&c1));
-
 	ASSERT_EQ((int64_t)variant->chunks, delta(&c0, &c1, "huge_pmd_faults"));
 	ASSERT_EQ(0, pte_faults(&c0, &c1));
 	ASSERT_EQ(0, delta(&c0, &c1, "huge_pmd_fallbacks"));
@@ -626,9 +675,13 @@ TEST_F(split, same_pages_with_4k_entries)
 	uint64_t pgoff0 = 0;
 	size_t len = SPLIT_LEN;
 	uint64_t pm[PER_HPAGE];
+	bool pmd = have_pmd();
+	long present;
 	int pfd;
 	size_t i;
 
+	if (!pmd && variant->how == SPLIT_MPROTECT_HEAD)
+		SKIP(return, "no THP: no PMD for mprotect to split");
 	switch (variant->how) {
 	case SPLIT_FIXED_MISALIGNED:
 		t = map_fixed(self->fd, base + PS);
@@ -665,7 +718,13 @@ TEST_F(split, same_pages_with_4k_entries)
 	case SPLIT_NOHUGEPAGE:
 		t = map_fixed(self->fd, base);
 		ASSERT_NE(MAP_FAILED, t);
-		ASSERT_EQ(0, madvise(t, len, MADV_NOHUGEPAGE));
+		if (pmd) {
+			ASSERT_EQ(0, madvise(t, len, MADV_NOHUGEPAGE));
+		} else {
+			/* Without THP the advice does not exist, as for native memory. */
+			ASSERT_EQ(-1, madvise(t, len, MADV_NOHUGEPAGE));
+			ASSERT_EQ(EINVAL, errno);
+		}
 		break;
 	case SPLIT_MREMAP_SHRINK:
 		t = map_fixed(self->fd, base);
@@ -688,6 +747,8 @@ TEST_F(split, same_pages_with_4k_entries)
 		return;
 	}
 
+	present = count_present(t, len / PS);
+	ASSERT_LE(0, present);
 	ASSERT_EQ(0, vl_counters_read(&c0));
 	if (variant->write) {
 		stamp(t, len, pgoff0, true);
@@ -700,6 +761,16 @@ TEST_F(split, same_pages_with_4k_entries)
 	       variant->write ? "wrote" : "read", t,
 	       (long long)delta(&c0, &c1, "huge_pmd_faults"), (long long)pte_faults(&c0, &c1),
 	       (long long)delta(&c0, &c1, "huge_pmd_fallbacks"));
+	if (!pmd) {
+		/* No THP: every page not yet mapped took one 4 KiB fault. */
+		TH_LOG("no THP: %ld of %zu pages were mapped before", present, len / PS);
+		ASSERT_EQ(0, delta(&c0, &c1, "huge_pmd_faults"));
+		ASSERT_EQ((int64_t)(len / PS) - present, pte_faults(&c0, &c1));
+		ASSERT_EQ(0, delta(&c0, &c1, "huge_pmd_fallbacks"));
+		check_huge_span(_metadata, t, len / PS, pgoff0, self->heads, true);
+		ASSERT_EQ(0, file_entries(t, len / PS));
+		return;
+	}
 	ASSERT_EQ(variant->pmd_faults, delta(&c0, &c1, "huge_pmd_faults"));
 	ASSERT_EQ(variant->pte_faults, pte_faults(&c0, &c1));
 	ASSERT_EQ(variant->fallbacks, delta(&c0, &c1, "huge_pmd_fallbacks") > 0);
@@ -1918,9 +1989,15 @@ TEST(soft_dirty_write_after_clear_refs)
 	TH_LOG("write: %lld write-protect fallbacks, %lld PMD faults, %lld 4 KiB faults",
 	       (long long)delta(&c0, &c1, "huge_pmd_wp_fallbacks"),
 	       (long long)delta(&c0, &c1, "huge_pmd_faults"), (long long)pte_faults(&c0, &c1));
-	ASSERT_LE(1, delta(&c0, &c1, "huge_pmd_wp_fallbacks"));
+	if (have_pmd()) {
+		ASSERT_LE(1, delta(&c0, &c1, "huge_pmd_wp_fallbacks"));
+		ASSERT_LE(1, delta(&c0, &c1, "faults_write_huge"));
+	} else {
+		/* No THP: the core makes the 4 KiB entry writable itself. */
+		ASSERT_EQ(0, delta(&c0, &c1, "huge_pmd_wp_fallbacks"));
+		ASSERT_EQ(0, pte_faults(&c0, &c1));
+	}
 	ASSERT_EQ(0, delta(&c0, &c1, "huge_pmd_faults"));
-	ASSERT_LE(1, delta(&c0, &c1, "faults_write_huge"));
 	ASSERT_EQ(0, vl_pagemap_read(pfd, (unsigned long)p, 2 * PER_HPAGE, pm));
 	for (i = 0; i < 2 * PER_HPAGE; i++) {
 		struct vl_pm e = vl_pm_decode(pm[i]);
@@ -1929,7 +2006,7 @@ TEST(soft_dirty_write_after_clear_refs)
 		if (i == w)
 			TH_LOG("page written: %s", buf);
 		/* The first 2 MiB is split: only the page written is mapped. */
-		ASSERT_EQ(i == w || i >= PER_HPAGE, e.present) {
+		ASSERT_EQ(i == w || i >= PER_HPAGE || !have_pmd(), e.present) {
 			TH_LOG("page %zu after the write: %s", i, buf);
 		}
 		ASSERT_EQ(i == w, e.soft_dirty) {
@@ -1940,6 +2017,63 @@ TEST(soft_dirty_write_after_clear_refs)
 	ASSERT_EQ(-1, unstamped(p, 2 * HPAGE, 0, false));
 	check_huge_span(_metadata, p, 2 * PER_HPAGE, 0, heads, true);
 	munmap(p, 2 * HPAGE);
+	close(fd);
+}
+
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+/* Is the running kernel older than 6.7 (its huge-kind inode S_DAX)? */
+static bool kernel_before_6_7(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major < 6 || (major == 6 && minor < 7);
+}
+
+/*
+ * THP "never": on 6.1 the huge kind's file is DAX, whose faults ignore the
+ * setting, and a PMD still maps 2 MiB; from 6.7 the file is not DAX, and
+ * the core applies the setting to its ->huge_fault as to any file's: one
+ * 4 KiB entry per fault.
+ */
+TEST(thp_never_setting)
+{
+	bool dax = kernel_before_6_7();
+	struct vl_counters c0, c1;
+	char *saved = NULL, *mode, *end, *p, why[128];
+	int fd;
+
+	if (!pool_ok(1, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	if (access(THP_ENABLED, W_OK))
+		SKIP(return, "%s: %s (no THP in this kernel)", THP_ENABLED, strerror(errno));
+	ASSERT_EQ(0, vl_read_text(THP_ENABLED, &saved));
+	/* "always [madvise] never": the mode in brackets. */
+	mode = strchr(saved, '[');
+	ASSERT_NE(NULL, mode);
+	end = strchr(++mode, ']');
+	ASSERT_NE(NULL, end);
+	*end = '\0';
+	fd = huge_open(O_RDWR, -1);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	/* No ASSERT until the setting is back. */
+	EXPECT_EQ(0, vl_write_file(THP_ENABLED, "never"));
+	EXPECT_EQ(0, vl_counters_read(&c0));
+	__atomic_store_n((uint32_t *)p, STAMP(0), __ATOMIC_RELAXED);
+	EXPECT_EQ(0, vl_counters_read(&c1));
+	EXPECT_EQ(0, vl_write_file(THP_ENABLED, mode));
+	TH_LOG("THP never (was %s), %s: %lld PMD faults, %lld 4 KiB faults",
+	       mode, dax ? "DAX inode" : "no DAX inode",
+	       (long long)delta(&c0, &c1, "huge_pmd_faults"), (long long)pte_faults(&c0, &c1));
+	EXPECT_EQ(dax ? 1 : 0, delta(&c0, &c1, "huge_pmd_faults"));
+	EXPECT_EQ(dax ? 0 : 1, pte_faults(&c0, &c1));
+	free(saved);
+	munmap(p, HPAGE);
 	close(fd);
 }
 

@@ -280,20 +280,28 @@ static void scenario_store_private(void)
 
 /*
  * Huge: 4 MiB from the pool; the first 2 MiB mapped with a PMD, the second
- * with PTEs once a hole at its end keeps the VMA from covering it.
+ * with PTEs once a hole at its end keeps the VMA from covering it.  Without
+ * THP every page is mapped with a PTE, each a step: then only a few pages
+ * of the first 2 MiB are touched too.
  */
 static void scenario_huge(void)
 {
-	size_t len = HUGE_PAGE + PAGES * page_size();
+	bool thp = !access("/sys/kernel/mm/transparent_hugepage", F_OK);
+	size_t first = thp ? HUGE_PAGE : PAGES * page_size();
 	int fd = open_kind(VMLAB_KIND_HUGE);
 	char *p = map(fd, HUGE_LEN, MAP_SHARED);
 
-	touch(p, HUGE_PAGE, 'a');
+	touch(p, first, 'a');
 	if (munmap(p + HUGE_LEN - page_size(), page_size()))
 		STEP_FAILED("munmap of a hole", 0);
 	/* A few of its 4 KiB pages: each is a step, and the walk runs once per step. */
 	touch(p + HUGE_PAGE, PAGES * page_size(), 'a');
-	in_fork(write_b, p, len);
+	if (thp) {
+		in_fork(write_b, p, HUGE_PAGE + PAGES * page_size());
+	} else {
+		in_fork(write_b, p, first);
+		in_fork(write_b, p + HUGE_PAGE, PAGES * page_size());
+	}
 	if (msync(p, HUGE_LEN - page_size(), MS_SYNC))
 		STEP_FAILED("msync", EIO, ENOMEM);
 	unmap_close(fd, p, HUGE_LEN - page_size());
@@ -723,6 +731,189 @@ TEST_F_TIMEOUT(walk, every_step_fails_once, 1800)
 }
 
 /*
+ * A failure at every try: with probability 100 at one point of the fault
+ * path, a fault must still end, as the kernel's own handlers end when they
+ * cannot map: the 4 KiB maps with SIGBUS, the PMD map by falling back to
+ * 4 KiB entries (the fault is then served).  VM_FAULT_OOM instead would
+ * have the kernel retry the fault for ever.  The toucher is a child the
+ * test waits for SPIN_WAIT_S seconds at most, then kills: a fault that
+ * spins is a failed test, not a hung suite.
+ */
+#define SPIN_WAIT_S	30
+
+/* Exit codes of the toucher besides EXIT_DONE. */
+#define EXIT_SETUP	2
+#define EXIT_DATA	5
+
+FIXTURE(spin) {
+	long long huge_free;
+};
+
+FIXTURE_VARIANT(spin) {
+	const char *point;
+	unsigned int kind;
+	int flags;
+	size_t len;
+	/* Bytes unmapped at the end of the mapping before the touch. */
+	size_t hole;
+	/* Offset of the byte touched. */
+	size_t at;
+	/* The signal the toucher must die of; 0: the fault is served. */
+	int sig;
+	/* Needs PMD maps of file pages (->huge_fault): a kernel with THP. */
+	bool pmd;
+};
+
+FIXTURE_VARIANT_ADD(spin, zero_page_map) {
+	.point = "zero_page_map",
+	.kind = VMLAB_KIND_ANON,
+	.flags = MAP_PRIVATE,
+	.len = 4 * 4096,
+	.sig = SIGBUS,
+};
+
+/* The second 2 MiB has a hole at its end: it is mapped 4 KiB at a time. */
+FIXTURE_VARIANT_ADD(spin, huge_pte_map) {
+	.point = "huge_pte_map",
+	.kind = VMLAB_KIND_HUGE,
+	.flags = MAP_SHARED,
+	.len = HUGE_LEN,
+	.hole = 4096,
+	.at = HUGE_PAGE,
+	.sig = SIGBUS,
+};
+
+FIXTURE_VARIANT_ADD(spin, huge_pmd_map) {
+	.point = "huge_pmd_map",
+	.kind = VMLAB_KIND_HUGE,
+	.flags = MAP_SHARED,
+	.len = HUGE_LEN,
+	.sig = 0,
+	.pmd = true,
+};
+
+FIXTURE_SETUP(spin)
+{
+	if (geteuid())
+		SKIP(return, "debugfs needs root");
+	if (access(INJECT_DIR "/probability", W_OK))
+		SKIP(return, "%s: %s", INJECT_DIR "/probability", strerror(errno));
+	if (variant->pmd && access("/sys/kernel/mm/transparent_hugepage", F_OK))
+		SKIP(return, "no THP in this kernel (PREEMPT_RT): no PMD maps, %s is never reached",
+		     variant->point);
+	self->huge_free = huge_free();
+	if (variant->kind == VMLAB_KIND_HUGE && self->huge_free < 2)
+		SKIP(return, "needs 2 free huge pages, has %lld", self->huge_free);
+}
+
+FIXTURE_TEARDOWN(spin)
+{
+	write_file(INJECT_DIR "/probability", "0");
+	write_file(INJECT_DIR "/point", "all");
+	write_file(INJECT_DIR "/pid", "0");
+}
+
+/* The toucher: map, write a byte, read it back; the fault is the test. */
+static void __noreturn spin_toucher(const FIXTURE_VARIANT(spin) * variant, int go)
+{
+	char c, *p;
+	int fd;
+
+	if (read(go, &c, 1) != 1)
+		_exit(EXIT_SETUP);
+	fd = vl_open(O_RDWR);
+	if (fd < 0 || (variant->kind != VMLAB_KIND_STORE && vl_select(fd, variant->kind, -1)))
+		_exit(EXIT_SETUP);
+	p = mmap(NULL, variant->len, PROT_READ | PROT_WRITE, variant->flags, fd, 0);
+	if (p == MAP_FAILED)
+		_exit(EXIT_SETUP);
+	if (variant->hole && munmap(p + variant->len - variant->hole, variant->hole))
+		_exit(EXIT_SETUP);
+	vl_write_byte(p + variant->at, 's');
+	_exit(vl_read_byte(p + variant->at) == 's' ? EXIT_DONE : EXIT_DATA);
+}
+
+/* Wait up to @seconds for @pid; then kill it. 0, or -ETIMEDOUT when killed. */
+static int wait_bounded(pid_t pid, int *status, int seconds)
+{
+	int i;
+
+	for (i = 0; i < seconds * 10; i++) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return 0;
+		usleep(100000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, status, 0);
+	return -ETIMEDOUT;
+}
+
+/* The points file's count of failures injected at @point, or -1. */
+static long long injected_at(const char *point)
+{
+	char *text = NULL, *line, *save;
+	long long calls, injected = -1;
+	char name[64];
+
+	if (vl_read_text(INJECT_DIR "/points", &text))
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%63s %lld %lld", name, &calls, &injected) == 3 &&
+		    !strcmp(name, point))
+			break;
+	free(text);
+	return injected;
+}
+
+TEST_F_TIMEOUT(spin, fault_ends, 2 * SPIN_WAIT_S + 30)
+{
+	char pid_text[16];
+	int go[2], status = 0, ret;
+	long long injected;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(go[1]);
+		spin_toucher(variant, go[0]);
+	}
+	close(go[0]);
+	snprintf(pid_text, sizeof(pid_text), "%d", pid);
+	ASSERT_EQ(0, write_file(INJECT_DIR "/points", "0"));
+	ASSERT_EQ(0, write_file(INJECT_DIR "/point", variant->point));
+	ASSERT_EQ(0, write_file(INJECT_DIR "/pid", pid_text));
+	ASSERT_EQ(0, write_file(INJECT_DIR "/probability", "100"));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	close(go[1]);
+	ret = wait_bounded(pid, &status, SPIN_WAIT_S);
+	injected = injected_at(variant->point);
+	write_file(INJECT_DIR "/probability", "0");
+	TH_LOG("%s failing always: %lld failures injected; the toucher %s %d", variant->point,
+	       injected, WIFSIGNALED(status) ? "died of signal" : "exited with",
+	       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	ASSERT_EQ(0, ret) {
+		TH_LOG("the fault at %s did not end within %d s (%lld failures injected): it spins",
+		       variant->point, SPIN_WAIT_S, injected);
+	}
+	EXPECT_LT(0, injected) {
+		TH_LOG("%s was never reached", variant->point);
+	}
+	if (variant->sig) {
+		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == variant->sig) {
+			TH_LOG("expected signal %d", variant->sig);
+		}
+	} else {
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == EXIT_DONE) {
+			TH_LOG("expected the fallback to serve the fault (exit %d)", EXIT_DONE);
+		}
+	}
+	if (variant->kind == VMLAB_KIND_HUGE)
+		EXPECT_EQ(self->huge_free, huge_free());
+}
+
+/*
  * The points of the failures injected since @fd (/dev/kmsg) was opened,
  * from the module's log lines; appended to FAILED_LOG and @names.
  */
@@ -835,7 +1026,9 @@ static bool logged(const char *log, const char *name)
 TEST_F(summary, every_point_failed)
 {
 	char *points = NULL, *failed = NULL, *line, *save;
-	char missing[NAMES_MAX] = "", hits[NAMES_MAX] = "";
+	char missing[NAMES_MAX] = "", hits[NAMES_MAX] = "", unreachable[NAMES_MAX] = "";
+	/* Without THP no PMD is ever mapped: the PMD map is no step at all. */
+	bool thp = !access("/sys/kernel/mm/transparent_hugepage", F_OK);
 	int total = 0, hit = 0;
 
 	if (!can_reload(_metadata))
@@ -850,13 +1043,19 @@ TEST_F(summary, every_point_failed)
 
 		if (sscanf(line, "%63s", name) != 1)
 			continue;
+		if (!thp && !strcmp(name, "huge_pmd_map")) {
+			snprintf(unreachable + strlen(unreachable),
+				 NAMES_MAX - strlen(unreachable), " %s", name);
+			continue;
+		}
 		total++;
 		hit += logged(failed, name);
 		list = logged(failed, name) ? hits : missing;
 		snprintf(list + strlen(list), NAMES_MAX - strlen(list), " %s", name);
 	}
-	TH_LOG("%d of %d injection points failed at least once:%s%s%s", hit, total, hits,
-	       *missing ? "; never:" : "", missing);
+	TH_LOG("%d of %d injection points failed at least once:%s%s%s%s%s", hit, total, hits,
+	       *missing ? "; never:" : "", missing,
+	       *unreachable ? "; not reachable without THP:" : "", unreachable);
 	EXPECT_EQ(total, hit);
 	EXPECT_LT(0, total);
 	free(points);

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmlab tour, huge pages: one 2 MiB page of the hugetlb pool, mapped by one
- * PMD entry; one fault maps 512 base pages.
+ * PMD entry; one fault maps 512 base pages.  A kernel without THP
+ * (PREEMPT_RT) maps no file page with a PMD: there each 4 KiB of the same
+ * page gets an entry of its own, and the tour reads all 512 to show it.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "pagemap.h"
 #include "touch.h"
@@ -19,6 +22,12 @@ static void child_writes_middle(struct twin *tw, void *arg)
 	(void)arg;
 	vl_write_byte(twin_page(tw, VMLAB, NPAGES / 2), 'c');
 	vl_write_byte(twin_page(tw, NATIVE, NPAGES / 2), 'c');
+}
+
+/* Does this kernel map file pages with PMDs?  Not without THP. */
+static bool have_thp(void)
+{
+	return !access("/sys/kernel/mm/transparent_hugepage", F_OK);
 }
 
 /* "took 1 page from the pool (HugePages_Free -1)", or what else happened. */
@@ -61,6 +70,8 @@ static bool one_huge_page(struct tour *t, struct step *s, bool child)
 static int run_huge(struct tour *t)
 {
 	long long free0, rsvd0, free1, rsvd1, free2, rsvd2;
+	bool thp = have_thp();
+	size_t i;
 	char vwords[96], nwords[96];
 	const struct fact *f, *c;
 	struct step *s;
@@ -113,9 +124,12 @@ static int run_huge(struct tour *t)
 		 vwords, nwords);
 	step_end(t, s);
 
-	s = step_begin(t, "write", "write 'h' to byte 0");
+	s = step_begin(t, "write", thp ? "write 'h' to byte 0" :
+		       "write 'h' to byte 0, then read the other 511 pages (no THP here)");
 	free0 = meminfo("HugePages_Free");
 	vl_write_byte(twin_page(&tw, VMLAB, 0), 'h');
+	for (i = 1; !thp && i < NPAGES; i++)
+		vl_read_byte(twin_page(&tw, VMLAB, i));
 	free1 = meminfo("HugePages_Free");
 	vl_write_byte(twin_page(&tw, NATIVE, 0), 'h');
 	free2 = meminfo("HugePages_Free");
@@ -128,11 +142,18 @@ static int run_huge(struct tour *t)
 	if (f->pg.level == MAP_UNKNOWN)
 		s->unchecked++;
 	else
-		step_expect_pfn(t, s, f->pg.level == MAP_PMD,
+		step_expect_pfn(t, s, f->pg.level == (thp ? MAP_PMD : MAP_PTE),
 				"the huge page is mapped by %s entries",
 				map_level_name(f->pg.level));
 	step_expect(t, s, f->bytes_known && f->bytes[0] == 'h', "byte 0 does not read 'h'");
-	if (t->pfns)
+	if (!thp)
+		step_say(s,
+			 "without THP no PMD maps a file page: the write mapped one 4 KiB entry, and each read one more; PFNs %#llx-%#llx are one 2 MiB hugetlb page (a compound head and 511 tails, kpageflags huge), mapped by 512 %s entries%s",
+			 (unsigned long long)f->pg.pfn, (unsigned long long)c->pg.pfn,
+			 map_level_name(f->pg.level),
+			 cnt(t, s, "", "huge_pmd_faults", "faults_write_huge", "faults_read_huge",
+			     NULL));
+	else if (t->pfns)
 		step_say(s,
 			 "one write mapped all 512 base pages at once: PFNs %#llx-%#llx are one 2 MiB hugetlb page (a compound head and 511 tails, kpageflags huge), mapped by %s%s",
 			 (unsigned long long)f->pg.pfn, (unsigned long long)c->pg.pfn,
