@@ -400,14 +400,31 @@ err_fput:
 	return err;
 }
 
-/* Give 2 MiB page @n of @hfile back to the pool: punch it out of the file. */
-static void vmlab_huge_punch(struct file *hfile, pgoff_t n)
+/*
+ * Give 2 MiB page @n, which a reservation under way added to @h->hfile,
+ * back to the pool: punch it out of the file, when the file is vmlab's own.
+ *
+ * A user's file is never punched.  Others may map it, or reach it through
+ * read(2) and other openers, and may have written the page meanwhile (a
+ * native fault finds it in the page cache and maps it at once): nothing
+ * tells vmlab that a page it added is still unseen, and no lock it can
+ * take keeps a native fault out until the punch is done.  So the page
+ * stays in the user's file, as the pages a failed fallocate(2) added stay:
+ * the file's, counted by its mount's size= limit, and back in the pool
+ * when the file lets go of them (ftruncate, a punched hole, the last close).
+ */
+static void vmlab_huge_punch(struct vmlab_huge *h, pgoff_t n)
 {
-	vfs_fallocate(hfile, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	if (!h->own)
+		return;
+	vfs_fallocate(h->hfile, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		      (loff_t)n << HPAGE_PMD_SHIFT, HPAGE_PMD_SIZE);
 }
 
-/* Undo the reservation under way: drop what it took, punch what it allocated. */
+/*
+ * Undo the reservation under way: drop what it took, and give back what it
+ * allocated in vmlab's own file (see vmlab_huge_punch()).
+ */
 static void vmlab_huge_unreserve(struct vmlab_huge *h)
 {
 	struct folio *folio;
@@ -420,7 +437,7 @@ static void vmlab_huge_unreserve(struct vmlab_huge *h)
 		h->nr_folios--;
 		vmlab_uncount(VMLAB_CNT_HUGE_PAGES_HELD);
 		if (allocated)
-			vmlab_huge_punch(h->hfile, n);
+			vmlab_huge_punch(h, n);
 		folio_put(folio);
 	}
 }
@@ -479,7 +496,7 @@ err_put:
 	folio_put(folio);
 err_punch:
 	if (allocated)
-		vmlab_huge_punch(h->hfile, n);
+		vmlab_huge_punch(h, n);
 	return err;
 }
 

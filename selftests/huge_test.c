@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/utsname.h>
@@ -1828,6 +1829,176 @@ TEST_F(seal_while_mapped, vmlab_blocks_the_seal_as_native_does)
 	ASSERT_EQ(r[VIA_NATIVE][1], r[VIA_VMLAB][1]);
 	ASSERT_EQ(r[VIA_NATIVE][2], r[VIA_VMLAB][2]);
 	ASSERT_EQ(free0, hp_free_settled(free0));
+}
+
+/* ---- a user's file: vmlab touches only what is its own ---- */
+
+/* What the other mapper of test failed_reservation_keeps_others_data shares. */
+struct rollback_board {
+	int mmap_done;		/* vmlab's mmap returned */
+	int wrote;		/* the other mapper wrote page 0 */
+	int wrote_early;	/* ... before vmlab's mmap returned */
+};
+
+/*
+ * vmlab's mmap of 17 pages over a memfd sealed against growth at 16 takes
+ * pages 0 to 15 (its fallocate adds them) and fails at 16 (EPERM).  Another
+ * process maps page 0 of the memfd and writes to it as soon as the file has
+ * a page: what it wrote must survive the failed mmap.  The write lands in
+ * the page vmlab added whenever it happens before the mmap gives up, which
+ * the zeroing of the 15 pages after it leaves time for.
+ */
+TEST(failed_reservation_keeps_others_data)
+{
+	const size_t have = 16, want = 17;
+	long long free0 = hp_free();
+	struct rollback_board *b;
+	int attempt, early = 0, status, m, fd;
+	char why[128];
+	uint32_t *q;
+	struct stat st;
+	pid_t pid;
+	char *p;
+
+	if (!pool_ok(want + 1, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	b = mmap(NULL, PS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	for (attempt = 0; attempt < 5; attempt++) {
+		memset(b, 0, sizeof(*b));
+		m = sealable_memfd(have);
+		if (m < 0)
+			SKIP(return, "memfd_create(MFD_HUGETLB): %s", strerror(errno));
+		ASSERT_EQ(0, fcntl(m, F_ADD_SEALS, F_SEAL_GROW));
+		q = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
+		ASSERT_NE(MAP_FAILED, q);
+		fd = huge_open(O_RDWR, m);
+		ASSERT_LE(0, fd);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			while (!__atomic_load_n(&b->mmap_done, __ATOMIC_SEQ_CST)) {
+				if (fstat(m, &st))
+					_exit(1);
+				if (st.st_blocks) {
+					__atomic_store_n(q, STAMP(attempt), __ATOMIC_SEQ_CST);
+					b->wrote_early = !__atomic_load_n(&b->mmap_done,
+									  __ATOMIC_SEQ_CST);
+					b->wrote = 1;
+					break;
+				}
+			}
+			_exit(0);
+		}
+		errno = 0;
+		p = mmap(NULL, want * HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		__atomic_store_n(&b->mmap_done, 1, __ATOMIC_SEQ_CST);
+		ASSERT_EQ(MAP_FAILED, p);
+		ASSERT_EQ(EPERM, errno);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_EQ(0, status);
+		TH_LOG("attempt %d: the other mapper %s page 0%s; page 0 holds %#x", attempt,
+		       b->wrote ? "wrote" : "did not write",
+		       b->wrote_early ? " while vmlab's mmap ran" : "", *q);
+		if (b->wrote)
+			ASSERT_EQ(STAMP(attempt), *q);
+		early += b->wrote_early;
+		munmap(q, HPAGE);
+		close(fd);
+		close(m);
+	}
+	TH_LOG("%d of 5 writes happened while vmlab's mmap ran", early);
+	munmap(b, PS);
+	ASSERT_EQ(free0, hp_free_settled(free0));
+}
+
+/*
+ * A hugetlbfs mount with size=4M: whatever a native mapping or vmlab held
+ * of its file, once the file lets go of its pages the mount's files get
+ * pages only up to its size, so no more than 2 pool pages ever go to it.
+ */
+FIXTURE(size_limit)
+{
+	int unused;
+};
+
+FIXTURE_VARIANT(size_limit)
+{
+	bool punch;	/* a hole punched over the pages, not ftruncate */
+};
+
+FIXTURE_VARIANT_ADD(size_limit, truncated) { .punch = false };
+FIXTURE_VARIANT_ADD(size_limit, hole_punched) { .punch = true };
+
+FIXTURE_SETUP(size_limit)
+{
+}
+
+FIXTURE_TEARDOWN(size_limit)
+{
+}
+
+TEST_F(size_limit, mount_holds_to_its_size)
+{
+	const long long size_pages = 2;
+	char dir[] = "/tmp/vmlab-hugetlbfs-XXXXXX", path[64], why[128];
+	long long used[2], free0;
+	int v, f, fd, k, err;
+	char *p;
+
+	if (!pool_ok(2 * size_pages + 1, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	ASSERT_NE(NULL, mkdtemp(dir));
+	if (mount("none", dir, "hugetlbfs", 0, "size=4M")) {
+		err = errno;
+		rmdir(dir);
+		SKIP(return, "mount -t hugetlbfs -o size=4M: %s", strerror(err));
+	}
+	for (v = VIA_NATIVE; v <= VIA_VMLAB; v++) {
+		free0 = hp_free_settled(hp_free());
+		snprintf(path, sizeof(path), "%s/%s", dir, via_names[v]);
+		f = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+		ASSERT_LE(0, f);
+		fd = v == VIA_VMLAB ? huge_open(O_RDWR, f) : f;
+		err = 0;
+		p = MAP_FAILED;
+		if (fd < 0) {
+			err = -fd;
+		} else {
+			p = mmap(NULL, size_pages * HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 fd, 0);
+			if (p == MAP_FAILED)
+				err = errno;
+			else
+				stamp(p, size_pages * HPAGE, 0, false);
+		}
+		if (variant->punch) {
+			ASSERT_EQ(0, fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+					       size_pages * HPAGE));
+		} else {
+			ASSERT_EQ(0, ftruncate(f, 0));
+		}
+		/* What the mount still lets the file take, past the old pages. */
+		for (k = 0; k < 2 * size_pages + 1; k++)
+			if (fallocate(f, 0, (off_t)(size_pages + k) * HPAGE, HPAGE))
+				break;
+		used[v] = free0 - hp_free();
+		TH_LOG("%s: %s%s; after it let go of them the file took %d more pages; "
+		       "%lld pool pages gone to the mount (size= is %lld pages)", via_names[v],
+		       v == VIA_VMLAB && fd < 0 ? "select refused: " : "mmap ",
+		       err ? strerror(err) : "ok", k, used[v], size_pages);
+		if (p != MAP_FAILED)
+			munmap(p, size_pages * HPAGE);
+		if (fd >= 0 && fd != f)
+			close(fd);
+		close(f);
+		unlink(path);
+		hp_free_settled(free0);
+	}
+	umount(dir);
+	rmdir(dir);
+	ASSERT_LE(used[VIA_VMLAB], size_pages);
+	ASSERT_EQ(used[VIA_NATIVE], used[VIA_VMLAB]);
 }
 
 /* ---- the rest of the machinery meets a huge mapping ---- */
