@@ -156,6 +156,16 @@ static const struct seq_operations objects_sops = {
 };
 DEFINE_SEQ_ATTRIBUTE(objects);
 
+/* The owner of @mm where the kernel keeps one (CONFIG_MEMCG), under RCU. */
+static struct task_struct *vmlab_mm_owner(struct mm_struct *mm)
+{
+#ifdef CONFIG_MEMCG
+	return rcu_dereference(mm->owner);
+#else
+	return NULL;
+#endif
+}
+
 /*
  * The thread group of a task using @mm, or 0 when none is (the mm of a
  * process that is exiting): its owner where the kernel keeps one
@@ -163,22 +173,24 @@ DEFINE_SEQ_ATTRIBUTE(objects);
  */
 static pid_t vmlab_mm_pid(struct mm_struct *mm)
 {
-	struct task_struct *p;
+	struct task_struct *p, *t;
 	pid_t pid = 0;
 
 	rcu_read_lock();
-#ifdef CONFIG_MEMCG
-	p = rcu_dereference(mm->owner);
-	if (p)
-		pid = task_tgid_nr(p);
-#else
-	for_each_process(p) {
-		if (READ_ONCE(p->mm) == mm) {
+	if (IS_ENABLED(CONFIG_MEMCG)) {
+		p = vmlab_mm_owner(mm);
+		if (p)
 			pid = task_tgid_nr(p);
-			break;
+		goto out;
+	}
+	/* O(tasks) for each line, under the VMA list's mutex. */
+	for_each_process_thread(p, t) {
+		if (READ_ONCE(t->mm) == mm) {
+			pid = task_tgid_nr(t);
+			goto out;
 		}
 	}
-#endif
+out:
 	rcu_read_unlock();
 	return pid;
 }

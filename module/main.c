@@ -5,6 +5,7 @@
  * Module entry points and the /dev/vmlab character device: open files,
  * their kind (ioctl), read(2)/write(2)/lseek(2)/fsync(2) of the store.
  */
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/miscdevice.h>
@@ -18,9 +19,17 @@ static int vmlab_open(struct inode *inode, struct file *file)
 {
 	struct vmlab_file *vf;
 
+	int err;
+
 	vf = vmlab_inject(VMLAB_INJECT_FILE_ALLOC) ? NULL : kzalloc(sizeof(*vf), GFP_KERNEL);
 	if (!vf)
 		return -ENOMEM;
+	/* The anonymous objects and huge files this file makes live on that mount. */
+	err = vmlab_fs_pin();
+	if (err) {
+		kfree(vf);
+		return err;
+	}
 	kref_init(&vf->kref);
 	mutex_init(&vf->lock);
 	vf->kind = VMLAB_KIND_STORE;
@@ -40,7 +49,10 @@ static int vmlab_release(struct inode *inode, struct file *file)
 	struct vmlab_file *vf = file->private_data;
 
 	vmlab_huge_release(vf);
+	if (vf->anon)
+		fput(vf->anon);
 	vmlab_file_put(vf);
+	vmlab_fs_unpin();
 	vmlab_uncount(VMLAB_CNT_FILES_LIVE);
 	return 0;
 }

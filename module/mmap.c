@@ -131,27 +131,40 @@ static const struct vm_operations_struct vmlab_private_anon_vm_ops = {
 };
 
 /*
- * An anonymous mapping maps an object of its own, as mmap of /dev/zero
- * maps a shmem file: the VMA maps the object's file from now on, and so do
- * its copies in fork children.  A shared one gets a zero-filled object,
- * charged to the caller's RLIMIT_MEMLOCK since its pages cannot be
- * reclaimed; a private one an empty object that never gets a page, so
- * that nothing of the store (its page cache, its reverse map) is reachable
- * through the VMA.
+ * A shared anonymous mapping gets an object of its own, as mmap of
+ * /dev/zero gets a shmem file: the VMA maps the object's file from now on,
+ * and so do its copies in fork children.  It is charged to the caller's
+ * RLIMIT_MEMLOCK, since its pages cannot be reclaimed.
  */
-static int vmlab_mmap_anon(struct vm_area_struct *vma, bool shared)
+static int vmlab_mmap_shared_anon(struct vm_area_struct *vma)
 {
 	struct file *file;
 
-	if (shared)
-		file = vmlab_object_file(VMLAB_SHARED_ANON, vma->vm_pgoff + vma_pages(vma),
-					 vma_pages(vma));
-	else
-		file = vmlab_object_file(VMLAB_PRIVATE_ANON, 0, 0);
+	file = vmlab_object_file(VMLAB_SHARED_ANON, vma->vm_pgoff + vma_pages(vma),
+				 vma_pages(vma));
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	vma_set_file(vma, file);
 	fput(file);
+	return 0;
+}
+
+/*
+ * A private anonymous mapping maps the empty object of its open file, so
+ * that nothing of the store (its page cache, its reverse map) is reachable
+ * through it: mincore(2) sees what it sees on a native one.  Called under
+ * vf->lock.
+ */
+static int vmlab_mmap_private_anon(struct vmlab_file *vf, struct vm_area_struct *vma)
+{
+	if (!vf->anon) {
+		struct file *file = vmlab_object_file(VMLAB_PRIVATE_ANON, 0, 0);
+
+		if (IS_ERR(file))
+			return PTR_ERR(file);
+		vf->anon = file;
+	}
+	vma_set_file(vma, vf->anon);
 	return 0;
 }
 
@@ -198,7 +211,7 @@ int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
 	case VMLAB_KIND_ANON:
 		type = shared ? VMLAB_SHARED_ANON : VMLAB_PRIVATE_ANON;
 		ops = shared ? &vmlab_shared_anon_vm_ops : &vmlab_private_anon_vm_ops;
-		err = vmlab_mmap_anon(vma, shared);
+		err = shared ? vmlab_mmap_shared_anon(vma) : vmlab_mmap_private_anon(vf, vma);
 		break;
 	case VMLAB_KIND_HUGE:
 		err = vmlab_huge_mmap(vf, vma);

@@ -16,9 +16,10 @@
  * vmlab_fs_type, whose owner is this module, reached only through files:
  * each file holds its mount, the mount its superblock, the superblock the
  * module.  The last fput() of such a file evicts the inode before it drops
- * the mount, so the module stays until its own code there has run.  The
- * mount is pinned (simple_pin_fs()) only while an inode is being made, so
- * with no file left the superblock goes and the module can be unloaded.
+ * the mount, so the module stays until its own code there has run.  Every
+ * open file of /dev/vmlab pins the mount (simple_pin_fs()), so mmap(2) never
+ * mounts; all mounts share one superblock (get_tree_single()); with no file
+ * left the superblock goes and the module can be unloaded.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -61,25 +62,54 @@ static const struct file_operations vmlab_object_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * Charge @nr_pages of @obj to the caller's user against RLIMIT_MEMLOCK, as
+ * the kernel charges memory it cannot reclaim (SHM_LOCK, io_uring buffers);
+ * a task with CAP_IPC_LOCK may go beyond.  Returns 0 or -EAGAIN, mmap(2)'s
+ * errno for "too much memory locked".
+ */
+static int vmlab_object_charge(struct vmlab_object *obj, unsigned long nr_pages)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	struct user_struct *user = current_user();
+	long cur = atomic_long_read(&user->locked_vm);
+
+	do {
+		if (cur + nr_pages > limit && !capable(CAP_IPC_LOCK))
+			return -EAGAIN;
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, cur + nr_pages));
+	obj->user = get_uid(user);
+	obj->nr_locked = nr_pages;
+	return 0;
+}
+
+/* Give back what vmlab_object_charge() took, if anything. */
+static void vmlab_object_uncharge(struct vmlab_object *obj)
+{
+	if (!obj->user)
+		return;
+	atomic_long_sub(obj->nr_locked, &obj->user->locked_vm);
+	free_uid(obj->user);
+	obj->user = NULL;
+}
+
 static void vmlab_evict_inode(struct inode *inode)
 {
 	struct vmlab_object *obj = inode->i_private;
 
-	truncate_inode_pages_final(&inode->i_data);
-	clear_inode(inode);
-	if (!obj)
-		return;
-	if (obj->type != VMLAB_PRIVATE_ANON) {
+	/* Unlisted first: debugfs never shows an object half gone. */
+	if (obj && obj->type != VMLAB_PRIVATE_ANON) {
 		mutex_lock(&vmlab_objects_lock);
 		list_del(&obj->node);
 		mutex_unlock(&vmlab_objects_lock);
 	}
+	truncate_inode_pages_final(&inode->i_data);
+	clear_inode(inode);
+	if (!obj)
+		return;
 	if (obj->type == VMLAB_SHARED_ANON)
 		vmlab_uncount(VMLAB_CNT_OBJECTS_LIVE);
-	if (obj->user) {
-		atomic_long_sub(obj->nr_locked, &obj->user->locked_vm);
-		free_uid(obj->user);
-	}
+	vmlab_object_uncharge(obj);
 	kfree(obj);
 }
 
@@ -87,6 +117,36 @@ static const struct super_operations vmlab_super_ops = {
 	.statfs = simple_statfs,
 	.evict_inode = vmlab_evict_inode,
 };
+
+/* The objects' superblock: a root and nothing else; its inodes are made unlinked. */
+static int vmlab_fs_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	static const struct tree_descr no_files[] = { { "" } };
+	int err;
+
+	err = simple_fill_super(sb, VMLAB_FS_MAGIC, no_files);
+	if (!err)
+		sb->s_op = &vmlab_super_ops;
+	return err;
+}
+
+/* Every mount of vmlab_fs_type shares the one live superblock. */
+static int vmlab_fs_get_tree(struct fs_context *fc)
+{
+	return get_tree_single(fc, vmlab_fs_fill_super);
+}
+
+static const struct fs_context_operations vmlab_fs_context_ops = {
+	.get_tree = vmlab_fs_get_tree,
+};
+
+static int vmlab_fs_init_fs_context(struct fs_context *fc)
+{
+	fc->ops = &vmlab_fs_context_ops;
+	fc->global = true;
+	fc->s_iflags |= SB_I_NOEXEC;
+	return 0;
+}
 
 static int vmlab_init_fs_context(struct fs_context *fc)
 {
@@ -110,37 +170,40 @@ static struct file_system_type vmlab_store_fs_type = {
 static struct file_system_type vmlab_fs_type = {
 	.owner = THIS_MODULE,
 	.name = "vmlab",
-	.init_fs_context = vmlab_init_fs_context,
+	.init_fs_context = vmlab_fs_init_fs_context,
 	.kill_sb = kill_anon_super,
 };
 
-/*
- * A new inode of vmlab_fs_type, with the mount pinned until
- * vmlab_fs_unpin(): a file made of it meanwhile holds the mount itself.
+/**
+ * vmlab_fs_pin() - pin the objects' mount, for an open file of /dev/vmlab
+ *
+ * Return: 0 or -errno.
  */
-static struct inode *vmlab_fs_inode(enum vmlab_inject_point point)
+int vmlab_fs_pin(void)
 {
-	struct inode *inode;
-	int err;
-
-	err = vmlab_inject(VMLAB_INJECT_FS_MOUNT) ? -ENOMEM :
-		simple_pin_fs(&vmlab_fs_type, &vmlab_pin_mnt, &vmlab_pin_count);
-	if (err)
-		return ERR_PTR(err);
-	inode = vmlab_inject(point) ? ERR_PTR(-ENOMEM) : alloc_anon_inode(vmlab_pin_mnt->mnt_sb);
-	if (IS_ERR(inode))
-		simple_release_fs(&vmlab_pin_mnt, &vmlab_pin_count);
-	return inode;
+	if (vmlab_inject(VMLAB_INJECT_FS_MOUNT))
+		return -ENOMEM;
+	return simple_pin_fs(&vmlab_fs_type, &vmlab_pin_mnt, &vmlab_pin_count);
 }
 
-/* Undo the pin of vmlab_fs_inode(), once the inode has a file or is gone. */
-static void vmlab_fs_unpin(void)
+/**
+ * vmlab_fs_unpin() - drop the pin of vmlab_fs_pin(), at the release of the file
+ */
+void vmlab_fs_unpin(void)
 {
 	simple_release_fs(&vmlab_pin_mnt, &vmlab_pin_count);
 }
 
+/* A new inode of vmlab_fs_type; the caller's open file holds a pin. */
+static struct inode *vmlab_fs_inode(enum vmlab_inject_point point)
+{
+	if (vmlab_inject(point))
+		return ERR_PTR(-ENOMEM);
+	return alloc_anon_inode(vmlab_pin_mnt->mnt_sb);
+}
+
 /*
- * A file of @inode (an inode of vmlab_fs_type whose pin is held) with
+ * A file of @inode (an inode of vmlab_fs_type) with
  * @fops, whose owner must be this module; on failure the caller keeps its
  * inode reference.
  */
@@ -158,28 +221,6 @@ static struct file *vmlab_fs_file(struct inode *inode, const char *name,
 	if (IS_ERR(file))
 		module_put(THIS_MODULE);
 	return file;
-}
-
-/*
- * Charge @obj's @nr_pages to the user's RLIMIT_MEMLOCK, as the kernel
- * charges memory it cannot reclaim (SHM_LOCK, io_uring buffers); a task
- * with CAP_IPC_LOCK is not limited.  Returns 0 or -EAGAIN, mmap(2)'s errno
- * for "too much memory locked".
- */
-static int vmlab_object_charge(struct vmlab_object *obj, unsigned long nr_pages)
-{
-	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	struct user_struct *user = current_user();
-
-	if (capable(CAP_IPC_LOCK))
-		return 0;
-	if (atomic_long_add_return(nr_pages, &user->locked_vm) > limit) {
-		atomic_long_sub(nr_pages, &user->locked_vm);
-		return -EAGAIN;
-	}
-	obj->user = get_uid(user);
-	obj->nr_locked = nr_pages;
-	return 0;
 }
 
 /* Initialise @inode as the home of @obj and list @obj. */
@@ -247,7 +288,8 @@ void vmlab_object_put(struct vmlab_object *obj)
  * @nr_pages: the object's size in pages
  * @charge: pages to charge to the caller's RLIMIT_MEMLOCK while the object lives
  *
- * The object lives as long as the file and the VMAs that map it.
+ * The object lives as long as the file and the VMAs that map it.  The
+ * caller's open file of /dev/vmlab holds a pin (vmlab_fs_pin()).
  *
  * Return: the file, or an ERR_PTR (-ENOMEM, -EAGAIN over RLIMIT_MEMLOCK).
  */
@@ -258,7 +300,8 @@ struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages, unsigned 
 	struct file *file;
 	int err;
 
-	obj = vmlab_inject(VMLAB_INJECT_OBJECT_ALLOC) ? NULL : kzalloc(sizeof(*obj), GFP_KERNEL);
+	obj = vmlab_inject(VMLAB_INJECT_OBJECT_ALLOC) ? NULL :
+		kzalloc(sizeof(*obj), GFP_KERNEL_ACCOUNT);
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
 	err = charge ? vmlab_object_charge(obj, charge) : 0;
@@ -274,14 +317,10 @@ struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages, unsigned 
 	file = vmlab_fs_file(inode, "vmlab-anon", &vmlab_object_fops, VMLAB_INJECT_OBJECT_FILE);
 	if (IS_ERR(file))
 		iput(inode);
-	vmlab_fs_unpin();
 	return file;
 
 err_uncharge:
-	if (obj->user) {
-		atomic_long_sub(obj->nr_locked, &obj->user->locked_vm);
-		free_uid(obj->user);
-	}
+	vmlab_object_uncharge(obj);
 err_free:
 	kfree(obj);
 	return ERR_PTR(err);
@@ -313,7 +352,6 @@ struct file *vmlab_dax_file(const char *name, const struct file_operations *fops
 	file = vmlab_fs_file(inode, name, fops, VMLAB_INJECT_DAX_FILE);
 	if (IS_ERR(file))
 		iput(inode);
-	vmlab_fs_unpin();
 	return file;
 }
 

@@ -25,6 +25,7 @@
 #include <linux/pagemap.h>
 #include <linux/pagevec.h>
 #include <linux/rmap.h>
+#include <linux/sched/signal.h>
 #include <linux/uio.h>
 #include <linux/workqueue.h>
 
@@ -243,6 +244,9 @@ static ssize_t vmlab_store_copy(struct kiocb *iocb, struct iov_iter *iter, bool 
 		struct folio *folio;
 		size_t copied;
 
+		/* A copy of the whole store stops for a fatal signal, as filemap_read() does. */
+		if (fatal_signal_pending(current))
+			return done ? done : -EINTR;
 		folio = vmlab_object_get_folio(vmlab_store, index);
 		if (IS_ERR(folio))
 			return done ? done : PTR_ERR(folio);

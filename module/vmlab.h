@@ -156,7 +156,8 @@ static inline void vmlab_uncount(enum vmlab_counter c)
  * @VMLAB_INJECT_HUGE_XA_STORE: recording a 2 MiB page in the huge kind's state
  * @VMLAB_INJECT_HUGE_PMD_MAP: mapping 2 MiB with one PMD entry
  * @VMLAB_INJECT_HUGE_PTE_MAP: mapping 4 KiB of a 2 MiB page with a PTE
- * @VMLAB_INJECT_FS_MOUNT: mounting vmlab's pseudo filesystem, at load
+ * @VMLAB_INJECT_FS_MOUNT: mounting the store's filesystem at load, and
+ *	pinning the objects' filesystem at open(2)
  * @VMLAB_INJECT_BACKING_OPEN: opening the store's backing file, at load
  * @VMLAB_INJECT_MISC_REGISTER: registering /dev/vmlab, at load
  * @VMLAB_NR_INJECT: number of points; not a point
@@ -220,6 +221,9 @@ struct vmlab_object {
  * @kind: enum vmlab_kind of this file; changes only under @lock while @nr_vmas is 0
  * @nr_vmas: live VMAs created through this file (and their copies and pieces)
  * @huge: the huge kind's state of this file, or NULL; see huge.c
+ * @anon: the file of the empty object the private anonymous mappings made
+ *	through this file map, or NULL; made at the first of them under @lock,
+ *	dropped at release (each VMA holds its own reference)
  */
 struct vmlab_file {
 	struct kref kref;
@@ -227,6 +231,7 @@ struct vmlab_file {
 	unsigned int kind;
 	atomic_t nr_vmas;
 	struct vmlab_huge *huge;
+	struct file *anon;
 };
 
 /**
@@ -248,10 +253,7 @@ struct vmlab_vma {
 /* The store: the device's byte array, object 0. */
 extern struct vmlab_object *vmlab_store;
 
-/*
- * Lists of live objects and VMAs, for debugfs; each under its own mutex,
- * taken in this order when both are.
- */
+/* Lists of live objects and VMAs, for debugfs; each under its own mutex. */
 extern struct list_head vmlab_objects;
 extern struct mutex vmlab_objects_lock;
 extern struct list_head vmlab_vmas;
@@ -260,6 +262,8 @@ extern struct mutex vmlab_vmas_lock;
 /* object.c: vmlab's pseudo filesystem and the objects in it */
 int vmlab_objects_init(void);
 void vmlab_objects_exit(void);
+int vmlab_fs_pin(void);
+void vmlab_fs_unpin(void);
 struct vmlab_object *vmlab_store_create(pgoff_t nr_pages, struct file *backing);
 void vmlab_object_put(struct vmlab_object *obj);
 struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages, unsigned long charge);

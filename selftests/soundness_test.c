@@ -13,6 +13,7 @@
  *                shared anonymous objects, by RLIMIT_MEMLOCK
  *   unload       unloading races the last munmap of a shared anonymous
  *                object (run it under KASAN: make check-debug)
+ *   fadvise      POSIX_FADV_DONTNEED does not drop the store's only copy
  *   listings     debugfs listings longer than one read buffer
  *
  * Needs root and vmlab loaded with its default store_size.
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -639,6 +641,41 @@ TEST(unload_races_last_munmap)
 	}
 	EXPECT_EQ(rounds, unloaded_after);
 	ASSERT_EQ(0, vl_module_load(""));
+}
+
+/*
+ * ---- fadvise: the store's only copy is not dropped ----
+ * The store's inode has no backing device, so generic_fadvise() ignores
+ * the advice; this guards that.
+ */
+
+TEST(fadvise_dontneed_keeps_the_store)
+{
+	struct vmlab_info info;
+	char buf[PS], back[PS];
+	off_t at = 8 * PS;
+	int fd, err, i, bad = 0;
+
+	fd = open(VMLAB_DEVICE_PATH, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vl_info(fd, &info));
+	if (info.has_backing)
+		SKIP(return, "vmlab has a backing file: dropped pages come back from it");
+	for (i = 0; i < (int)PS; i++)
+		buf[i] = (char)(i * 7 + 3);
+	ASSERT_EQ((ssize_t)PS, pwrite(fd, buf, PS, at));
+	/* Write-back cleans the page: a clean page is what fadvise may drop. */
+	ASSERT_EQ(0, ioctl(fd, VMLAB_IOC_WRITEBACK));
+	err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	EXPECT_EQ(0, err) TH_LOG("posix_fadvise: %s", strerror(err));
+	ASSERT_EQ((ssize_t)PS, pread(fd, back, PS, at));
+	for (i = 0; i < (int)PS; i++)
+		bad += back[i] != buf[i];
+	EXPECT_EQ(0, bad) {
+		TH_LOG("%d of %lu bytes changed after %s (byte 0: %d, was %d)", bad, PS,
+		       "POSIX_FADV_DONTNEED", back[0], buf[0]);
+	}
+	close(fd);
 }
 
 /* ---- listings: longer than one read buffer, every entry once ---- */
