@@ -20,6 +20,7 @@
  */
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/magic.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pagemap.h>
@@ -83,13 +84,19 @@ static ssize_t vmlab_backing_read(struct file *backing, void *kaddr, loff_t pos)
 	size_t n;
 	void *from;
 
+	/* tmpfs has no ->read_folio, and its read_iter takes no lock. */
 	if (!mapping->a_ops->read_folio)
 		return kernel_read(backing, kaddr, PAGE_SIZE, &pos);
+	/* As filemap_fault(): no hole punch or truncation under the read. */
+	filemap_invalidate_lock_shared(mapping);
 	isize = i_size_read(mapping->host);
-	if (pos >= isize)
+	if (pos >= isize) {
+		filemap_invalidate_unlock_shared(mapping);
 		return 0;
+	}
 	n = min_t(loff_t, PAGE_SIZE, isize - pos);
 	src = read_mapping_folio(mapping, pos >> PAGE_SHIFT, backing);
+	filemap_invalidate_unlock_shared(mapping);
 	if (IS_ERR(src))
 		return PTR_ERR(src);
 	from = kmap_local_folio(src, offset_in_folio(src, pos));
@@ -97,6 +104,20 @@ static ssize_t vmlab_backing_read(struct file *backing, void *kaddr, loff_t pos)
 	kunmap_local(from);
 	folio_put(src);
 	return n;
+}
+
+/*
+ * Can the store read @file without its inode's I/O lock?  Through its page
+ * cache (->read_folio), or on tmpfs, whose read_iter takes no lock; not a
+ * DAX file, whose reads take the lock its writes hold while they fault.
+ */
+static bool vmlab_backing_ok(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	if (IS_DAX(inode))
+		return false;
+	return file->f_mapping->a_ops->read_folio || inode->i_sb->s_magic == TMPFS_MAGIC;
 }
 
 /**
@@ -167,14 +188,15 @@ static int vmlab_store_clean_folio(struct folio *folio)
 	folio_start_writeback(folio);
 	folio_unlock(folio);
 	err = vmlab_store_write_page(folio);
-	if (err) {
-		folio_lock(folio);
-		if (folio->mapping == vmlab_store->inode->i_mapping)
-			folio_mark_dirty(folio);
-		folio_unlock(folio);
-	} else {
+	/*
+	 * Redirtied without the lock: under write-back the folio can be
+	 * neither truncated nor migrated, and migration takes the lock before
+	 * it waits for write-back to end.
+	 */
+	if (err)
+		folio_mark_dirty(folio);
+	else
 		vmlab_count(VMLAB_CNT_PAGES_WRITTEN_BACK);
-	}
 	folio_end_writeback(folio);
 	return err;
 }
@@ -329,6 +351,12 @@ int vmlab_store_init(void)
 		}
 		if (!S_ISREG(file_inode(file)->i_mode)) {
 			pr_err("backing file %s is not a regular file\n", backing);
+			err = -EINVAL;
+			goto err_close;
+		}
+		if (!vmlab_backing_ok(file)) {
+			pr_err("backing file %s: DAX, or no page-cache read outside tmpfs\n",
+			       backing);
 			err = -EINVAL;
 			goto err_close;
 		}

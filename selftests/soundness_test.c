@@ -13,7 +13,9 @@
  *                shared anonymous objects, by RLIMIT_MEMLOCK
  *   unload       unloading races the last munmap of a shared anonymous
  *                object (run it under KASAN: make check-debug)
- *   fadvise      POSIX_FADV_DONTNEED does not drop the store's only copy
+ *   drop_caches  drop_caches and POSIX_FADV_DONTNEED do not drop the
+ *                store's only copy
+ *   backing      a backing file the store cannot read lock-free is refused
  *   listings     debugfs listings longer than one read buffer
  *
  * Needs root and vmlab loaded with its default store_size.
@@ -644,38 +646,90 @@ TEST(unload_races_last_munmap)
 }
 
 /*
- * ---- fadvise: the store's only copy is not dropped ----
- * The store's inode has no backing device, so generic_fadvise() ignores
- * the advice; this guards that.
+ * ---- fadvise, drop_caches: the store's only copy is not dropped ----
+ * Guards: the store's inode has no backing device, so generic_fadvise()
+ * ignores the advice, and is on no superblock's list of inodes
+ * (alloc_anon_inode()), so drop_caches does not visit it.
  */
 
-TEST(fadvise_dontneed_keeps_the_store)
+/* What the pages of the store read after @how, compared with what was written. */
+static int written_back_then(struct __test_metadata *_metadata, const char *how)
 {
 	struct vmlab_info info;
 	char buf[PS], back[PS];
 	off_t at = 8 * PS;
-	int fd, err, i, bad = 0;
+	int fd, err = 0, i, bad = 0;
 
 	fd = open(VMLAB_DEVICE_PATH, O_RDWR);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, vl_info(fd, &info));
-	if (info.has_backing)
-		SKIP(return, "vmlab has a backing file: dropped pages come back from it");
+	if (fd < 0 || vl_info(fd, &info))
+		return -1;
 	for (i = 0; i < (int)PS; i++)
 		buf[i] = (char)(i * 7 + 3);
-	ASSERT_EQ((ssize_t)PS, pwrite(fd, buf, PS, at));
-	/* Write-back cleans the page: a clean page is what fadvise may drop. */
-	ASSERT_EQ(0, ioctl(fd, VMLAB_IOC_WRITEBACK));
-	err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	EXPECT_EQ(0, err) TH_LOG("posix_fadvise: %s", strerror(err));
-	ASSERT_EQ((ssize_t)PS, pread(fd, back, PS, at));
+	if (pwrite(fd, buf, PS, at) != (ssize_t)PS || ioctl(fd, VMLAB_IOC_WRITEBACK))
+		return -1;
+	/* Write-back cleaned the page: a clean page is what may be dropped. */
+	if (!strcmp(how, "fadvise")) {
+		err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	} else {
+		int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+		if (dc < 0 || write(dc, "1", 1) != 1)
+			err = errno;
+		if (dc >= 0)
+			close(dc);
+	}
+	if (err)
+		TH_LOG("%s: %s", how, strerror(err));
+	if (pread(fd, back, PS, at) != (ssize_t)PS)
+		return -1;
 	for (i = 0; i < (int)PS; i++)
 		bad += back[i] != buf[i];
-	EXPECT_EQ(0, bad) {
-		TH_LOG("%d of %lu bytes changed after %s (byte 0: %d, was %d)", bad, PS,
-		       "POSIX_FADV_DONTNEED", back[0], buf[0]);
-	}
+	if (bad)
+		TH_LOG("%d of %lu bytes changed after %s (byte 0: %d, was %d); backing %u",
+		       bad, PS, how, back[0], buf[0], info.has_backing);
 	close(fd);
+	return err ? -1 : bad;
+}
+
+/*
+ * The store without a backing file is its pages' only copy: neither
+ * drop_caches nor POSIX_FADV_DONTNEED may drop the ones write-back cleaned.
+ */
+TEST(drop_caches_keeps_the_store)
+{
+	if (geteuid())
+		SKIP(return, "needs root");
+	EXPECT_EQ(0, written_back_then(_metadata, "drop_caches"));
+}
+
+TEST(fadvise_dontneed_keeps_the_store)
+{
+	EXPECT_EQ(0, written_back_then(_metadata, "fadvise"));
+}
+
+/*
+ * ---- backing: only files the store can read without their I/O lock ----
+ * hugetlbfs has no ->read_folio and is not tmpfs: refused at load.
+ */
+TEST(backing_without_page_cache_reads_refused)
+{
+	const char *path = "/dev/hugepages/vmlab-backing";
+	char args[128];
+	struct stat st;
+	int err;
+
+	if (geteuid() || !getenv("VMLAB_KO"))
+		SKIP(return, "needs root and $VMLAB_KO to load vmlab again");
+	if (stat("/dev/hugepages", &st) || !S_ISDIR(st.st_mode))
+		SKIP(return, "no hugetlbfs at /dev/hugepages");
+	ASSERT_EQ(0, vl_module_unload(5000));
+	snprintf(args, sizeof(args), "backing=%s", path);
+	err = vl_module_load(args);
+	if (!err)
+		vl_module_unload(5000);
+	unlink(path);
+	ASSERT_EQ(0, vl_module_load(""));
+	EXPECT_EQ(-EINVAL, err) TH_LOG("load with %s: %s", args, strerror(-err));
 }
 
 /* ---- listings: longer than one read buffer, every entry once ---- */
