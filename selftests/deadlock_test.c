@@ -132,9 +132,10 @@ static bool mount_fs(struct __test_metadata *_metadata, const char *fs, const ch
 		if (!kmoddir || access(kmoddir, F_OK))
 			SKIP(return false, "no %s or loop, and no modules of this kernel to load",
 			     fs);
-		ASSERT_EQ(0, run("modprobe -d '%s' -a loop %s", kmoddir, fs)) {
-			TH_LOG("modprobe -d %s loop %s failed", kmoddir, fs);
-		}
+		/* A kernel of our own (the debug kernel) has no modules of them. */
+		if (run("modprobe -q -d '%s' -a loop %s", kmoddir, fs))
+			SKIP(return false, "no %s or loop in this kernel, built in or as a module",
+			     fs);
 	}
 	ASSERT_EQ(0, run("truncate -s %s %s && %s %s", image_size, DL_IMAGE, mkfs,
 			 DL_IMAGE)) {

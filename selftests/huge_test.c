@@ -290,21 +290,30 @@ static void check_huge_span(struct __test_metadata *_metadata, const char *addr,
 	free(pm);
 }
 
-/* How many of the @npages entries from @addr have the file bit, or -1. */
-static long file_entries(const char *addr, size_t npages)
+/* How many of the @npages entries from @addr have the file bit (@file) or are present, or -1. */
+static long count_entries(const char *addr, size_t npages, bool file)
 {
 	uint64_t *pm = calloc(npages, sizeof(*pm));
 	int fd = vl_pagemap_open(0);
 	long n = -1;
 	size_t i;
 
-	if (pm && fd >= 0 && !vl_pagemap_read(fd, (unsigned long)addr, npages, pm))
-		for (n = 0, i = 0; i < npages; i++)
-			n += vl_pm_decode(pm[i]).file_shared;
+	if (pm && fd >= 0 && !vl_pagemap_read(fd, (unsigned long)addr, npages, pm)) {
+		for (n = 0, i = 0; i < npages; i++) {
+			struct vl_pm e = vl_pm_decode(pm[i]);
+
+			n += file ? e.file_shared : e.present;
+		}
+	}
 	if (fd >= 0)
 		close(fd);
 	free(pm);
 	return n;
+}
+
+static long file_entries(const char *addr, size_t npages)
+{
+	return count_entries(addr, npages, true);
 }
 
 /* Head PFNs of @n 2 MiB at @addr, as seen from inside a child: no asserts. */
@@ -329,18 +338,7 @@ static int heads_of(const char *addr, size_t n, uint64_t *heads)
 /* How many of the @npages pages from @addr are present, or -1. */
 static long count_present(const char *addr, size_t npages)
 {
-	uint64_t *pm = calloc(npages, sizeof(*pm));
-	int fd = vl_pagemap_open(0);
-	long n = -1;
-	size_t i;
-
-	if (pm && fd >= 0 && !vl_pagemap_read(fd, (unsigned long)addr, npages, pm))
-		for (n = 0, i = 0; i < npages; i++)
-			n += vl_pm_decode(pm[i]).present;
-	if (fd >= 0)
-		close(fd);
-	free(pm);
-	return n;
+	return count_entries(addr, npages, false);
 }
 
 /* Are all @npages pages from @addr present?  For children: no asserts. */
