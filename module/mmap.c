@@ -15,9 +15,10 @@
  * refuses only merges that would remove a VMA, so a new mapping of the
  * same open file that continues one in address and offset, with the same
  * flags, expands it instead of becoming a VMA, before (and without) a call
- * of vmlab_mmap(): the record of the old VMA then covers both.  Shared
- * anonymous VMAs map an object of their own and huge ones are special, so
- * these two never merge.
+ * of vmlab_mmap(): the record of the old VMA then covers both.  That
+ * holds for the store's VMAs only: anonymous ones map another file than
+ * the device (a shared one an object of its own, a private one its open
+ * file's empty object) and huge ones are special, so these never merge.
  */
 #include <linux/file.h>
 #include <linux/mm.h>
