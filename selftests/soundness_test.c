@@ -42,6 +42,7 @@
 #include "debugfs.h"
 #include "device.h"
 #include "kmodule.h"
+#include "listings.h"
 #include "touch.h"
 
 #define PS		4096UL
@@ -203,36 +204,27 @@ FIXTURE_TEARDOWN(private_anon)
 	close(self->fd);
 }
 
-/* The store's object line of debugfs objects: its mappers. */
-static int store_mappers(unsigned long *mappers)
+/* The mappers of the store (object 0) in debugfs objects, or -1. */
+static long long store_mappers(void)
 {
-	char buf[65536], *line;
-	unsigned long id, size, res, dirty, backing;
-	char type[32];
-	int fd = open(VMLAB_DEBUGFS_PATH "/objects", O_RDONLY);
-	ssize_t n;
+	struct vl_object_row *rows;
+	long long mappers = -1;
+	size_t n, i;
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	buf[n] = 0;
-	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		int got = sscanf(line, "%lu %31s %lu %lu %lu %lu %lu", &id, type, &size, &res,
-				 &dirty, &backing, mappers);
-
-		if (got == 7 && id == 0)
-			return 0;
-	}
-	return -ENOENT;
+	if (vl_objects_read(&rows, &n))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (rows[i].id == 0)
+			mappers = rows[i].mappers;
+	free(rows);
+	return mappers;
 }
 
 TEST_F(private_anon, mincore_equals_twin_and_store_unlisted)
 {
 	unsigned char mv[64], mt[64];
-	unsigned long i, mappers = ~0UL;
+	unsigned long i;
+	long long mappers;
 	int diff = 0;
 
 	if (variant->read_first) {
@@ -249,9 +241,9 @@ TEST_F(private_anon, mincore_equals_twin_and_store_unlisted)
 	}
 	EXPECT_EQ(0, diff);
 	/* The store's reverse map does not hold the private anonymous VMA. */
-	ASSERT_EQ(0, store_mappers(&mappers));
-	EXPECT_EQ(0UL, mappers) {
-		TH_LOG("store mappers %lu with only a private anonymous mapping", mappers);
+	mappers = store_mappers();
+	EXPECT_EQ(0, mappers) {
+		TH_LOG("store mappers %lld with only a private anonymous mapping", mappers);
 	}
 }
 
@@ -267,16 +259,28 @@ static int become_nobody(bool granted)
 	return 0;
 }
 
-/* Exit status of a child running @fn as nobody; 128 + N when killed by signal N. */
-static int as_nobody(bool granted, int (*fn)(void *), void *arg)
+/*
+ * Exit status of a child that joins the cgroup @memcg (when not NULL) and
+ * runs @fn as nobody; 128 + N when killed by signal N.
+ */
+static int as_nobody(const char *memcg, bool granted, int (*fn)(void *), void *arg)
 {
+	char path[192];
 	pid_t pid;
-	int status;
+	int status, fd;
 
 	fflush(stdout);
 	pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		if (memcg) {
+			snprintf(path, sizeof(path), "%s/cgroup.procs", memcg);
+			fd = open(path, O_WRONLY);
+			if (fd < 0 || write(fd, "0", 1) != 1)
+				_exit(119);
+			close(fd);
+		}
 		_exit(become_nobody(granted) ? 120 : fn(arg));
+	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -293,14 +297,10 @@ static int open_errno(void *flags)
 
 FIXTURE(limits)
 {
-	char cg[64];		/* mount point of cgroup2, or empty */
-	char dir[128];		/* the test's memory cgroup, or empty */
 };
 
 FIXTURE_SETUP(limits)
 {
-	self->cg[0] = 0;
-	self->dir[0] = 0;
 	if (geteuid())
 		SKIP(return, "needs root");
 	ASSERT_EQ(0, vl_device_ungrant());
@@ -309,24 +309,18 @@ FIXTURE_SETUP(limits)
 FIXTURE_TEARDOWN(limits)
 {
 	vl_device_ungrant();
-	if (self->dir[0])
-		rmdir(self->dir);
-	if (self->cg[0]) {
-		umount2(self->cg, MNT_DETACH);
-		rmdir(self->cg);
-	}
 }
 
 TEST_F(limits, node_needs_the_group)
 {
 	int e, rdwr = O_RDWR;
 
-	e = as_nobody(false, open_errno, &rdwr);
+	e = as_nobody(NULL, false, open_errno, &rdwr);
 	EXPECT_EQ(EACCES, e) TH_LOG("open as nobody, no group: %d", e);
 	ASSERT_EQ(0, vl_device_grant(VMLAB_TEST_GROUP));
-	e = as_nobody(true, open_errno, &rdwr);
+	e = as_nobody(NULL, true, open_errno, &rdwr);
 	EXPECT_EQ(0, e) TH_LOG("open as nobody in the device's group: %d", e);
-	e = as_nobody(false, open_errno, &rdwr);
+	e = as_nobody(NULL, false, open_errno, &rdwr);
 	EXPECT_EQ(EACCES, e) TH_LOG("open as nobody, other groups: %d", e);
 }
 
@@ -378,7 +372,7 @@ TEST_F(limits, shared_anon_within_rlimit_memlock)
 	int st;
 
 	ASSERT_EQ(0, vl_device_grant(VMLAB_TEST_GROUP));
-	st = as_nobody(true, memlock_child, &t);
+	st = as_nobody(NULL, true, memlock_child, &t);
 	EXPECT_EQ(0, st);
 }
 
@@ -487,28 +481,6 @@ static int cg_child(void *arg)
 	return 0;
 }
 
-/* Join @dir's cgroup, then run @fn as nobody there. */
-static int in_memcg_as_nobody(const char *dir, int (*fn)(void *), void *arg)
-{
-	char path[192];
-	pid_t pid;
-	int status, fd;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-		fd = open(path, O_WRONLY);
-		if (fd < 0 || write(fd, "0", 1) != 1)
-			_exit(119);
-		close(fd);
-		_exit(become_nobody(true) ? 120 : fn(arg));
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 FIXTURE(memcg)
 {
 	char cg[64];
@@ -573,7 +545,7 @@ TEST_F(memcg, store_charged_to_memcg)
 	ASSERT_EQ(0, vl_device_grant(VMLAB_TEST_GROUP));
 	ASSERT_LT(max * 2, job.len) TH_LOG("store of %llu bytes", (unsigned long long)job.len);
 
-	st = in_memcg_as_nobody(self->dir, cg_child, &job);
+	st = as_nobody(self->dir, true, cg_child, &job);
 	peak = cg_value(self->dir, "memory.peak", NULL);
 	if (peak < 0)
 		peak = cg_value(self->dir, "memory.current", NULL);
@@ -589,11 +561,6 @@ TEST_F(memcg, store_charged_to_memcg)
 }
 
 /* ---- unload: racing the last munmap of a shared anonymous object ---- */
-
-static int try_unload(void)
-{
-	return syscall(SYS_delete_module, "vmlab", O_NONBLOCK) ? -errno : 0;
-}
 
 TEST(unload_races_last_munmap)
 {
@@ -632,7 +599,7 @@ TEST(unload_races_last_munmap)
 		usleep(2000);
 		ASSERT_EQ(1, write(go[1], "x", 1));
 		/* Spins through the munmap; gives up after about 10 s. */
-		for (int tries = 0; try_unload() != 0 && tries < 100000; tries++)
+		for (int tries = 0; vl_module_unload(0) != 0 && tries < 100000; tries++)
 			if (tries > 1000)
 				usleep(100);
 		unloaded_after += !vl_module_loaded();
