@@ -55,6 +55,25 @@ static inline struct folio *vmlab_get_folio(struct address_space *mapping, pgoff
 }
 
 /*
+ * VMLAB_DEFINE_WRITEPAGE() - define @name, a write_cache_pages() callback
+ * that calls @fn(folio, wbc, data).
+ * 6.3 made writepage_t take a folio instead of a page.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define VMLAB_DEFINE_WRITEPAGE(name, fn)					\
+static int name(struct folio *folio, struct writeback_control *wbc, void *data)	\
+{										\
+	return fn(folio, wbc, data);						\
+}
+#else
+#define VMLAB_DEFINE_WRITEPAGE(name, fn)					\
+static int name(struct page *page, struct writeback_control *wbc, void *data)	\
+{										\
+	return fn(page_folio(page), wbc, data);					\
+}
+#endif
+
+/*
  * vmlab_default_unmapped_area() - the mm's own placement of a new mapping.
  * 6.10 replaced mm->get_unmapped_area by mm_get_unmapped_area().
  */

@@ -48,7 +48,6 @@ static const char *const vmlab_counter_names[VMLAB_NR_COUNTERS] = {
 	[VMLAB_CNT_PAGES_DIRTIED] = "pages_dirtied",
 	[VMLAB_CNT_WRITEBACK_RUNS] = "writeback_runs",
 	[VMLAB_CNT_PAGES_WRITTEN_BACK] = "pages_written_back",
-	[VMLAB_CNT_WP_REARMS] = "wp_rearms",
 	[VMLAB_CNT_BACKING_READS] = "backing_reads",
 	[VMLAB_CNT_BACKING_ERRORS] = "backing_errors",
 	[VMLAB_CNT_OBJECTS_LIVE] = "objects_live",
@@ -144,7 +143,8 @@ static int objects_show(struct seq_file *m, void *v)
 	obj = list_entry(v, struct vmlab_object, node);
 	seq_printf(m, "%llu %s %lu %lu %lu %d %lu\n", obj->id, vmlab_type_names[obj->type],
 		   obj->nr_pages, READ_ONCE(obj->inode->i_mapping->nrpages),
-		   vmlab_object_dirty_pages(obj), !!obj->backing, vmlab_object_mappers(obj));
+		   vmlab_object_dirty_pages(obj),
+		   obj == vmlab_store && vmlab_store_has_backing(), vmlab_object_mappers(obj));
 	return 0;
 }
 

@@ -2,13 +2,18 @@
 /*
  * vmlab's fault handlers for the store and anonymous kinds.
  *
- * Store and shared anonymous pages live in an object's page cache: ->fault
- * hands the core a locked page of it and the core installs the entry, as
- * for any file.  For MAP_PRIVATE the core then copies the page on the
- * first write, so private mappings of the store get their copies exactly
- * as private mappings of a file do.  A private anonymous mapping has no
- * object: a read maps the shared zero page read-only, and a write breaks
- * that entry into a fresh anonymous page, as in do_anonymous_page().
+ * Store and shared anonymous pages live in a page cache: ->fault hands the
+ * core a locked page of it and the core installs the entry, as for any
+ * file.  The store's page cache is vmlab's own (store.c), read and written
+ * back as a filesystem's is, so its ->fault is the core's filemap_fault()
+ * behind vmlab's checks: read-around, a major fault when a page had to be
+ * read, mmap_lock dropped while it is.  A shared anonymous object's pages
+ * are tmpfs's, found or made (or read back from swap) by shmem.  For
+ * MAP_PRIVATE the core copies the page on the first write, so private
+ * mappings of the store get their copies exactly as private mappings of a
+ * file do.  A private anonymous mapping has no object: a read maps the
+ * shared zero page read-only, and a write breaks that entry into a fresh
+ * anonymous page, as in do_anonymous_page().
  *
  * On 6.12 the handlers may run under the per-VMA lock alone, without
  * mmap_lock: nothing here relies on mmap_lock.
@@ -16,6 +21,7 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/pfn_t.h>
+#include <linux/shmem_fs.h>
 
 #include "vmlab.h"
 
@@ -32,43 +38,72 @@ static void vmlab_count_fault(struct vm_fault *vmf, enum vmlab_type type)
 	atomic64_inc(&vmlab_vma_record(vmf->vma)->faults);
 }
 
-/*
- * The object a store or shared anonymous VMA maps: the owner of its file's
- * page cache (for the store, not the device inode the file was opened by).
+/**
+ * vmlab_store_fault() - ->fault of the store's mappings, shared and private
+ * @vmf: the fault
+ *
+ * Return: what filemap_fault() returns (VM_FAULT_LOCKED with vmf->page
+ * set, VM_FAULT_MAJOR when the page was read, VM_FAULT_RETRY when
+ * mmap_lock was dropped for the read); VM_FAULT_SIGBUS beyond the end of
+ * the store or when its page cannot be read.
  */
-static struct vmlab_object *vmlab_vma_object(struct vm_area_struct *vma)
+vm_fault_t vmlab_store_fault(struct vm_fault *vmf)
 {
-	return vma->vm_file->f_mapping->host->i_private;
+	struct vm_area_struct *vma = vmf->vma;
+	bool cow = (vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED);
+	vm_fault_t ret;
+
+	vmlab_count_fault(vmf, vmlab_vma_record(vma)->type);
+	if (vmf->pgoff >= vmlab_store->nr_pages) {
+		vmlab_count(VMLAB_CNT_SIGBUS);
+		return VM_FAULT_SIGBUS;
+	}
+	ret = filemap_fault(vmf);
+	/* do_cow_fault() copies this page into the private mapping's own. */
+	if (cow && !(ret & (VM_FAULT_ERROR | VM_FAULT_RETRY)))
+		vmlab_count(VMLAB_CNT_COW_SOURCES);
+	return ret;
 }
 
 /**
- * vmlab_object_fault() - ->fault of store and shared anonymous mappings
+ * vmlab_shared_anon_fault() - ->fault of shared anonymous mappings
  * @vmf: the fault
  *
  * Return: VM_FAULT_LOCKED with vmf->page set to the object's page at
- * vmf->pgoff; VM_FAULT_SIGBUS beyond the end of the object; VM_FAULT_OOM
- * or VM_FAULT_SIGBUS when the page cannot be made.
+ * vmf->pgoff, and VM_FAULT_MAJOR when it came back from swap; or
+ * VM_FAULT_SIGBUS beyond the end of the object; VM_FAULT_OOM or
+ * VM_FAULT_SIGBUS when shmem cannot make or read the page.
  */
-vm_fault_t vmlab_object_fault(struct vm_fault *vmf)
+vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct vmlab_object *obj = vmlab_vma_object(vma);
-	enum vmlab_type type = vmlab_vma_record(vma)->type;
+	struct vmlab_object *obj = file_inode(vma->vm_file)->i_private;
+	struct address_space *mapping = vma->vm_file->f_mapping;
+	vm_fault_t major = 0;
 	struct folio *folio;
+	struct page *page;
 
-	vmlab_count_fault(vmf, type);
+	vmlab_count_fault(vmf, VMLAB_SHARED_ANON);
 	if (vmf->pgoff >= obj->nr_pages) {
 		vmlab_count(VMLAB_CNT_SIGBUS);
 		return VM_FAULT_SIGBUS;
 	}
-	folio = vmlab_object_get_folio(obj, vmf->pgoff);
-	if (IS_ERR(folio))
-		return vmf_error(PTR_ERR(folio));
-	/* do_cow_fault() copies this page into the private mapping's own. */
-	if ((vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED))
-		vmlab_count(VMLAB_CNT_COW_SOURCES);
-	vmf->page = folio_file_page(folio, vmf->pgoff);
-	return VM_FAULT_LOCKED;
+	/* A swap entry where the page was: shmem reads it back, a major fault as in shmem_fault(). */
+	if (xa_is_value(xa_load(&mapping->i_pages, vmf->pgoff)))
+		major = VM_FAULT_MAJOR;
+	page = shmem_read_mapping_page_gfp(mapping, vmf->pgoff, mapping_gfp_mask(mapping));
+	if (IS_ERR(page))
+		return vmf_error(PTR_ERR(page));
+	folio = page_folio(page);
+	folio_lock(folio);
+	/* Reclaimed again before the lock (our reference stops that, but be sure). */
+	if (folio->mapping != mapping) {
+		folio_unlock(folio);
+		folio_put(folio);
+		return VM_FAULT_NOPAGE;
+	}
+	vmf->page = page;
+	return VM_FAULT_LOCKED | major;
 }
 
 /**
@@ -93,7 +128,8 @@ vm_fault_t vmlab_object_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgo
  * vmlab_page_mkwrite() - ->page_mkwrite of shared mappings of the store
  * @vmf: the write fault on a present, write-protected page
  *
- * Marks the page dirty: write-back will write it and write-protect it again.
+ * Marks the page dirty: write-back will write it and write-protect it
+ * again.  The core then holds the writer to the dirty limits.
  *
  * Return: VM_FAULT_LOCKED with the page locked and dirty, or VM_FAULT_NOPAGE
  * when the page left the store meanwhile (the fault is then retried).
@@ -111,6 +147,7 @@ vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf)
 	}
 	if (folio_mark_dirty(folio))
 		vmlab_count(VMLAB_CNT_PAGES_DIRTIED);
+	folio_wait_stable(folio);
 	return VM_FAULT_LOCKED;
 }
 

@@ -34,11 +34,7 @@ static int vmlab_open(struct inode *inode, struct file *file)
 	mutex_init(&vf->lock);
 	vf->kind = VMLAB_KIND_STORE;
 	file->private_data = vf;
-	/*
-	 * Every open file maps the store's page cache, whatever device inode
-	 * it was opened through: rmap and write-back find all its mappings.
-	 */
-	file->f_mapping = vmlab_store->inode->i_mapping;
+	vmlab_store_open(file);
 	vmlab_count(VMLAB_CNT_OPENS);
 	vmlab_count(VMLAB_CNT_FILES_LIVE);
 	return 0;
@@ -88,8 +84,7 @@ static int vmlab_ioctl_get_info(struct vmlab_file *vf, void __user *argp)
 		.mappings = atomic_read(&vf->nr_vmas),
 		.page_size = PAGE_SIZE,
 		.huge_page_size = HPAGE_PMD_SIZE,
-		.writeback_centisecs = vmlab_writeback_centisecs,
-		.has_backing = !!vmlab_store->backing,
+		.has_backing = vmlab_store_has_backing(),
 	};
 
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
@@ -106,7 +101,7 @@ static long vmlab_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case VMLAB_IOC_GET_INFO:
 		return vmlab_ioctl_get_info(vf, argp);
 	case VMLAB_IOC_WRITEBACK:
-		return vmlab_store_writeback();
+		return vmlab_store_fsync(file, 0, LLONG_MAX, 0);
 	default:
 		return -ENOTTY;
 	}
@@ -118,12 +113,6 @@ static loff_t vmlab_llseek(struct file *file, loff_t offset, int whence)
 				 (loff_t)vmlab_store->nr_pages << PAGE_SHIFT);
 }
 
-/* fsync(2) of the device, and msync(MS_SYNC) of its shared mappings. */
-static int vmlab_fsync(struct file *file, loff_t start, loff_t end, int datasync)
-{
-	return vmlab_store_writeback();
-}
-
 static const struct file_operations vmlab_fops = {
 	.owner = THIS_MODULE,
 	.open = vmlab_open,
@@ -133,7 +122,7 @@ static const struct file_operations vmlab_fops = {
 	.read_iter = vmlab_store_read_iter,
 	.write_iter = vmlab_store_write_iter,
 	.llseek = vmlab_llseek,
-	.fsync = vmlab_fsync,
+	.fsync = vmlab_store_fsync,
 	.mmap = vmlab_mmap,
 	.get_unmapped_area = vmlab_get_unmapped_area,
 };
@@ -143,8 +132,9 @@ static struct miscdevice vmlab_misc = {
 	.name = "vmlab",
 	.fops = &vmlab_fops,
 	/*
-	 * Root only, as /dev/kvm without its udev rule: what an opener maps
-	 * is unevictable.  module/60-vmlab.rules grants the vmlab group.
+	 * Root only, as /dev/kvm without its udev rule: an opener reaches
+	 * kernel machinery (the store's write-back, fault injection) no
+	 * unprivileged user has.  module/60-vmlab.rules grants the vmlab group.
 	 */
 	.mode = 0600,
 };
@@ -154,12 +144,9 @@ static int __init vmlab_init(void)
 	int ret;
 
 	vmlab_inject_load_begin();
-	ret = vmlab_objects_init();
-	if (ret)
-		goto err_out;
 	ret = vmlab_store_init();
 	if (ret)
-		goto err_objects;
+		goto err_out;
 	vmlab_debugfs_init();
 	ret = vmlab_inject(VMLAB_INJECT_MISC_REGISTER) ? -ENOMEM : misc_register(&vmlab_misc);
 	if (ret)
@@ -170,8 +157,6 @@ static int __init vmlab_init(void)
 err_debugfs:
 	vmlab_debugfs_exit();
 	vmlab_store_exit();
-err_objects:
-	vmlab_objects_exit();
 err_out:
 	vmlab_inject_load_end();
 	return ret;
@@ -182,7 +167,6 @@ static void __exit vmlab_exit(void)
 	misc_deregister(&vmlab_misc);
 	vmlab_debugfs_exit();
 	vmlab_store_exit();
-	vmlab_objects_exit();
 }
 
 module_init(vmlab_init);

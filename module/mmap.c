@@ -111,7 +111,7 @@ void vmlab_vm_close(struct vm_area_struct *vma)
 static const struct vm_operations_struct vmlab_store_vm_ops = {
 	.open = vmlab_vm_open,
 	.close = vmlab_vm_close,
-	.fault = vmlab_object_fault,
+	.fault = vmlab_store_fault,
 	.map_pages = vmlab_object_map_pages,
 	.page_mkwrite = vmlab_page_mkwrite,
 };
@@ -120,7 +120,7 @@ static const struct vm_operations_struct vmlab_store_vm_ops = {
 static const struct vm_operations_struct vmlab_shared_anon_vm_ops = {
 	.open = vmlab_vm_open,
 	.close = vmlab_vm_close,
-	.fault = vmlab_object_fault,
+	.fault = vmlab_shared_anon_fault,
 	.map_pages = vmlab_object_map_pages,
 };
 
@@ -141,8 +141,7 @@ static int vmlab_mmap_shared_anon(struct vm_area_struct *vma)
 {
 	struct file *file;
 
-	file = vmlab_object_file(VMLAB_SHARED_ANON, vma->vm_pgoff + vma_pages(vma),
-				 vma_pages(vma));
+	file = vmlab_object_file(VMLAB_SHARED_ANON, vma->vm_pgoff + vma_pages(vma));
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	vma_set_file(vma, file);
@@ -159,7 +158,7 @@ static int vmlab_mmap_shared_anon(struct vm_area_struct *vma)
 static int vmlab_mmap_private_anon(struct vmlab_file *vf, struct vm_area_struct *vma)
 {
 	if (!vf->anon) {
-		struct file *file = vmlab_object_file(VMLAB_PRIVATE_ANON, 0, 0);
+		struct file *file = vmlab_object_file(VMLAB_PRIVATE_ANON, 0);
 
 		if (IS_ERR(file))
 			return PTR_ERR(file);
@@ -187,9 +186,8 @@ static bool vmlab_mmap_range_ok(struct vm_area_struct *vma)
  * @vma: the new VMA
  *
  * Return: 0; -EOVERFLOW when offset plus length lies beyond what a regular
- * file may hold (MAX_LFS_FILESIZE), as for a tmpfs file; -ENOMEM; -EAGAIN
- * when a shared anonymous mapping would exceed the caller's RLIMIT_MEMLOCK;
- * or what the huge kind refuses.
+ * file may hold (MAX_LFS_FILESIZE), as for a tmpfs file; -ENOMEM; or what
+ * the huge kind refuses.
  */
 int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
 {

@@ -1,41 +1,58 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The store: the device's byte array, its optional backing file, read(2)
- * and write(2) on it, and the write-back of its dirty pages.
+ * The store: the device's byte array, kept in the page cache of one inode
+ * of a filesystem of vmlab's own, over a backing file.
  *
- * Write-back, like a filesystem's ->writepage, takes each dirty page's
- * lock, write-protects every shared mapping of it (so that the next write
- * through a mapping calls ->page_mkwrite again), clears its dirty bit, marks
- * it under write-back and unlocks it; only then does it write the page to
- * the backing file.  Without a backing file only the writing is skipped.
+ * The store works as a filesystem's page cache does.  Its superblock has a
+ * backing_dev_info of its own (super_setup_bdi()), so its dirty pages are
+ * accounted (Dirty, Writeback, nr_dirty), its writers are throttled by the
+ * dirty limits, and the kernel's flusher threads, sync(1) and fsync(2) write
+ * it back through ->writepages.  Its pages sit on the LRU like any file's:
+ * clean ones are reclaimed under pressure, by drop_caches, fadvise(2) and
+ * MADV_PAGEOUT, and the next access reads them again through ->read_folio
+ * (a major fault, with the core's read-around).
  *
- * No I/O of the backing file happens under the lock of a store page: a
- * write(2) to the backing file holds the backing inode's lock while it
- * faults in its source buffer, which may be a mapping of the store, and
- * that fault takes the store page's lock.  For the same reason a new page
- * is read from the backing file before it enters the store's page cache,
- * and through the backing file's own page cache (->read_folio takes no
- * inode lock) when it has one; tmpfs has none, and its ->read_iter takes
- * no inode lock either.
+ * The backing file is the user's (module parameter backing=) or else an
+ * unlinked file of the kernel's internal tmpfs mount: the store has tmpfs
+ * semantics then, its contents being swap-backed through that file.
+ *
+ * No I/O of the backing file happens under the lock of a store page.
+ * ->read_folio hands the read to a workqueue, as a disk filesystem hands it
+ * to its device, and the worker unlocks the page when the bytes are in;
+ * ->writepages unlocks each page (under write-back) before it writes it.
+ * A write(2) to the backing file holds the backing inode's lock while it
+ * faults in its source buffer, which may be a mapping of the store: that
+ * fault may wait for a store page's lock, and neither reading (through the
+ * backing file's page cache, which takes no inode lock, or tmpfs's
+ * ->read_iter, which takes none either) nor writing ever holds one.
+ *
+ * Locking: the store's page cache, its i_mmap and its write-back state are
+ * the core's, under the core's locks; the store object itself never
+ * changes after load.
  */
+#include <linux/backing-dev.h>
 #include <linux/fs.h>
+#include <linux/fs_context.h>
 #include <linux/highmem.h>
 #include <linux/magic.h>
+#include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/mutex.h>
+#include <linux/mount.h>
 #include <linux/pagemap.h>
-#include <linux/pagevec.h>
-#include <linux/rmap.h>
-#include <linux/sched/signal.h>
+#include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
 #include <linux/uio.h>
 #include <linux/workqueue.h>
+#include <linux/writeback.h>
 
 #include "compat.h"
 #include "vmlab.h"
 
+#define VMLAB_STORE_MAGIC	0x766d6c73	/* "vmls" */
+
 unsigned long vmlab_store_size = 64UL << 20;
 static char *backing;
-unsigned int vmlab_writeback_centisecs = 500;
 
 static int store_size_set(const char *val, const struct kernel_param *kp)
 {
@@ -60,15 +77,13 @@ MODULE_PARM_DESC(store_size,
 		 "Size of the store in bytes, a multiple of the page size; K, M and G suffixes (default 64M)");
 module_param(backing, charp, 0444);
 MODULE_PARM_DESC(backing,
-		 "Regular file holding the store's contents (created when missing); default: none, the store lives in memory");
-module_param_named(writeback_centisecs, vmlab_writeback_centisecs, uint, 0444);
-MODULE_PARM_DESC(writeback_centisecs,
-		 "Interval of the periodic write-back of dirty store pages, in 1/100 s; 0 turns it off (default 500)");
+		 "Regular file holding the store's contents (created when missing); default: an unlinked file of the kernel's internal tmpfs");
 
 struct vmlab_object *vmlab_store;
-static DEFINE_MUTEX(vmlab_writeback_lock);	/* one write-back pass at a time */
-static void vmlab_writeback_workfn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(vmlab_writeback_work, vmlab_writeback_workfn);
+/* The store's mount, from load to unload; its superblock's s_fs_info is the backing file. */
+static struct vfsmount *vmlab_store_mnt;
+/* Reads of the backing file, one work item per page read. */
+static struct workqueue_struct *vmlab_read_wq;
 
 /*
  * Read the page of @backing at @pos (page-aligned) into @kaddr, without
@@ -120,142 +135,339 @@ static bool vmlab_backing_ok(struct file *file)
 	return file->f_mapping->a_ops->read_folio || inode->i_sb->s_magic == TMPFS_MAGIC;
 }
 
-/**
- * vmlab_store_read_page() - fill a new page of the store from the backing file
- * @obj: the store
- * @folio: a new, unlocked single-page folio, not yet in the store's page cache
- * @index: the page's index
- *
- * Bytes beyond the end of the backing file read as zeroes.  The caller
- * holds no lock of a store page.
- *
- * Return: 0, or -EIO.
- */
-int vmlab_store_read_page(struct vmlab_object *obj, struct folio *folio, pgoff_t index)
+/* A read of one store page, handed from ->read_folio to vmlab_read_wq. */
+struct vmlab_read {
+	struct work_struct work;
+	struct folio *folio;
+	struct file *backing;
+};
+
+static void vmlab_read_workfn(struct work_struct *work)
 {
-	loff_t pos = (loff_t)index << PAGE_SHIFT;
+	struct vmlab_read *rd = container_of(work, struct vmlab_read, work);
+	struct folio *folio = rd->folio;
 	void *kaddr = kmap_local_folio(folio, 0);
 	ssize_t n;
 
-	n = vmlab_inject(VMLAB_INJECT_BACKING_READ) ? -EIO :
-		vmlab_backing_read(obj->backing, kaddr, pos);
-	if (n < 0) {
-		kunmap_local(kaddr);
+	n = vmlab_backing_read(rd->backing, kaddr, folio_pos(folio));
+	if (n >= 0)
+		memset(kaddr + n, 0, PAGE_SIZE - n);
+	kunmap_local(kaddr);
+	if (n >= 0) {
+		folio_mark_uptodate(folio);
+		vmlab_count(VMLAB_CNT_BACKING_READS);
+	} else {
 		vmlab_count(VMLAB_CNT_BACKING_ERRORS);
+	}
+	/* The I/O is done: whoever waits for the page (a fault, read(2)) goes on. */
+	folio_unlock(folio);
+	folio_put(folio);
+	kfree(rd);
+}
+
+/*
+ * ->read_folio: start reading a locked, new page of the store (the store
+ * never holds large folios); the worker unlocks it, uptodate or not.
+ */
+static int vmlab_store_read_folio(struct file *file, struct folio *folio)
+{
+	struct vmlab_read *rd;
+
+	vmlab_count(VMLAB_CNT_PAGES_ALLOCATED);
+	if (vmlab_inject(VMLAB_INJECT_BACKING_READ)) {
+		vmlab_count(VMLAB_CNT_BACKING_ERRORS);
+		folio_unlock(folio);
 		return -EIO;
 	}
-	memset(kaddr + n, 0, PAGE_SIZE - n);
-	kunmap_local(kaddr);
-	vmlab_count(VMLAB_CNT_BACKING_READS);
+	rd = kmalloc(sizeof(*rd), mapping_gfp_constraint(folio->mapping, GFP_KERNEL));
+	if (!rd) {
+		folio_unlock(folio);
+		return -ENOMEM;
+	}
+	INIT_WORK(&rd->work, vmlab_read_workfn);
+	rd->folio = folio;
+	/* The store, and so its backing file, outlives every locked page of it. */
+	rd->backing = vmlab_store->backing;
+	folio_get(folio);
+	queue_work(vmlab_read_wq, &rd->work);
 	return 0;
 }
 
-/* Write one folio of the store under write-back, unlocked, to the backing file. */
-static int vmlab_store_write_page(struct folio *folio)
+/*
+ * Write one page of the store to the backing file: called by
+ * write_cache_pages() with the page locked and its dirty bit cleared (its
+ * shared mappings write-protected again); writes it unlocked, under
+ * write-back.  A failed page is dirtied again and the error recorded for
+ * fsync(2): the bytes stay in the store until a write succeeds.
+ */
+static int vmlab_store_write_folio(struct folio *folio, struct writeback_control *wbc,
+				   void *data)
 {
+	struct address_space *mapping = folio->mapping;
 	loff_t pos = folio_pos(folio);
+	unsigned int noreclaim_flag;
+	unsigned int throttle;
 	void *kaddr;
 	ssize_t n;
+	int err = 0;
 
-	if (!vmlab_store->backing)
-		return 0;
+	folio_start_writeback(folio);
+	folio_unlock(folio);
+
+	/*
+	 * This cleans the store's pages into another filesystem's: throttle
+	 * against the backing device's dirty pages only, as the loop driver
+	 * does; and no reclaim from inside the write may wait for a store
+	 * page under write-back, this one among them.
+	 */
+	throttle = current->flags & PF_LOCAL_THROTTLE;
+	current->flags |= PF_LOCAL_THROTTLE;
+	noreclaim_flag = memalloc_nofs_save();
 	kaddr = kmap_local_folio(folio, 0);
 	n = vmlab_inject(VMLAB_INJECT_BACKING_WRITE) ? -EIO :
 		kernel_write(vmlab_store->backing, kaddr, PAGE_SIZE, &pos);
 	kunmap_local(kaddr);
-	if (n == PAGE_SIZE)
-		return 0;
-	vmlab_count(VMLAB_CNT_BACKING_ERRORS);
-	return n < 0 ? n : -EIO;
-}
+	memalloc_nofs_restore(noreclaim_flag);
+	current->flags = (current->flags & ~PF_LOCAL_THROTTLE) | throttle;
 
-/*
- * Clean one dirty folio of the store; called with the folio locked, returns
- * with it unlocked.  A write to the page during the I/O dirties it again.
- */
-static int vmlab_store_clean_folio(struct folio *folio)
-{
-	int rearmed, err;
-
-	/* Write-protect the shared mappings first: a write now faults and waits for our lock. */
-	rearmed = folio_mkclean(folio);
-	vmlab_count_add(VMLAB_CNT_WP_REARMS, rearmed);
-	if (!folio_clear_dirty_for_io(folio)) {
-		folio_unlock(folio);
-		return 0;
-	}
-	/* Start and end write-back: that clears the page cache's dirty tag. */
-	folio_start_writeback(folio);
-	folio_unlock(folio);
-	err = vmlab_store_write_page(folio);
-	/*
-	 * Redirtied without the lock: under write-back the folio can be
-	 * neither truncated nor migrated, and migration takes the lock before
-	 * it waits for write-back to end.
-	 */
-	if (err)
-		folio_mark_dirty(folio);
-	else
+	if (n == PAGE_SIZE) {
 		vmlab_count(VMLAB_CNT_PAGES_WRITTEN_BACK);
+	} else {
+		err = n < 0 ? n : -EIO;
+		vmlab_count(VMLAB_CNT_BACKING_ERRORS);
+		mapping_set_error(mapping, err);
+		/*
+		 * Dirtied again without the lock: under write-back the page can
+		 * be neither truncated nor migrated, and migration takes the
+		 * lock before it waits for write-back to end.
+		 */
+		folio_mark_dirty(folio);
+	}
 	folio_end_writeback(folio);
 	return err;
 }
 
-/**
- * vmlab_store_writeback() - write every dirty page of the store back, now
- *
- * Return: 0, or the first error of the backing file; pages that failed stay dirty.
- */
-int vmlab_store_writeback(void)
+VMLAB_DEFINE_WRITEPAGE(vmlab_store_writepage, vmlab_store_write_folio);
+
+/* ->writepages: what the flusher, sync(2), fsync(2) and fadvise(2) call. */
+static int vmlab_store_writepages(struct address_space *mapping, struct writeback_control *wbc)
 {
-	struct address_space *mapping = vmlab_store->inode->i_mapping;
-	struct folio_batch fbatch;
-	pgoff_t index = 0;
-	int err = 0, ret;
-	unsigned int i;
-
-	mutex_lock(&vmlab_writeback_lock);
 	vmlab_count(VMLAB_CNT_WRITEBACK_RUNS);
-	folio_batch_init(&fbatch);
-	while (filemap_get_folios_tag(mapping, &index, (pgoff_t)-1, PAGECACHE_TAG_DIRTY,
-				      &fbatch)) {
-		for (i = 0; i < folio_batch_count(&fbatch); i++) {
-			struct folio *folio = fbatch.folios[i];
-
-			folio_lock(folio);
-			if (folio->mapping != mapping || !folio_test_dirty(folio)) {
-				folio_unlock(folio);
-				continue;
-			}
-			ret = vmlab_store_clean_folio(folio);
-			if (ret && !err)
-				err = ret;
-		}
-		folio_batch_release(&fbatch);
-		cond_resched();
-	}
-	if (vmlab_store->backing) {
-		ret = vfs_fsync(vmlab_store->backing, 0);
-		if (ret && !err)
-			err = ret;
-	}
-	mutex_unlock(&vmlab_writeback_lock);
-	return err;
+	return write_cache_pages(mapping, wbc, vmlab_store_writepage, NULL);
 }
 
-static void vmlab_writeback_workfn(struct work_struct *work)
+/* No ->writepage: reclaim leaves dirty store pages to the flusher, as for most filesystems. */
+static const struct address_space_operations vmlab_store_aops = {
+	.read_folio = vmlab_store_read_folio,
+	.writepages = vmlab_store_writepages,
+	.dirty_folio = filemap_dirty_folio,
+	.migrate_folio = filemap_migrate_folio,
+};
+
+/*
+ * Write back the store's pages in [@start, @end] and wait, then make the
+ * backing file's range durable; a failure of the latter is recorded in the
+ * store's error state like a failed write-back.
+ */
+static void vmlab_store_sync_range(loff_t start, loff_t end, int datasync)
 {
-	vmlab_store_writeback();
-	schedule_delayed_work(&vmlab_writeback_work,
-			      msecs_to_jiffies(vmlab_writeback_centisecs * 10));
+	struct address_space *mapping = vmlab_store->inode->i_mapping;
+	int err;
+
+	filemap_fdatawrite_range(mapping, start, end);
+	filemap_fdatawait_range_keep_errors(mapping, start, end);
+	err = vfs_fsync_range(vmlab_store->backing, start, end, datasync);
+	if (err)
+		mapping_set_error(mapping, err);
+}
+
+/**
+ * vmlab_store_fsync() - fsync(2) of /dev/vmlab, msync(MS_SYNC) of its mappings
+ * @file: an open file of /dev/vmlab
+ * @start: first byte of the range
+ * @end: last byte of the range (LLONG_MAX: to the end)
+ * @datasync: as for vfs_fsync_range()
+ *
+ * Return: 0, or the first write-back error this open file has not been
+ * told of yet (-EIO), as for a file of any filesystem.
+ */
+int vmlab_store_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	vmlab_store_sync_range(start, end, datasync);
+	return file_check_and_advance_wb_err(file);
 }
 
 /*
- * Copy between the store and @iter from iocb->ki_pos on, page by page, up
- * to the end of the store; a write marks each page it changed dirty.
+ * ->sync_fs: sync(1) and syncfs(2) wrote the store's pages into the
+ * backing file's page cache; make them durable there.
  */
-static ssize_t vmlab_store_copy(struct kiocb *iocb, struct iov_iter *iter, bool write)
+static int vmlab_store_sync_fs(struct super_block *sb, int wait)
 {
+	struct file *file = sb->s_fs_info;
+
+	if (!wait || !file)
+		return 0;
+	return vfs_fsync(file, 0);
+}
+
+/* The store's inode (the root directory's has no object) goes at unload. */
+static void vmlab_store_evict_inode(struct inode *inode)
+{
+	struct vmlab_object *obj = inode->i_private;
+
+	if (obj)
+		vmlab_object_unlist(obj);
+	truncate_inode_pages_final(&inode->i_data);
+	clear_inode(inode);
+	kfree(obj);
+}
+
+static const struct super_operations vmlab_store_super_ops = {
+	.statfs = simple_statfs,
+	.drop_inode = generic_delete_inode,
+	.evict_inode = vmlab_store_evict_inode,
+	.sync_fs = vmlab_store_sync_fs,
+};
+
+/* A root and nothing else, with a backing_dev_info of its own for the flusher. */
+static int vmlab_store_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	static const struct tree_descr no_files[] = { { "" } };
+	int err;
+
+	err = simple_fill_super(sb, VMLAB_STORE_MAGIC, no_files);
+	if (err)
+		return err;
+	sb->s_op = &vmlab_store_super_ops;
+	sb->s_maxbytes = MAX_LFS_FILESIZE;
+	sb->s_iflags |= SB_I_NOEXEC | SB_I_NODEV;
+	return super_setup_bdi(sb);
+}
+
+static int vmlab_store_get_tree(struct fs_context *fc)
+{
+	return get_tree_nodev(fc, vmlab_store_fill_super);
+}
+
+static const struct fs_context_operations vmlab_store_context_ops = {
+	.get_tree = vmlab_store_get_tree,
+};
+
+static int vmlab_store_init_fs_context(struct fs_context *fc)
+{
+	fc->ops = &vmlab_store_context_ops;
+	return 0;
+}
+
+/*
+ * The store's filesystem: no .owner, or its mount would pin the module for
+ * good; it lives from load to unload, reached only through open files of
+ * /dev/vmlab, which pin the module.
+ */
+static struct file_system_type vmlab_store_fs_type = {
+	.name = "vmlab-store",
+	.init_fs_context = vmlab_store_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+/* The store's inode: a regular file of @nr_pages pages, known to the flusher. */
+static struct inode *vmlab_store_inode(struct vmlab_object *obj, pgoff_t nr_pages)
+{
+	struct inode *inode;
+
+	if (vmlab_inject(VMLAB_INJECT_OBJECT_INODE))
+		return NULL;
+	inode = new_inode(vmlab_store_mnt->mnt_sb);
+	if (!inode)
+		return NULL;
+	inode->i_ino = get_next_ino();
+	inode->i_mode = S_IFREG | 0600;
+	inode->i_mapping->a_ops = &vmlab_store_aops;
+	i_size_write(inode, (loff_t)nr_pages << PAGE_SHIFT);
+	inode->i_private = obj;
+	/* __mark_inode_dirty() queues hashed inodes only. */
+	inode_fake_hash(inode);
+	return inode;
+}
+
+/*
+ * The store's contents: the user's backing file, opened read-write, or an
+ * unlinked tmpfs file of the store's size.
+ */
+static struct file *vmlab_store_open_backing(void)
+{
+	struct file *file;
+
+	if (vmlab_inject(VMLAB_INJECT_BACKING_OPEN))
+		return ERR_PTR(-ENOMEM);
+	if (!backing || !*backing)
+		return shmem_file_setup("vmlab-store", vmlab_store_size, VM_NORESERVE);
+
+	file = filp_open(backing, O_RDWR | O_CREAT | O_LARGEFILE, 0600);
+	if (PTR_ERR_OR_ZERO(file) == -EISDIR) {
+		pr_err("backing file %s is not a regular file\n", backing);
+		return ERR_PTR(-EINVAL);
+	}
+	if (IS_ERR(file)) {
+		pr_err("cannot open backing file %s: %ld\n", backing, PTR_ERR(file));
+		return file;
+	}
+	if (!S_ISREG(file_inode(file)->i_mode)) {
+		pr_err("backing file %s is not a regular file\n", backing);
+		goto err_close;
+	}
+	if (!vmlab_backing_ok(file)) {
+		pr_err("backing file %s: DAX, or no page-cache read outside tmpfs\n", backing);
+		goto err_close;
+	}
+	return file;
+
+err_close:
+	filp_close(file, NULL);
+	return ERR_PTR(-EINVAL);
+}
+
+/**
+ * vmlab_store_has_backing() - was the store given a backing file?
+ *
+ * Return: true for backing=PATH, false for the store's own tmpfs file.
+ */
+bool vmlab_store_has_backing(void)
+{
+	return backing && *backing;
+}
+
+/**
+ * vmlab_store_open() - point an open file of /dev/vmlab at the store
+ * @file: the file, being opened
+ *
+ * Every open file maps and reads the store's page cache, whatever device
+ * inode it was opened through; its read-ahead and write-back error state
+ * follow the store's, as for a file of the store's own filesystem.
+ */
+void vmlab_store_open(struct file *file)
+{
+	file->f_mapping = vmlab_store->inode->i_mapping;
+	file_ra_state_init(&file->f_ra, file->f_mapping);
+	file->f_wb_err = filemap_sample_wb_err(file->f_mapping);
+}
+
+/**
+ * vmlab_store_read_iter() - read(2) of the store
+ * @iocb: the position
+ * @to: the destination
+ *
+ * Return: bytes read, 0 at or beyond the end of the store, or -errno.
+ */
+ssize_t vmlab_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	return filemap_read(iocb, to, 0);
+}
+
+/* Copy @iter into the store at iocb->ki_pos, page by page, up to the end of the store. */
+static ssize_t vmlab_store_copy_in(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct address_space *mapping = vmlab_store->inode->i_mapping;
 	loff_t size = (loff_t)vmlab_store->nr_pages << PAGE_SHIFT;
 	ssize_t done = 0;
 
@@ -269,40 +481,27 @@ static ssize_t vmlab_store_copy(struct kiocb *iocb, struct iov_iter *iter, bool 
 		/* A copy of the whole store stops for a fatal signal, as filemap_read() does. */
 		if (fatal_signal_pending(current))
 			return done ? done : -EINTR;
-		folio = vmlab_object_get_folio(vmlab_store, index);
+		folio = read_mapping_folio(mapping, index, iocb->ki_filp);
 		if (IS_ERR(folio))
 			return done ? done : PTR_ERR(folio);
 		/* Copy unlocked: the user's buffer may be a mapping of this very page. */
-		folio_unlock(folio);
-		if (write) {
-			copied = copy_page_from_iter(folio_page(folio, 0), offset, bytes, iter);
+		copied = copy_page_from_iter(folio_page(folio, 0), offset, bytes, iter);
+		if (copied) {
 			folio_lock(folio);
-			if (copied && folio_mark_dirty(folio))
+			if (folio->mapping == mapping && folio_mark_dirty(folio))
 				vmlab_count(VMLAB_CNT_PAGES_DIRTIED);
 			folio_unlock(folio);
-		} else {
-			copied = copy_page_to_iter(folio_page(folio, 0), offset, bytes, iter);
 		}
 		folio_put(folio);
 		done += copied;
 		iocb->ki_pos += copied;
 		if (copied < bytes)
 			return done ? done : -EFAULT;
+		/* As generic_perform_write(): the dirty limits hold back the writer. */
+		balance_dirty_pages_ratelimited(mapping);
 		cond_resched();
 	}
 	return done;
-}
-
-/**
- * vmlab_store_read_iter() - read(2) of the store
- * @iocb: the position
- * @to: the destination
- *
- * Return: bytes read, 0 at or beyond the end of the store, or -errno.
- */
-ssize_t vmlab_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
-{
-	return vmlab_store_copy(iocb, to, false);
 }
 
 /**
@@ -320,79 +519,93 @@ ssize_t vmlab_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
 ssize_t vmlab_store_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	loff_t size = (loff_t)vmlab_store->nr_pages << PAGE_SHIFT;
+	ssize_t ret;
 
 	if (iocb->ki_flags & IOCB_APPEND)
 		iocb->ki_pos = size;
 	if (iov_iter_count(from) && iocb->ki_pos >= size)
 		return -ENOSPC;
-	return vmlab_store_copy(iocb, from, true);
+	ret = vmlab_store_copy_in(iocb, from);
+	/* O_SYNC, O_DSYNC, RWF_SYNC: durable before the call returns. */
+	if (ret > 0)
+		ret = generic_write_sync(iocb, ret);
+	return ret;
 }
 
 /**
- * vmlab_store_init() - create the store and open its backing file
+ * vmlab_store_init() - mount the store's filesystem, open the backing
+ * file, make the store
  *
- * Return: 0 or -errno (-EINVAL when the backing path is not a regular file).
+ * Return: 0 or -errno (-EINVAL when the backing path is not a regular file
+ * the store can read without the backing inode's lock).
  */
 int vmlab_store_init(void)
 {
-	struct file *file = NULL;
+	struct vmlab_object *obj;
+	struct inode *inode;
+	struct file *file;
 	int err;
 
-	if (backing && *backing) {
-		file = vmlab_inject(VMLAB_INJECT_BACKING_OPEN) ? ERR_PTR(-ENOMEM) :
-			filp_open(backing, O_RDWR | O_CREAT | O_LARGEFILE, 0600);
-		if (PTR_ERR_OR_ZERO(file) == -EISDIR) {
-			pr_err("backing file %s is not a regular file\n", backing);
-			return -EINVAL;
-		}
-		if (IS_ERR(file)) {
-			pr_err("cannot open backing file %s: %ld\n", backing, PTR_ERR(file));
-			return PTR_ERR(file);
-		}
-		if (!S_ISREG(file_inode(file)->i_mode)) {
-			pr_err("backing file %s is not a regular file\n", backing);
-			err = -EINVAL;
-			goto err_close;
-		}
-		if (!vmlab_backing_ok(file)) {
-			pr_err("backing file %s: DAX, or no page-cache read outside tmpfs\n",
-			       backing);
-			err = -EINVAL;
-			goto err_close;
-		}
-	}
-	vmlab_store = vmlab_store_create(vmlab_store_size >> PAGE_SHIFT, file);
-	if (IS_ERR(vmlab_store)) {
-		err = PTR_ERR(vmlab_store);
+	vmlab_read_wq = alloc_workqueue("vmlab_read", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!vmlab_read_wq)
+		return -ENOMEM;
+	vmlab_store_mnt = vmlab_inject(VMLAB_INJECT_FS_MOUNT) ? ERR_PTR(-ENOMEM) :
+		kern_mount(&vmlab_store_fs_type);
+	err = PTR_ERR_OR_ZERO(vmlab_store_mnt);
+	if (err)
+		goto err_wq;
+	file = vmlab_store_open_backing();
+	err = PTR_ERR_OR_ZERO(file);
+	if (err)
+		goto err_unmount;
+	obj = vmlab_inject(VMLAB_INJECT_OBJECT_ALLOC) ? NULL : kzalloc(sizeof(*obj), GFP_KERNEL);
+	err = -ENOMEM;
+	if (!obj)
 		goto err_close;
-	}
-	if (vmlab_writeback_centisecs)
-		schedule_delayed_work(&vmlab_writeback_work,
-				      msecs_to_jiffies(vmlab_writeback_centisecs * 10));
+	inode = vmlab_store_inode(obj, vmlab_store_size >> PAGE_SHIFT);
+	if (!inode)
+		goto err_free;
+	obj->inode = inode;
+	obj->type = VMLAB_SHARED;
+	obj->nr_pages = vmlab_store_size >> PAGE_SHIFT;
+	obj->backing = file;
+	vmlab_store_mnt->mnt_sb->s_fs_info = file;
+	vmlab_store = obj;
+	vmlab_object_list(obj);
 	return 0;
 
+err_free:
+	kfree(obj);
 err_close:
-	if (file)
-		filp_close(file, NULL);
+	fput(file);
+err_unmount:
+	kern_unmount(vmlab_store_mnt);
+err_wq:
+	destroy_workqueue(vmlab_read_wq);
 	return err;
 }
 
 /**
- * vmlab_store_exit() - write the store back, close its backing file, free it
+ * vmlab_store_exit() - write the store back, free it, close its backing file
  *
  * Nothing maps or opens the store any more.
  */
 void vmlab_store_exit(void)
 {
+	struct address_space *mapping = vmlab_store->inode->i_mapping;
 	struct file *file = vmlab_store->backing;
 	int err;
 
-	cancel_delayed_work_sync(&vmlab_writeback_work);
-	err = vmlab_store_writeback();
+	err = filemap_write_and_wait(mapping);
+	if (!err)
+		err = vfs_fsync(file, 0);
 	if (err)
 		pr_err("final write-back of the store failed: %d\n", err);
-	vmlab_object_put(vmlab_store);
+	/* The last reference: the inode, its pages and the object go. */
+	iput(vmlab_store->inode);
 	vmlab_store = NULL;
-	if (file)
-		filp_close(file, NULL);
+	/* After the reads still queued, and sync_fs, which uses the backing file. */
+	destroy_workqueue(vmlab_read_wq);
+	kern_unmount(vmlab_store_mnt);
+	fput(file);
 }

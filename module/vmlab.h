@@ -55,11 +55,10 @@ extern const char *const vmlab_type_names[VMLAB_NR_TYPES];
  * @VMLAB_CNT_ZERO_PAGE_MAPS: zero-page entries installed in private anonymous mappings
  * @VMLAB_CNT_SIGBUS: faults beyond the end of an object
  * @VMLAB_CNT_PAGE_MKWRITE: ->page_mkwrite calls
- * @VMLAB_CNT_PAGES_ALLOCATED: pages added to an object (store or shared anonymous)
+ * @VMLAB_CNT_PAGES_ALLOCATED: pages the store's ->read_folio was asked to read in
  * @VMLAB_CNT_PAGES_DIRTIED: clean pages of the store made dirty
- * @VMLAB_CNT_WRITEBACK_RUNS: passes of write-back over the store
- * @VMLAB_CNT_PAGES_WRITTEN_BACK: dirty pages cleaned by write-back
- * @VMLAB_CNT_WP_REARMS: page-table entries write-protected again by write-back
+ * @VMLAB_CNT_WRITEBACK_RUNS: calls of the store's ->writepages
+ * @VMLAB_CNT_PAGES_WRITTEN_BACK: dirty pages written to the backing file
  * @VMLAB_CNT_BACKING_READS: pages read from the backing file
  * @VMLAB_CNT_BACKING_ERRORS: failed reads or writes of the backing file
  * @VMLAB_CNT_OBJECTS_LIVE: live shared anonymous objects
@@ -101,7 +100,6 @@ enum vmlab_counter {
 	VMLAB_CNT_PAGES_DIRTIED,
 	VMLAB_CNT_WRITEBACK_RUNS,
 	VMLAB_CNT_PAGES_WRITTEN_BACK,
-	VMLAB_CNT_WP_REARMS,
 	VMLAB_CNT_BACKING_READS,
 	VMLAB_CNT_BACKING_ERRORS,
 	VMLAB_CNT_OBJECTS_LIVE,
@@ -143,10 +141,9 @@ static inline void vmlab_uncount(enum vmlab_counter c)
  * @VMLAB_INJECT_OBJECT_ALLOC: an object (the store, or a shared anonymous one)
  * @VMLAB_INJECT_OBJECT_INODE: the inode of an object
  * @VMLAB_INJECT_OBJECT_FILE: the file a shared anonymous VMA maps its object through
+ * @VMLAB_INJECT_OBJECT_DATA: the tmpfs file holding a shared anonymous object's pages
  * @VMLAB_INJECT_DAX_INODE: the inode of the huge kind's own file (S_DAX before 6.7)
  * @VMLAB_INJECT_DAX_FILE: the huge kind's own file
- * @VMLAB_INJECT_PAGE_ALLOC: a page of an object
- * @VMLAB_INJECT_PAGE_CACHE_ADD: adding a new page to an object's page cache
  * @VMLAB_INJECT_BACKING_READ: reading a page of the store from the backing file
  * @VMLAB_INJECT_BACKING_WRITE: writing a page of the store back to the backing file
  * @VMLAB_INJECT_ZERO_PAGE_MAP: mapping the zero page in a private anonymous mapping
@@ -158,7 +155,8 @@ static inline void vmlab_uncount(enum vmlab_counter c)
  * @VMLAB_INJECT_HUGE_PTE_MAP: mapping 4 KiB of a 2 MiB page with a PTE
  * @VMLAB_INJECT_FS_MOUNT: mounting the store's filesystem at load, and
  *	pinning the objects' filesystem at open(2)
- * @VMLAB_INJECT_BACKING_OPEN: opening the store's backing file, at load
+ * @VMLAB_INJECT_BACKING_OPEN: opening the store's backing file (or making
+ *	its tmpfs file), at load
  * @VMLAB_INJECT_MISC_REGISTER: registering /dev/vmlab, at load
  * @VMLAB_NR_INJECT: number of points; not a point
  */
@@ -168,10 +166,9 @@ enum vmlab_inject_point {
 	VMLAB_INJECT_OBJECT_ALLOC,
 	VMLAB_INJECT_OBJECT_INODE,
 	VMLAB_INJECT_OBJECT_FILE,
+	VMLAB_INJECT_OBJECT_DATA,
 	VMLAB_INJECT_DAX_INODE,
 	VMLAB_INJECT_DAX_FILE,
-	VMLAB_INJECT_PAGE_ALLOC,
-	VMLAB_INJECT_PAGE_CACHE_ADD,
 	VMLAB_INJECT_BACKING_READ,
 	VMLAB_INJECT_BACKING_WRITE,
 	VMLAB_INJECT_ZERO_PAGE_MAP,
@@ -188,14 +185,18 @@ enum vmlab_inject_point {
 };
 
 /**
- * struct vmlab_object - a page-cache object whose pages vmlab maps
- * @inode: the inode of vmlab's pseudo filesystem whose i_mapping holds the pages
- * @type: VMLAB_SHARED for the store, VMLAB_SHARED_ANON for an anonymous object
+ * struct vmlab_object - an object whose pages vmlab maps: the store, or a
+ * shared anonymous object
+ * @inode: the object's inode; its i_mapping holds the pages (for a shared
+ *	anonymous object, the i_mapping of @backing)
+ * @type: VMLAB_SHARED for the store, VMLAB_SHARED_ANON for an anonymous
+ *	object, VMLAB_PRIVATE_ANON for the empty object of private anonymous
+ *	mappings
  * @id: number shown in debugfs; 0 is the store
  * @nr_pages: size in pages; faults at or beyond it raise SIGBUS
- * @backing: the file holding the store's contents, or NULL
- * @user: the user whose RLIMIT_MEMLOCK the object is charged to, or NULL
- * @nr_locked: the pages charged there
+ * @backing: the file holding the contents: the store's backing file (the
+ *	user's, or an unlinked tmpfs file), a shared anonymous object's tmpfs
+ *	file; NULL for the empty object
  * @node: entry in the list of live objects, under vmlab_objects_lock;
  *	unused for VMLAB_PRIVATE_ANON, whose objects are not listed
  *
@@ -209,8 +210,6 @@ struct vmlab_object {
 	u64 id;
 	pgoff_t nr_pages;
 	struct file *backing;
-	struct user_struct *user;
-	unsigned long nr_locked;
 	struct list_head node;
 };
 
@@ -259,31 +258,29 @@ extern struct mutex vmlab_objects_lock;
 extern struct list_head vmlab_vmas;
 extern struct mutex vmlab_vmas_lock;
 
-/* object.c: vmlab's pseudo filesystem and the objects in it */
-int vmlab_objects_init(void);
-void vmlab_objects_exit(void);
+/* object.c: vmlab's pseudo filesystem and the anonymous objects in it */
 int vmlab_fs_pin(void);
 void vmlab_fs_unpin(void);
-struct vmlab_object *vmlab_store_create(pgoff_t nr_pages, struct file *backing);
-void vmlab_object_put(struct vmlab_object *obj);
-struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages, unsigned long charge);
-struct folio *vmlab_object_get_folio(struct vmlab_object *obj, pgoff_t index);
+void vmlab_object_list(struct vmlab_object *obj);
+void vmlab_object_unlist(struct vmlab_object *obj);
+struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages);
 unsigned long vmlab_object_dirty_pages(struct vmlab_object *obj);
 struct file *vmlab_dax_file(const char *name, const struct file_operations *fops);
 
-/* store.c: the store, its backing file and its write-back */
+/* store.c: the store, its page cache over the backing file */
 int vmlab_store_init(void);
 void vmlab_store_exit(void);
-int vmlab_store_read_page(struct vmlab_object *obj, struct folio *folio, pgoff_t index);
-int vmlab_store_writeback(void);
+bool vmlab_store_has_backing(void);
+void vmlab_store_open(struct file *file);
+int vmlab_store_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 ssize_t vmlab_store_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t vmlab_store_write_iter(struct kiocb *iocb, struct iov_iter *from);
 extern unsigned long vmlab_store_size;
-extern unsigned int vmlab_writeback_centisecs;
 
 /* fault.c: the fault handlers */
 struct vm_fault;
-vm_fault_t vmlab_object_fault(struct vm_fault *vmf);
+vm_fault_t vmlab_store_fault(struct vm_fault *vmf);
+vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf);
 vm_fault_t vmlab_object_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff);
 vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf);
 vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf);

@@ -81,8 +81,11 @@ struct vmlab_select {
  * @mappings: (out) live mappings (VMAs) created through this open file
  * @page_size: (out) base page size
  * @huge_page_size: (out) size of one page of the huge kind
- * @writeback_centisecs: (out) interval of periodic write-back, 0 when off
- * @has_backing: (out) 1 when the store lives in a backing file
+ * @writeback_centisecs: (out) 0: the kernel's flusher writes the store back, at
+ *	the interval of /proc/sys/vm/dirty_writeback_centisecs (vmlab's own
+ *	periodic write-back is gone)
+ * @has_backing: (out) 1 when the store lives in a backing file given at load,
+ *	0 when in an unlinked tmpfs file of its own
  * @reserved: (out) zero
  */
 struct vmlab_info {
@@ -102,7 +105,7 @@ struct vmlab_info {
 #define VMLAB_IOC_SET_KIND	_IOW(VMLAB_IOC_MAGIC, 0x01, struct vmlab_select)
 /* Describe this open file and the device. */
 #define VMLAB_IOC_GET_INFO	_IOR(VMLAB_IOC_MAGIC, 0x02, struct vmlab_info)
-/* Write every dirty store page back now and wait for it (like syncfs). */
+/* Write every dirty store page back now and wait for it: fsync(2) of the whole store. */
 #define VMLAB_IOC_WRITEBACK	_IO(VMLAB_IOC_MAGIC, 0x03)
 
 #endif /* _UAPI_VMLAB_H */

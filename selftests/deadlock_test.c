@@ -57,7 +57,7 @@
 #define DL_DIR		"/tmp/vmlab-deadlock"
 #define DL_IMAGE	"/tmp/vmlab-deadlock.img"
 #define DL_BACKING	DL_DIR "/backing"
-#define DL_ARGS		"backing=" DL_BACKING " store_size=4M writeback_centisecs=0"
+#define DL_ARGS		"backing=" DL_BACKING " store_size=4M"
 
 /* Rounds of each thread, and the most seconds the worker spends on them. */
 #define DL_ROUNDS	2000
