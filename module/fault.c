@@ -77,7 +77,7 @@ vm_fault_t vmlab_store_fault(struct vm_fault *vmf)
 vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct vmlab_object *obj = file_inode(vma->vm_file)->i_private;
+	struct vmlab_object *obj = vma->vm_file->private_data;
 	struct address_space *mapping = vma->vm_file->f_mapping;
 	vm_fault_t major = 0;
 	struct folio *folio;

@@ -144,6 +144,9 @@ static int __init vmlab_init(void)
 	int ret;
 
 	vmlab_inject_load_begin();
+	ret = vmlab_objects_init();
+	if (ret)
+		goto err_out;
 	ret = vmlab_store_init();
 	if (ret)
 		goto err_out;

@@ -1,25 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmlab's objects: the shared anonymous objects, the empty objects private
- * anonymous mappings map, and the files of the huge kind, all inodes of a
- * pseudo filesystem of vmlab's own.  (The store is in store.c.)
+ * anonymous mappings map, and the files of the huge kind.  (The store is
+ * in store.c.)
  *
  * A shared anonymous object keeps its pages where the kernel keeps those of
- * MAP_SHARED|MAP_ANONYMOUS: in an unlinked file of the kernel's internal
- * tmpfs mount.  The object's inode takes that file's page cache as its
- * i_mapping, as a block device's inode takes its disk's, so its VMAs sit in
- * the tmpfs file's reverse map and its pages are tmpfs's own: swap-backed,
- * reclaimed to swap, charged as tmpfs charges them.  vmlab's ->fault finds
- * or makes each page through shmem and installs it.
+ * MAP_SHARED|MAP_ANONYMOUS: an unlinked file of the kernel's internal tmpfs
+ * mount, which its VMAs map (vm_file), so they sit in that file's reverse
+ * map and its pages are tmpfs's own: swap-backed, reclaimed to swap,
+ * charged as tmpfs charges them; smaps and mincore(2) see a tmpfs file.
+ * Only the file's operations differ: a copy of tmpfs's own whose owner is
+ * this module and whose ->release frees vmlab's object, so every VMA, by
+ * its file, pins the module as a device file does; vmlab's ->fault asks
+ * shmem for each page and installs it.
  *
- * Lifetime.  Everything here is reached only through files of
- * vmlab_fs_type, whose owner is this module: each file holds its mount, the
- * mount its superblock, the superblock the module.  The last fput() of such
- * a file evicts the inode before it drops the mount, so the module stays
- * until its own code there has run.  Every open file of /dev/vmlab pins the
+ * The empty objects and the huge kind's files are inodes of a pseudo
+ * filesystem of vmlab's own, vmlab_fs_type, whose owner is this module,
+ * reached only through files: each file holds its mount, the mount its
+ * superblock, the superblock the module.  The last fput() of such a file
+ * evicts the inode before it drops the mount, so the module stays until
+ * its own code there has run.  Every open file of /dev/vmlab pins the
  * mount (simple_pin_fs()), so mmap(2) never mounts; all mounts share one
- * superblock (get_tree_single()); with no file left the superblock goes and
- * the module can be unloaded.
+ * superblock (get_tree_single()); with no file left the superblock goes
+ * and the module can be unloaded.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -46,12 +49,30 @@ static struct vfsmount *vmlab_pin_mnt;
 static int vmlab_pin_count;
 static atomic64_t vmlab_next_object_id = ATOMIC64_INIT(0);
 
-/* The file a shared anonymous object's VMAs map it by, and which they hold. */
+/* The files the empty objects are mapped through. */
 static const struct file_operations vmlab_object_fops = {
 	.owner = THIS_MODULE,
 	.fsync = noop_fsync,
 	.llseek = noop_llseek,
 };
+
+/*
+ * The operations of a shared anonymous object's tmpfs file: tmpfs's own,
+ * copied at load (vmlab_objects_init()), with this module as owner and
+ * vmlab_shared_anon_release() as ->release.  Read-only after load.
+ */
+static struct file_operations vmlab_shared_anon_fops;
+
+/* The last reference to a shared anonymous object's file is gone: free the object. */
+static int vmlab_shared_anon_release(struct inode *inode, struct file *file)
+{
+	struct vmlab_object *obj = file->private_data;
+
+	vmlab_object_unlist(obj);
+	vmlab_uncount(VMLAB_CNT_OBJECTS_LIVE);
+	kfree(obj);
+	return 0;
+}
 
 /**
  * vmlab_object_list() - number @obj and list it for debugfs
@@ -78,21 +99,9 @@ void vmlab_object_unlist(struct vmlab_object *obj)
 
 static void vmlab_evict_inode(struct inode *inode)
 {
-	struct vmlab_object *obj = inode->i_private;
-
-	if (obj && obj->type == VMLAB_SHARED_ANON)
-		vmlab_object_unlist(obj);
-	/* The object's own page cache, empty: the pages are the tmpfs file's. */
-	inode->i_mapping = &inode->i_data;
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
-	if (!obj)
-		return;
-	if (obj->type == VMLAB_SHARED_ANON) {
-		fput(obj->backing);
-		vmlab_uncount(VMLAB_CNT_OBJECTS_LIVE);
-	}
-	kfree(obj);
+	kfree(inode->i_private);
 }
 
 static const struct super_operations vmlab_super_ops = {
@@ -187,6 +196,54 @@ static struct file *vmlab_fs_file(struct inode *inode, const char *name,
 	return file;
 }
 
+/*
+ * A new shared anonymous object of @nr_pages pages: its tmpfs file, with
+ * vmlab's operations, holding the object in ->private_data.
+ */
+static struct file *vmlab_shared_anon_file(pgoff_t nr_pages)
+{
+	struct vmlab_object *obj;
+	struct file *file;
+	int err;
+
+	obj = vmlab_inject(VMLAB_INJECT_OBJECT_ALLOC) ? NULL :
+		kzalloc(sizeof(*obj), GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	/*
+	 * VM_NORESERVE: the object spans the mapping's offset too, which a
+	 * native MAP_SHARED|MAP_ANONYMOUS mapping ignores; committing its size
+	 * would refuse mappings at large offsets that a tmpfs file maps.
+	 */
+	file = vmlab_inject(VMLAB_INJECT_OBJECT_DATA) ? ERR_PTR(-ENOMEM) :
+		shmem_file_setup("vmlab-anon", (loff_t)nr_pages << PAGE_SHIFT, VM_NORESERVE);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto err_free;
+	}
+	/* The reference __fput() drops with the operations' owner. */
+	if (vmlab_inject(VMLAB_INJECT_OBJECT_FILE) || !try_module_get(THIS_MODULE)) {
+		err = -ENOMEM;
+		goto err_put;
+	}
+	/* From here on the file owns @obj and that reference. */
+	replace_fops(file, &vmlab_shared_anon_fops);
+	file->private_data = obj;
+	obj->inode = file_inode(file);
+	obj->type = VMLAB_SHARED_ANON;
+	obj->nr_pages = nr_pages;
+	obj->backing = file;
+	vmlab_object_list(obj);
+	vmlab_count(VMLAB_CNT_OBJECTS_LIVE);
+	return file;
+
+err_put:
+	fput(file);
+err_free:
+	kfree(obj);
+	return ERR_PTR(err);
+}
+
 /**
  * vmlab_object_file() - a new anonymous object and the file VMAs map it by
  * @type: VMLAB_SHARED_ANON for a shared anonymous object, VMLAB_PRIVATE_ANON
@@ -195,12 +252,8 @@ static struct file *vmlab_fs_file(struct inode *inode, const char *name,
  * @nr_pages: the object's size in pages
  *
  * The object lives as long as the file and the VMAs that map it.  The
- * caller's open file of /dev/vmlab holds a pin (vmlab_fs_pin()).
- *
- * A shared anonymous object commits no memory (its tmpfs file is
- * VM_NORESERVE): it spans the mapping's offset too, which a native
- * MAP_SHARED|MAP_ANONYMOUS mapping ignores, so committing its size would
- * refuse mappings at large offsets that a tmpfs file maps.
+ * caller's open file of /dev/vmlab holds a pin (vmlab_fs_pin()).  A shared
+ * anonymous object commits no memory (its tmpfs file is VM_NORESERVE).
  *
  * Return: the file, or an ERR_PTR: -ENOMEM, or -EINVAL for a size too large.
  */
@@ -209,47 +262,28 @@ struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages)
 	struct vmlab_object *obj;
 	struct inode *inode;
 	struct file *file;
-	int err;
+
+	if (type == VMLAB_SHARED_ANON)
+		return vmlab_shared_anon_file(nr_pages);
 
 	obj = vmlab_inject(VMLAB_INJECT_OBJECT_ALLOC) ? NULL :
 		kzalloc(sizeof(*obj), GFP_KERNEL_ACCOUNT);
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
-	obj->type = type;
-	obj->nr_pages = nr_pages;
-	if (type == VMLAB_SHARED_ANON) {
-		obj->backing = vmlab_inject(VMLAB_INJECT_OBJECT_DATA) ? ERR_PTR(-ENOMEM) :
-			shmem_file_setup("vmlab-anon", (loff_t)nr_pages << PAGE_SHIFT, VM_NORESERVE);
-		if (IS_ERR(obj->backing)) {
-			err = PTR_ERR(obj->backing);
-			goto err_free;
-		}
-	}
 	inode = vmlab_fs_inode(VMLAB_INJECT_OBJECT_INODE);
 	if (IS_ERR(inode)) {
-		err = PTR_ERR(inode);
-		goto err_backing;
+		kfree(obj);
+		return ERR_CAST(inode);
 	}
-	/* From here on the inode owns @obj: evicting it frees it and its tmpfs file. */
+	/* From here on the inode owns @obj: evicting it frees it. */
 	obj->inode = inode;
+	obj->type = type;
+	obj->nr_pages = nr_pages;
 	inode->i_private = obj;
-	i_size_write(inode, (loff_t)nr_pages << PAGE_SHIFT);
-	if (type == VMLAB_SHARED_ANON) {
-		inode->i_mapping = obj->backing->f_mapping;
-		vmlab_object_list(obj);
-		vmlab_count(VMLAB_CNT_OBJECTS_LIVE);
-	}
 	file = vmlab_fs_file(inode, "vmlab-anon", &vmlab_object_fops, VMLAB_INJECT_OBJECT_FILE);
 	if (IS_ERR(file))
 		iput(inode);
 	return file;
-
-err_backing:
-	if (obj->backing)
-		fput(obj->backing);
-err_free:
-	kfree(obj);
-	return ERR_PTR(err);
 }
 
 /**
@@ -310,4 +344,22 @@ unsigned long vmlab_object_dirty_pages(struct vmlab_object *obj)
 	}
 	rcu_read_unlock();
 	return n;
+}
+
+/**
+ * vmlab_objects_init() - copy tmpfs's file operations for shared anonymous objects
+ *
+ * Return: 0 or -errno.
+ */
+int vmlab_objects_init(void)
+{
+	struct file *file = shmem_file_setup("vmlab-anon", 0, VM_NORESERVE);
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	vmlab_shared_anon_fops = *file->f_op;
+	vmlab_shared_anon_fops.owner = THIS_MODULE;
+	vmlab_shared_anon_fops.release = vmlab_shared_anon_release;
+	fput(file);
+	return 0;
 }

@@ -187,8 +187,8 @@ enum vmlab_inject_point {
 /**
  * struct vmlab_object - an object whose pages vmlab maps: the store, or a
  * shared anonymous object
- * @inode: the object's inode; its i_mapping holds the pages (for a shared
- *	anonymous object, the i_mapping of @backing)
+ * @inode: the object's inode, whose i_mapping holds the pages: the store's,
+ *	a shared anonymous object's tmpfs file's, an empty object's
  * @type: VMLAB_SHARED for the store, VMLAB_SHARED_ANON for an anonymous
  *	object, VMLAB_PRIVATE_ANON for the empty object of private anonymous
  *	mappings
@@ -196,12 +196,13 @@ enum vmlab_inject_point {
  * @nr_pages: size in pages; faults at or beyond it raise SIGBUS
  * @backing: the file holding the contents: the store's backing file (the
  *	user's, or an unlinked tmpfs file), a shared anonymous object's tmpfs
- *	file; NULL for the empty object
+ *	file (which its VMAs map, and which owns the object); NULL for an
+ *	empty object
  * @node: entry in the list of live objects, under vmlab_objects_lock;
  *	unused for VMLAB_PRIVATE_ANON, whose objects are not listed
  *
- * An object lives as long as its inode: the store until module unload, an
- * anonymous object until the last VMA mapping it (and so its file) is gone.
+ * The store lives until module unload; an anonymous object until the last
+ * VMA mapping it (and so its file) is gone.
  * All fields are set before the object is listed and never change.
  */
 struct vmlab_object {
@@ -258,7 +259,8 @@ extern struct mutex vmlab_objects_lock;
 extern struct list_head vmlab_vmas;
 extern struct mutex vmlab_vmas_lock;
 
-/* object.c: vmlab's pseudo filesystem and the anonymous objects in it */
+/* object.c: the anonymous objects, and vmlab's pseudo filesystem */
+int vmlab_objects_init(void);
 int vmlab_fs_pin(void);
 void vmlab_fs_unpin(void);
 void vmlab_object_list(struct vmlab_object *obj);
