@@ -499,8 +499,8 @@ FIXTURE_VARIANT_ADD(walk, private_anon) {
 FIXTURE_VARIANT_ADD(walk, shared_anon) {
 	.name = "shared_anon",
 	.scenario = scenario_shared_anon,
-	.must_fail = { "file_alloc", "vma_record", "object_alloc", "object_inode",
-		       "object_file", "object_data" },
+	.must_fail = { "file_alloc", "vma_record", "object_alloc", "object_data",
+		       "object_file" },
 };
 
 FIXTURE_VARIANT_ADD(walk, store_shared) {
