@@ -138,7 +138,10 @@ err_close:
 	return -1;
 }
 
-/* Fill [@off, +@len) of @fd with a pattern (no holes: reading a hole reads no disk) and write it back. */
+/*
+ * Fill [@off, +@len) of @fd with a pattern (no holes: reading a hole reads
+ * no disk) and write it back.
+ */
 static int refault_fill(int fd, bool vmlab, off_t off, size_t len)
 {
 	char buf[1 << 16];

@@ -20,6 +20,7 @@
 #include "diskfs.h"
 
 #define MIN_IMAGE	(64LL << 20)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *const disk_types[] = { "ext4", "ext3", "ext2", "xfs", "btrfs", "f2fs" };
 
@@ -55,16 +56,19 @@ static int mount_of(const char *path, char *type, size_t tlen, char *src, size_t
 		char *f[6], *sep, *save = NULL, *p = line, *fstype, *source;
 		size_t n, i;
 
-		for (i = 0; i < 6; i++, p = NULL)
-			if (!(f[i] = strtok_r(p, " \n", &save)))
+		line[strcspn(line, "\n")] = '\0';
+		for (i = 0; i < 6; i++, p = NULL) {
+			f[i] = strtok_r(p, " ", &save);
+			if (!f[i])
 				break;
+		}
 		if (i < 6)
 			continue;
 		sep = strstr(save ? save : "", "- ");
 		if (!sep)
 			continue;
-		fstype = strtok_r(sep + 2, " \n", &save);
-		source = strtok_r(NULL, " \n", &save);
+		fstype = strtok_r(sep + 2, " ", &save);
+		source = strtok_r(NULL, " ", &save);
 		if (!fstype || !source)
 			continue;
 		unescape(f[4]);
@@ -88,7 +92,7 @@ static bool is_disk_type(const char *type)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(disk_types) / sizeof(disk_types[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(disk_types); i++)
 		if (!strcmp(type, disk_types[i]))
 			return true;
 	return false;
@@ -133,8 +137,6 @@ static bool registered(const char *fs)
 	return yes;
 }
 
-static int shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 static int shell(const char *fmt, ...)
 {
 	char cmd[1024];
@@ -160,7 +162,8 @@ static int make_ext4(struct diskfs *d, off_t min_bytes, char *why, size_t len)
 	int fd;
 
 	if (geteuid()) {
-		snprintf(why, len, "none is mounted, and making one (ext4 on a loop device) needs root");
+		snprintf(why, len,
+			 "none is mounted, and making one (ext4 on a loop device) needs root");
 		return -1;
 	}
 	if (shell("command -v mkfs.ext4 >/dev/null 2>&1")) {

@@ -89,9 +89,9 @@ static void print_header(struct tour *t)
 	       t->ps, (unsigned long long)t->info.store_size >> 20,
 	       t->info.has_backing ? "in its backing file" : "no backing file: kept in tmpfs");
 	if (wb >= 0 && ex >= 0)
-		printf("(vm.dirty_writeback_centisecs %ld: it wakes every %ld.%02ld s; vm.dirty_expire_centisecs %ld:\n"
-		       "it writes pages dirty for %ld.%02ld s)\n", wb, wb / 100, wb % 100, ex, ex / 100,
-		       ex % 100);
+		printf("(vm.dirty_writeback_centisecs %ld: it wakes every %ld.%02ld s;\n"
+		       "vm.dirty_expire_centisecs %ld: it writes pages dirty for %ld.%02ld s)\n",
+		       wb, wb / 100, wb % 100, ex, ex / 100, ex % 100);
 	printf("Each step shows every page of the vmlab mapping and of its native twin:\n"
 	       "  PEFS   pagemap: P present, E exclusive (mapped once), F file or shared\n"
 	       "         anonymous, S soft-dirty; '-' when clear\n");

@@ -222,7 +222,7 @@ int twin_store_byte(struct tour *t, struct twin *tw, size_t page);
 int child_status(void (*fn)(void *arg), void *arg);
 long long vmlck_kb(void);
 long long meminfo(const char *field);
-long long vmstat(const char *field);
+long long vmstat_field(const char *field);
 long proc_long(const char *path);
 
 /* step.c: the life of a step */
@@ -236,9 +236,8 @@ long long step_delta(const struct step *s, const char *name);
 bool step_expect(struct tour *t, struct step *s, bool cond, const char *fmt, ...);
 bool step_expect_pfn(struct tour *t, struct step *s, bool cond, const char *fmt, ...);
 void step_say(struct step *s, const char *fmt, ...);
-void step_note(struct step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void step_skip(struct tour *t, struct step *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void step_note(struct step *s, const char *fmt, ...);
+void step_skip(struct tour *t, struct step *s, const char *fmt, ...);
 void step_end(struct tour *t, struct step *s);
 const struct fact *step_fact(const struct step *s, int side, bool child, size_t page);
 const char *pfn_note(const struct tour *t, const struct fact *f);

@@ -83,7 +83,7 @@ static void note_faults(struct step *s, const struct flt f[2])
 }
 
 /* "8 of 8", or the error. */
-static const char *of(int n, size_t total)
+static const char *part(int n, size_t total)
 {
 	static char buf[4][32];
 	static int next;
@@ -212,19 +212,20 @@ static int cache_steps(struct tour *t, struct twin *tw, const struct diskfs *dis
 		after[k] = resident(tw, k);
 	step_event(s, "vmlab_resident", after[VMLAB]);
 	step_event(s, "native_resident", after[NATIVE]);
+	step_event(s, "native_on_disk", !!disk);
 	if (disk)
 		step_note(s, "native twin: a file on %s", disk->what);
 	else
 		step_note(s, "native twin: a memfd (tmpfs), as there is no disk filesystem: %s",
 			  nodisk);
-	step_note(s, "mincore: vmlab %s resident; native %s", of(after[VMLAB], NPAGES),
-		  of(after[NATIVE], NPAGES));
+	step_note(s, "mincore: vmlab %s resident; native %s", part(after[VMLAB], NPAGES),
+		  part(after[NATIVE], NPAGES));
 	step_observe(t, s, tw);
 	f = step_fact(s, VMLAB, false, 0);
 	step_expect(t, s, fl[VMLAB].maj == 0, "reading cached pages took %ld major faults",
 		    fl[VMLAB].maj);
 	step_expect(t, s, after[VMLAB] == NPAGES, "mincore: %s pages resident, not %d",
-		    of(after[VMLAB], NPAGES), NPAGES);
+		    part(after[VMLAB], NPAGES), NPAGES);
 	step_expect_pfn(t, s, f->pg.pfn == f->backing_pfn, "page 0 is not the store's page");
 	step_expect_pfn(t, s, has_kpf(f, VL_KPF_LRU) && !has_kpf(f, VL_KPF_UNEVICTABLE),
 			"page 0 is not on an evictable LRU list (kpageflags lru, not unevictable)");
@@ -271,26 +272,27 @@ static int cache_steps(struct tour *t, struct twin *tw, const struct diskfs *dis
 	step_note(s, "posix_fadvise: vmlab %s, native %s", adv[VMLAB] ? strerror(adv[VMLAB]) : "0",
 		  adv[NATIVE] ? strerror(adv[NATIVE]) : "0");
 	step_note(s, "mincore: vmlab %s resident -> %s; native %s -> %s",
-		  of(before[VMLAB], NPAGES), of(after[VMLAB], NPAGES), of(before[NATIVE], NPAGES),
-		  of(after[NATIVE], NPAGES));
+		  part(before[VMLAB], NPAGES), part(after[VMLAB], NPAGES),
+		  part(before[NATIVE], NPAGES), part(after[NATIVE], NPAGES));
 	if (dropped_caches)
 		step_note(s, "echo 1 > /proc/sys/vm/drop_caches: vmlab %s resident; native %s",
-			  of(dropped[VMLAB], NPAGES), of(dropped[NATIVE], NPAGES));
+			  part(dropped[VMLAB], NPAGES), part(dropped[NATIVE], NPAGES));
 	step_observe(t, s, tw);
 	step_expect(t, s, !adv[VMLAB], "posix_fadvise of /dev/vmlab: %s", strerror(adv[VMLAB]));
 	step_expect(t, s, before[VMLAB] == NPAGES,
 		    "mincore: %s pages resident after MADV_DONTNEED, not all (the page cache keeps them)",
-		    of(before[VMLAB], NPAGES));
-	step_expect(t, s, after[VMLAB] == 0, "POSIX_FADV_DONTNEED left %s pages of the store resident",
-		    of(after[VMLAB], NPAGES));
+		    part(before[VMLAB], NPAGES));
+	step_expect(t, s, after[VMLAB] == 0,
+		    "POSIX_FADV_DONTNEED left %s pages of the store resident",
+		    part(after[VMLAB], NPAGES));
 	step_expect(t, s, count_present(s, VMLAB) == 0, "pages are still mapped");
 	step_say(s,
 		 "MADV_DONTNEED only unmapped the pages: mincore still finds %s in the page cache; POSIX_FADV_DONTNEED %s (mincore %s)%s%s",
-		 of(before[VMLAB], NPAGES),
+		 part(before[VMLAB], NPAGES),
 		 after[VMLAB] == 0 ? "then dropped the clean pages from it" :
 		 after[VMLAB] == before[VMLAB] ? "dropped none of them" : "dropped some of them",
-		 of(after[VMLAB], NPAGES),
-		 disk ? "" : "; the twin's memfd pages are tmpfs pages, which only swap can take, so they stay",
+		 part(after[VMLAB], NPAGES),
+		 disk ? "" : "; the memfd's tmpfs pages, which only swap can take, stay",
 		 cnt(t, s, "", "pages_store", NULL));
 	step_end(t, s);
 
@@ -300,8 +302,8 @@ static int cache_steps(struct tour *t, struct twin *tw, const struct diskfs *dis
 	note_faults(s, fl);
 	for (k = VMLAB; k <= NATIVE; k++)
 		after[k] = resident(tw, k);
-	step_note(s, "mincore: vmlab %s resident; native %s", of(after[VMLAB], NPAGES),
-		  of(after[NATIVE], NPAGES));
+	step_note(s, "mincore: vmlab %s resident; native %s", part(after[VMLAB], NPAGES),
+		  part(after[NATIVE], NPAGES));
 	/* New pages: the backing PFNs are those of the pages read back. */
 	twin_probe(t, tw);
 	step_observe(t, s, tw);
@@ -318,7 +320,8 @@ static int cache_steps(struct tour *t, struct twin *tw, const struct diskfs *dis
 			 "page 0 was no longer in the page cache, so its fault allocated a page and read it from %s: a major fault; read-around read the pages after it in the same request, so %s and %s brought all %d back%s%s; %s took %s and %s",
 			 backing, faults(fl[VMLAB].maj, "major"), faults(fl[VMLAB].min, "minor"),
 			 NPAGES, bytes_intact(s, VMLAB, 'A') ? ", intact" : "",
-			 cnt(t, s, "", "faults_read_shared", "map_pages_shared", "backing_reads", NULL),
+			 cnt(t, s, "", "faults_read_shared", "map_pages_shared", "backing_reads",
+			     NULL),
 			 twin_is, faults(fl[NATIVE].maj, "major"), faults(fl[NATIVE].min, "minor"));
 	else
 		step_say(s,
@@ -361,12 +364,12 @@ static int lock_steps(struct tour *t, struct twin *tw)
 		  vmlck1 - vmlck0);
 	step_note(s, "MADV_PAGEOUT: vmlab %s, native %s",
 		  po[VMLAB] ? strerror(po[VMLAB]) : "0", po[NATIVE] ? strerror(po[NATIVE]) : "0");
-	step_note(s, "mincore: vmlab %s resident; native %s", of(res[VMLAB], NPAGES),
-		  of(res[NATIVE], NPAGES));
+	step_note(s, "mincore: vmlab %s resident; native %s", part(res[VMLAB], NPAGES),
+		  part(res[NATIVE], NPAGES));
 	step_observe(t, s, tw);
 	step_expect(t, s, !lk[VMLAB], "mlock: %s", strerror(lk[VMLAB]));
 	step_expect(t, s, res[VMLAB] == NPAGES, "mincore: %s pages resident, not all",
-		    of(res[VMLAB], NPAGES));
+		    part(res[VMLAB], NPAGES));
 	for (i = 0; i < NPAGES; i++) {
 		f = step_fact(s, VMLAB, false, i);
 		step_expect(t, s, f->pg.present, "page %zu is not present", i);
@@ -376,7 +379,7 @@ static int lock_steps(struct tour *t, struct twin *tw)
 	step_say(s,
 		 "mlock faulted in and locked all %d pages (kpageflags mlocked, on the unevictable list, VmLck %+lld kB); the kernel refuses MADV_PAGEOUT on a locked range (%s) and POSIX_FADV_DONTNEED leaves mapped pages alone: %d pages stay mapped, mincore finds %s",
 		 NPAGES, vmlck1 - vmlck0, po[VMLAB] ? strerror(po[VMLAB]) : "here it returned 0",
-		 count_present(s, VMLAB), of(res[VMLAB], NPAGES));
+		 count_present(s, VMLAB), part(res[VMLAB], NPAGES));
 	step_end(t, s);
 
 	s = step_begin(t, "pageout", "munlock the mappings, then MADV_PAGEOUT them");
@@ -393,21 +396,21 @@ static int lock_steps(struct tour *t, struct twin *tw)
 	step_event(s, "native_resident", res[NATIVE]);
 	step_note(s, "MADV_PAGEOUT: vmlab %s, native %s",
 		  po[VMLAB] ? strerror(po[VMLAB]) : "0", po[NATIVE] ? strerror(po[NATIVE]) : "0");
-	step_note(s, "mincore: vmlab %s resident; native %s", of(res[VMLAB], NPAGES),
-		  of(res[NATIVE], NPAGES));
+	step_note(s, "mincore: vmlab %s resident; native %s", part(res[VMLAB], NPAGES),
+		  part(res[NATIVE], NPAGES));
 	step_observe(t, s, tw);
 	step_expect(t, s, !po[VMLAB], "MADV_PAGEOUT: %s", strerror(po[VMLAB]));
 	step_expect(t, s, res[VMLAB] == 0, "mincore: %s pages still resident",
-		    of(res[VMLAB], NPAGES));
+		    part(res[VMLAB], NPAGES));
 	step_expect(t, s, count_present(s, VMLAB) == 0, "pages are still mapped");
 	if (!res[VMLAB])
 		step_say(s,
 			 "unlocked, the clean pages went at once: MADV_PAGEOUT unmapped them and reclaim freed them, with nothing to write (mincore %s resident); the next access is a major fault again",
-			 of(res[VMLAB], NPAGES));
+			 part(res[VMLAB], NPAGES));
 	else
 		step_say(s,
 			 "MADV_PAGEOUT left %d pages mapped, and mincore finds %s resident",
-			 count_present(s, VMLAB), of(res[VMLAB], NPAGES));
+			 count_present(s, VMLAB), part(res[VMLAB], NPAGES));
 	step_end(t, s);
 	return 0;
 }
@@ -451,11 +454,11 @@ static int swap_steps(struct tour *t)
 	for (k = VMLAB; k <= NATIVE; k++)
 		for (i = 0; i < NPAGES; i++)
 			vl_write_byte(twin_page(&tw, k, i), 'a' + i);
-	out0 = vmstat("pswpout");
+	out0 = vmstat_field("pswpout");
 	po[VMLAB] = madvise(tw.s[VMLAB].addr, tw.len, MADV_PAGEOUT) ? errno : 0;
-	out1 = vmstat("pswpout");
+	out1 = vmstat_field("pswpout");
 	po[NATIVE] = madvise(tw.s[NATIVE].addr, tw.len, MADV_PAGEOUT) ? errno : 0;
-	out2 = vmstat("pswpout");
+	out2 = vmstat_field("pswpout");
 	for (k = VMLAB; k <= NATIVE; k++) {
 		res[k] = resident(&tw, k);
 		vl_smaps_field(0, (unsigned long)tw.s[k].addr, "Swap", &swp[k]);
@@ -467,35 +470,37 @@ static int swap_steps(struct tour *t)
 	step_event(s, "vmlab_smaps_swap_kb", swp[VMLAB]);
 	step_event(s, "native_smaps_swap_kb", swp[NATIVE]);
 	step_note(s, "swap: %s", dev);
-	step_note(s, "MADV_PAGEOUT: vmlab %s, native %s; /proc/vmstat pswpout: vmlab %+lld, native %+lld",
+	step_note(s,
+		  "MADV_PAGEOUT: vmlab %s, native %s; /proc/vmstat pswpout: vmlab %+lld, native %+lld",
 		  po[VMLAB] ? strerror(po[VMLAB]) : "0", po[NATIVE] ? strerror(po[NATIVE]) : "0",
 		  out1 - out0, out2 - out1);
-	step_note(s, "mincore: vmlab %s resident; native %s; smaps Swap: vmlab %lld kB, native %lld kB",
-		  of(res[VMLAB], NPAGES), of(res[NATIVE], NPAGES), swp[VMLAB], swp[NATIVE]);
+	step_note(s,
+		  "mincore: vmlab %s resident; native %s; smaps Swap: vmlab %lld kB, native %lld kB",
+		  part(res[VMLAB], NPAGES), part(res[NATIVE], NPAGES), swp[VMLAB], swp[NATIVE]);
 	step_observe(t, s, &tw);
 	step_expect(t, s, !po[VMLAB], "MADV_PAGEOUT: %s", strerror(po[VMLAB]));
 	step_expect(t, s, out1 - out0 >= NPAGES, "pswpout grew by %lld, not %d", out1 - out0,
 		    NPAGES);
 	step_expect(t, s, count_present(s, VMLAB) == 0, "pages are still mapped");
 	step_expect(t, s, res[VMLAB] == 0, "mincore: %s pages still resident",
-		    of(res[VMLAB], NPAGES));
+		    part(res[VMLAB], NPAGES));
 	if (out1 - out0 > 0)
 		step_say(s,
 			 "MADV_PAGEOUT wrote the dirty shared anonymous pages to swap (pswpout %+lld, smaps Swap %lld kB) and freed them: %d of %d are still mapped (a shmem page's swap entry lives in its file, not in the PTE, so pagemap shows no swap bit), and mincore finds %s in memory",
 			 out1 - out0, swp[VMLAB], count_present(s, VMLAB), NPAGES,
-			 of(res[VMLAB], NPAGES));
+			 part(res[VMLAB], NPAGES));
 	else
 		step_say(s,
 			 "MADV_PAGEOUT wrote nothing to swap (pswpout +0): %d of %d pages are still mapped, and mincore finds %s in memory",
-			 count_present(s, VMLAB), NPAGES, of(res[VMLAB], NPAGES));
+			 count_present(s, VMLAB), NPAGES, part(res[VMLAB], NPAGES));
 	step_end(t, s);
 
 	s = step_begin(t, "swap-in", "read every page back");
-	in0 = vmstat("pswpin");
+	in0 = vmstat_field("pswpin");
 	fl[VMLAB] = touch_all(&tw, VMLAB);
-	in1 = vmstat("pswpin");
+	in1 = vmstat_field("pswpin");
 	fl[NATIVE] = touch_all(&tw, NATIVE);
-	in2 = vmstat("pswpin");
+	in2 = vmstat_field("pswpin");
 	note_faults(s, fl);
 	step_event(s, "vmlab_pswpin", in1 - in0);
 	step_event(s, "native_pswpin", in2 - in1);

@@ -172,10 +172,10 @@ static int run_shared(struct tour *t)
 		       "write 'y' to page 2, then wait for the kernel's flusher (no msync)");
 	write_both(&tw, 2, 'y');
 	dirty0 = meminfo("Dirty");
-	written0 = vmstat("nr_written");
+	written0 = vmstat_field("nr_written");
 	waited = wb > 0 && ex >= 0 ? wait_flusher(t, &tw, 2) : 0;
 	dirty1 = meminfo("Dirty");
-	written1 = vmstat("nr_written");
+	written1 = vmstat_field("nr_written");
 	step_event(s, "waited_ms", (long long)(waited * 1000));
 	step_event(s, "dirty_writeback_centisecs", wb);
 	step_event(s, "dirty_expire_centisecs", ex);
@@ -183,7 +183,8 @@ static int run_shared(struct tour *t)
 	step_event(s, "meminfo_dirty_kb_after", dirty1);
 	step_event(s, "nr_written", written1 - written0);
 	step_note(s, "vm.dirty_writeback_centisecs %ld, vm.dirty_expire_centisecs %ld", wb, ex);
-	step_note(s, "/proc/meminfo Dirty: %lld kB after the write, %lld kB after the wait; /proc/vmstat nr_written %+lld",
+	step_note(s,
+		  "/proc/meminfo Dirty: %lld kB after the write, %lld kB after the wait; /proc/vmstat nr_written %+lld",
 		  dirty0, dirty1, written1 - written0);
 	step_observe(t, s, &tw);
 	f = step_fact(s, VMLAB, false, 2);

@@ -292,7 +292,7 @@ long long meminfo(const char *field)
 }
 
 /* A /proc/vmstat counter, -1 when it cannot be read. */
-long long vmstat(const char *field)
+long long vmstat_field(const char *field)
 {
 	char name[64];
 	long long v, ret = -1;
