@@ -545,7 +545,8 @@ static void check_shared_anon(struct __test_metadata *_metadata, const struct to
 	const struct vl_json *r1 = need_page(_metadata, pread, "vmlab", "parent", 1);
 
 	EXPECT_TRUE(yes(w0, "file"));
-	EXPECT_STREQ("page-cache", str(w0, "kind"));
+	EXPECT_STREQ("shmem", str(w0, "kind"));
+	EXPECT_TRUE(has_flag(w0, "swapbacked"));
 	EXPECT_FALSE(has_flag(w0, "anonymous"));
 	EXPECT_EQ(1, counter(write, "objects_live"));
 	/* Parent and child map the same pages of one object. */
@@ -1021,7 +1022,7 @@ FIXTURE_VARIANT_ADD(held, private_anon)
 FIXTURE_VARIANT_ADD(held, shared_anon)
 {
 	.map = H_SHARED_ANON, .type = "shared_anon", .npages = 4,
-	.kind = { "page-cache", "none", "none", "none" }, .file = { 1, -1, -1, -1 },
+	.kind = { "shmem", "none", "none", "none" }, .file = { 1, -1, -1, -1 },
 	.level = "pte",
 };
 
