@@ -207,17 +207,17 @@ static int cache_steps(struct tour *t, struct twin *tw, const struct diskfs *dis
 		return step_abort(t, s, ret);
 	for (k = VMLAB; k <= NATIVE; k++)
 		fl[k] = touch_all(tw, k);
+	if (disk)
+		step_note(s, "native twin: a file on %s", disk->what);
+	else
+		step_note(s, "native twin: a memfd (tmpfs), as there is no disk filesystem: %s",
+			  nodisk);
 	note_faults(s, fl);
 	for (k = VMLAB; k <= NATIVE; k++)
 		after[k] = resident(tw, k);
 	step_event(s, "vmlab_resident", after[VMLAB]);
 	step_event(s, "native_resident", after[NATIVE]);
 	step_event(s, "native_on_disk", !!disk);
-	if (disk)
-		step_note(s, "native twin: a file on %s", disk->what);
-	else
-		step_note(s, "native twin: a memfd (tmpfs), as there is no disk filesystem: %s",
-			  nodisk);
 	step_note(s, "mincore: vmlab %s resident; native %s", part(after[VMLAB], NPAGES),
 		  part(after[NATIVE], NPAGES));
 	step_observe(t, s, tw);
