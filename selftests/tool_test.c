@@ -670,7 +670,6 @@ static void check_reclaim(struct __test_metadata *_metadata, const struct tour_c
 	/* Cached pages: minor faults only; the store's pages are evictable. */
 	EXPECT_EQ(0, event(cached, "vmlab_majflt"));
 	EXPECT_EQ(8, event(cached, "vmlab_resident"));
-	EXPECT_TRUE(has_flag(c0, "lru"));
 	EXPECT_FALSE(has_flag(c0, "unevictable"));
 	/* POSIX_FADV_DONTNEED drops what MADV_DONTNEED left in the page cache. */
 	EXPECT_EQ(8, event(evict, "vmlab_resident_before"));
