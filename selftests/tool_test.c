@@ -4,7 +4,8 @@
  * its --json output with libvmlab's JSON parser.
  *
  *   tour        vmlab tour --json SECTION, one variant per section: the
- *               facts that make each section's point
+ *               facts that make each section's point (reclaim: swap steps
+ *               only when /proc/swaps lists a device, skipped otherwise)
  *   inspect     vmlab inspect --json on a child process that holds one
  *               mapping of each kind: each VMA, with the right kind of pages
  *   page_types  vmlab inspect against the kernel's tools/mm/page-types on
@@ -544,7 +545,8 @@ static void check_shared_anon(struct __test_metadata *_metadata, const struct to
 	const struct vl_json *r1 = need_page(_metadata, pread, "vmlab", "parent", 1);
 
 	EXPECT_TRUE(yes(w0, "file"));
-	EXPECT_STREQ("page-cache", str(w0, "kind"));
+	EXPECT_STREQ("shmem", str(w0, "kind"));
+	EXPECT_TRUE(has_flag(w0, "swapbacked"));
 	EXPECT_FALSE(has_flag(w0, "anonymous"));
 	EXPECT_EQ(1, counter(write, "objects_live"));
 	/* Parent and child map the same pages of one object. */
@@ -638,6 +640,79 @@ static void check_flags(struct __test_metadata *_metadata, const struct tour_ctx
 	EXPECT_STREQ("wAAA", str(rw0, "text"));
 }
 
+static bool swap_listed(void)
+{
+	char line[256];
+	FILE *fp = fopen("/proc/swaps", "re");
+	int n = 0;
+
+	if (!fp)
+		return false;
+	while (fgets(line, sizeof(line), fp))
+		n++;
+	fclose(fp);
+	return n > 1;
+}
+
+static void check_reclaim(struct __test_metadata *_metadata, const struct tour_ctx *c)
+{
+	const struct vl_json *cached = need_step(_metadata, c, "cached");
+	const struct vl_json *evict = need_step(_metadata, c, "evict");
+	const struct vl_json *refault = need_step(_metadata, c, "refault");
+	const struct vl_json *mlock = need_step(_metadata, c, "mlock");
+	const struct vl_json *pageout = need_step(_metadata, c, "pageout");
+	const struct vl_json *out = need_step(_metadata, c, "swap-out");
+	const struct vl_json *in = need_step(_metadata, c, "swap-in");
+	const struct vl_json *c0 = need_page(_metadata, cached, "vmlab", "parent", 0);
+	char text[8];
+	int i;
+
+	/* Cached pages: minor faults only; the store's pages are evictable. */
+	EXPECT_EQ(0, event(cached, "vmlab_majflt"));
+	EXPECT_EQ(8, event(cached, "vmlab_resident"));
+	EXPECT_FALSE(has_flag(c0, "unevictable"));
+	/* POSIX_FADV_DONTNEED drops what MADV_DONTNEED left in the page cache. */
+	EXPECT_EQ(8, event(evict, "vmlab_resident_before"));
+	EXPECT_EQ(0, event(evict, "vmlab_resident_after"));
+	/* Reading it back is a major fault, as many as the twin's on a disk filesystem. */
+	EXPECT_LE(1, event(refault, "vmlab_majflt"));
+	if (event(cached, "native_on_disk"))
+		EXPECT_EQ(event(refault, "native_majflt"), event(refault, "vmlab_majflt"));
+	for (i = 0; i < 8; i++) {
+		const struct vl_json *pg = need_page(_metadata, refault, "vmlab", "parent", i);
+		const struct vl_json *lk = need_page(_metadata, mlock, "vmlab", "parent", i);
+
+		memset(text, 'A' + i, 4);
+		text[4] = '\0';
+		EXPECT_STREQ(text, str(pg, "text")) TH_LOG("page %d", i);
+		EXPECT_EQ(num(pg, "backing_pfn"), num(pg, "pfn")) TH_LOG("page %d", i);
+		EXPECT_TRUE(has_flag(lk, "mlocked")) TH_LOG("page %d", i);
+		EXPECT_TRUE(yes(lk, "present")) TH_LOG("page %d", i);
+	}
+	/* mlock keeps them; unlocked, MADV_PAGEOUT takes them. */
+	EXPECT_EQ(8, event(mlock, "vmlab_resident"));
+	EXPECT_EQ(event(mlock, "native_pageout_errno"), event(mlock, "vmlab_pageout_errno"));
+	EXPECT_EQ(0, event(pageout, "vmlab_pageout_errno"));
+	EXPECT_EQ(0, event(pageout, "vmlab_resident"));
+	EXPECT_EQ(event(pageout, "native_resident"), event(pageout, "vmlab_resident"));
+	/* Shared anonymous pages to swap and back, when there is swap. */
+	if (!swap_listed()) {
+		EXPECT_TRUE(yes(out, "skipped"));
+		EXPECT_TRUE(yes(in, "skipped"));
+		return;
+	}
+	EXPECT_FALSE(yes(out, "skipped"));
+	EXPECT_LE(8, event(out, "vmlab_pswpout"));
+	EXPECT_EQ(0, event(out, "vmlab_resident"));
+	EXPECT_LE(1, event(in, "vmlab_majflt"));
+	EXPECT_LE(1, event(in, "vmlab_pswpin"));
+	for (i = 0; i < 8; i++) {
+		const struct vl_json *pg = need_page(_metadata, in, "vmlab", "parent", i);
+
+		EXPECT_EQ('a' + i, str(pg, "text")[0]) TH_LOG("page %d", i);
+	}
+}
+
 FIXTURE(tour)
 {
 	struct result r;
@@ -656,6 +731,7 @@ FIXTURE_VARIANT_ADD(tour, shared) { .section = "shared", .check = check_shared }
 FIXTURE_VARIANT_ADD(tour, shared_anon) { .section = "shared-anon", .check = check_shared_anon };
 FIXTURE_VARIANT_ADD(tour, huge) { .section = "huge", .check = check_huge };
 FIXTURE_VARIANT_ADD(tour, flags) { .section = "flags", .check = check_flags };
+FIXTURE_VARIANT_ADD(tour, reclaim) { .section = "reclaim", .check = check_reclaim };
 
 FIXTURE_SETUP(tour)
 {
@@ -945,7 +1021,7 @@ FIXTURE_VARIANT_ADD(held, private_anon)
 FIXTURE_VARIANT_ADD(held, shared_anon)
 {
 	.map = H_SHARED_ANON, .type = "shared_anon", .npages = 4,
-	.kind = { "page-cache", "none", "none", "none" }, .file = { 1, -1, -1, -1 },
+	.kind = { "shmem", "none", "none", "none" }, .file = { 1, -1, -1, -1 },
 	.level = "pte",
 };
 

@@ -8,6 +8,13 @@
  * timed on vmlab and on the native twin, alternately, several rounds, and
  * the medians are compared.  Memory is the growth of the process's
  * resident set (VmRSS) while the region is mapped and written.
+ *
+ * Refault: a region of the store and of a file on a disk filesystem (ext4
+ * on a loop device in vmlab's guests, see diskfs.c), written and written
+ * back, is evicted with POSIX_FADV_DONTNEED, mapped MAP_SHARED and read
+ * page by page: read faults that have to read the backing store, major
+ * faults with the kernel's read-around.  Its rows are throughput (MiB/s,
+ * higher is faster) and the faults getrusage(2) counts per region.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +33,7 @@
 #include "procfs.h"
 #include "touch.h"
 #include "bench.h"
+#include "diskfs.h"
 
 #define ROUNDS	5
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -128,6 +138,141 @@ err_close:
 	return -1;
 }
 
+/*
+ * Fill [@off, +@len) of @fd with a pattern (no holes: reading a hole reads
+ * no disk) and write it back.
+ */
+static int refault_fill(int fd, bool vmlab, off_t off, size_t len)
+{
+	char buf[1 << 16];
+	size_t done, n;
+
+	memset(buf, 0x5a, sizeof(buf));
+	for (done = 0; done < len; done += n) {
+		n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		if (pwrite(fd, buf, n, off + (off_t)done) != (ssize_t)n)
+			return -1;
+	}
+	return vmlab ? ioctl(fd, VMLAB_IOC_WRITEBACK) : fsync(fd);
+}
+
+/*
+ * One refault round on one side: evict [@off, +@len) of @fd, map it, read
+ * each page; MiB/s into @mibs, faults into @maj and @min, pages mincore(2)
+ * still found cached after the eviction into @cached.
+ */
+static int refault_round(int fd, off_t off, size_t len, double *mibs, long *maj, long *min,
+			 long *cached)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), i;
+	unsigned char *vec;
+	struct rusage a, b;
+	double start, ns;
+	char *p;
+	int err;
+
+	err = posix_fadvise(fd, off, (off_t)len, POSIX_FADV_DONTNEED);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off);
+	if (p == MAP_FAILED)
+		return -1;
+	vec = malloc(len / ps);
+	*cached = -1;
+	if (vec && !mincore(p, len, vec))
+		for (*cached = 0, i = 0; i < len / ps; i++)
+			*cached += vec[i] & 1;
+	free(vec);
+	getrusage(RUSAGE_SELF, &a);
+	start = now_ns();
+	for (i = 0; i < len; i += ps)
+		vl_read_byte(p + i);
+	ns = now_ns() - start;
+	getrusage(RUSAGE_SELF, &b);
+	munmap(p, len);
+	*mibs = ns > 0 ? len / (1024.0 * 1024.0) / (ns / 1e9) : 0;
+	*maj = b.ru_majflt - a.ru_majflt;
+	*min = b.ru_minflt - a.ru_minflt;
+	return 0;
+}
+
+/*
+ * The refault rows: the store at offset 0 against a file on a disk
+ * filesystem, each a region of @pages pages followed by 1 MiB more, so that
+ * read-around past the region's end reads as far on both sides.
+ */
+static int bench_refault(size_t pages, bool backed)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), len = pages * ps, extra = 1 << 20;
+	double mibs[2][ROUNDS], maj[2][ROUNDS], min[2][ROUNDS], a, b;
+	long mj, mn, cached, most_cached[2] = { 0, 0 };
+	int fd[2] = { -1, -1 }, r, k, ret = 1;
+	struct diskfs disk;
+	char why[256];
+
+	if (diskfs_get(&disk, (off_t)(len + extra), why, sizeof(why))) {
+		printf("%-13s skipped: no disk filesystem for the native twin: %s\n", "refault",
+		       why);
+		return 0;
+	}
+	fd[0] = vl_open(O_RDWR);
+	if (fd[0] < 0 || vl_select(fd[0], VMLAB_KIND_STORE, -1)) {
+		fprintf(stderr, "vmlab bench: refault: /dev/vmlab: %s\n", strerror(errno));
+		goto out;
+	}
+	fd[1] = diskfs_file(&disk, (off_t)(len + extra));
+	if (fd[1] < 0) {
+		fprintf(stderr, "vmlab bench: refault: a file in %s: %s\n", disk.dir,
+			strerror(-fd[1]));
+		goto out;
+	}
+	for (k = 0; k < 2; k++)
+		if (refault_fill(fd[k], !k, 0, len + extra)) {
+			fprintf(stderr, "vmlab bench: refault: filling the %s side: %s\n",
+				k ? "native" : "vmlab", strerror(errno));
+			goto out;
+		}
+	for (r = 0; r < ROUNDS; r++)
+		for (k = 0; k < 2; k++) {
+			if (refault_round(fd[k], 0, len, &mibs[k][r], &mj, &mn, &cached)) {
+				fprintf(stderr, "vmlab bench: refault: %s: %s\n",
+					k ? "native" : "vmlab", strerror(errno));
+				goto out;
+			}
+			maj[k][r] = mj;
+			min[k][r] = mn;
+			if (cached > most_cached[k] || cached < 0)
+				most_cached[k] = cached;
+		}
+	a = median(mibs[0], ROUNDS);
+	b = median(mibs[1], ROUNDS);
+	printf("%-13s %-10s %10.1f %10.1f %7.2f\n", "refault", "MiB/s", a, b, b > 0 ? a / b : 0);
+	a = median(maj[0], ROUNDS);
+	b = median(maj[1], ROUNDS);
+	printf("%-13s %-10s %10.0f %10.0f %7.2f\n", "refault", "majflt", a, b, b > 0 ? a / b : 0);
+	a = median(min[0], ROUNDS);
+	b = median(min[1], ROUNDS);
+	printf("%-13s %-10s %10.0f %10.0f %7.2f\n", "refault", "minflt", a, b, b > 0 ? a / b : 0);
+	printf("refault: the store (%s) against a file on %s, MAP_SHARED, %zu pages\n",
+	       backed ? "in its backing file" : "no backing file: the kernel's tmpfs", disk.what,
+	       pages);
+	for (k = 0; k < 2; k++)
+		if (most_cached[k])
+			printf("refault: POSIX_FADV_DONTNEED left %s%ld of %zu %s pages cached\n",
+			       most_cached[k] < 0 ? "(mincore failed) " : "",
+			       most_cached[k] < 0 ? 0 : most_cached[k], pages,
+			       k ? "native" : "store");
+	ret = 0;
+out:
+	for (k = 0; k < 2; k++)
+		if (fd[k] >= 0)
+			close(fd[k]);
+	diskfs_put(&disk);
+	return ret;
+}
+
 /**
  * cmd_bench() - run "vmlab bench [PAGES]"
  * @argc: argument count, from the command's name on
@@ -196,6 +341,9 @@ int cmd_bench(int argc, char **argv)
 		printf("%-13s %-10s %9.0fk %9.0fk %7.2f\n", twins[t].name, "memory", vmem, nmem,
 		       nmem > 0 ? vmem / nmem : 0);
 	}
-	printf("ratio = vmlab / native (lower is faster or smaller); memory: VmRSS growth\n");
+	if (bench_refault(pages, info.has_backing))
+		return 1;
+	printf("ratio = vmlab / native (lower is faster or smaller; for refault MiB/s higher is\n"
+	       "faster, 1.00 or more the target); memory: VmRSS growth\n");
 	return 0;
 }

@@ -82,14 +82,20 @@ static const struct {
 	  "        anonymous), cow (private file, copy-on-write), shared (shared file,\n"
 	  "        dirty tracking and write-back), shared-anon (shared anonymous across\n"
 	  "        fork), huge (2 MiB hugetlb pages), flags (MAP_POPULATE, MAP_LOCKED,\n"
-	  "        mprotect); all of them by default, --list names them. Each section\n"
-	  "        maps a small region through /dev/vmlab and through its native twin;\n"
-	  "        after each step it prints a table per mapping (page, address, PFN,\n"
-	  "        what the page is, pagemap flags, first bytes, kpageflags), the vmlab\n"
-	  "        counters that changed, one sentence saying what happened, and how the\n"
-	  "        native twin compares. What did not happen as it should is printed on\n"
-	  "        '!!' lines and makes the exit status 1; a section that cannot run\n"
-	  "        here prints 'SECTION: not available: REASON' and does not.\n" },
+	  "        mprotect), reclaim (eviction and major faults against a file on a disk\n"
+	  "        filesystem, mlock, swap of shared anonymous pages); all of them by\n"
+	  "        default, --list names them. Each section maps a small region through\n"
+	  "        /dev/vmlab and through its native twin; after each step it prints a\n"
+	  "        table per mapping (page, address, PFN, what the page is, pagemap\n"
+	  "        flags, first bytes, kpageflags), other facts it read (mincore,\n"
+	  "        getrusage, /proc/vmstat), the vmlab counters that changed, one\n"
+	  "        sentence saying what happened, and how the native twin compares. What\n"
+	  "        did not happen as it should is printed on '!!' lines and makes the\n"
+	  "        exit status 1; a section that cannot run here prints 'SECTION: not\n"
+	  "        available: REASON', a step that cannot '-- skipped: REASON' (reclaim\n"
+	  "        without swap), and neither does. The disk filesystem is\n"
+	  "        $VMLAB_DISK_DIR, else one holding /var/tmp, $TMPDIR or /tmp, else (as\n"
+	  "        root) ext4 on a loop device over a file in /tmp, made for the run.\n" },
 	{ "inspect",
 	  "    inspect [--json] [--vmlab] PID [ADDR[-END]]\n"
 	  "        Each mapping of process PID, with its pages grouped into runs of the\n"
@@ -108,7 +114,9 @@ static const struct {
 	{ "bench",
 	  "    bench [PAGES]\n"
 	  "        Fault, write and munmap times and memory of each mapping type against\n"
-	  "        its native twin, PAGES pages per region (default 1024).\n" },
+	  "        its native twin, PAGES pages per region (default 1024); then refault:\n"
+	  "        the store and a file on a disk filesystem (as root without one: ext4 on\n"
+	  "        a loop device, made for the run), evicted and read back page by page.\n" },
 };
 
 int usage_of(const char *command, bool to_stdout, int status)

@@ -23,8 +23,9 @@
  * @PK_ANON: an anonymous page
  * @PK_KSM: a KSM-merged page
  * @PK_PAGECACHE: a page-cache page of a file that is not tmpfs/shmem
- *	(vmlab's store and shared anonymous objects are these)
- * @PK_SHMEM: a tmpfs/shmem page (swap-backed, not anonymous)
+ *	(vmlab's store pages are these)
+ * @PK_SHMEM: a tmpfs/shmem page (swap-backed, not anonymous; vmlab's shared
+ *	anonymous objects are these)
  * @PK_HUGETLB: a page of a hugetlb huge page
  * @PK_THP: a page of a transparent huge page
  * @PK_OTHER: anything else (no struct page, reserved, ...)

@@ -38,7 +38,7 @@ struct snap {
 };
 
 static const char *const param_names[] = {
-	"store_size", "backing", "writeback_centisecs", "hugetlbfs_path",
+	"store_size", "backing", "hugetlbfs_path",
 };
 
 static const char *const pool_names[] = {

@@ -259,6 +259,29 @@ void step_say(struct step *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+void step_note(struct step *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->nnotes >= TOUR_MAX_NOTES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->notes[s->nnotes++], sizeof(s->notes[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* The step cannot be carried out here: say why; it ends with no views and no comparison. */
+void step_skip(struct tour *t, struct step *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	s->skipped = true;
+	step_counted(t, s);
+	va_start(ap, fmt);
+	vsnprintf(s->sentence, sizeof(s->sentence), fmt, ap);
+	va_end(ap);
+}
+
 const struct fact *step_fact(const struct step *s, int side, bool child, size_t page)
 {
 	static const struct fact none;
@@ -389,7 +412,9 @@ void step_end(struct tour *t, struct step *s)
 	step_counted(t, s);
 	found = compare(s, false, diffs, sizeof(diffs), 0);
 	found = compare(s, true, diffs, sizeof(diffs), found);
-	if (!found)
+	if (s->skipped)
+		s->twin[0] = '\0';
+	else if (!found)
 		snprintf(s->twin, sizeof(s->twin),
 			 "the native twin shows the same page-table facts");
 	else

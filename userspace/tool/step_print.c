@@ -124,7 +124,9 @@ void step_print_text(struct tour *t, const struct step *s)
 				snprintf(last_what[side], sizeof(last_what[side]), "%s",
 					 s->views[i]->what);
 	}
-	if (t->counters) {
+	for (i = 0; i < s->nnotes; i++)
+		printf("     %s\n", s->notes[i]);
+	if (t->counters && !s->skipped) {
 		printf("     counters:");
 		for (c = 0; c < s->after.n; c++) {
 			long long d = step_delta(s, s->after.c[c].name);
@@ -136,8 +138,9 @@ void step_print_text(struct tour *t, const struct step *s)
 		}
 		printf("%s\n", any ? "" : " no change");
 	}
-	printf("     => %s\n", s->sentence);
-	printf("        %s.\n", s->twin);
+	printf("     %s %s\n", s->skipped ? "-- skipped:" : "=>", s->sentence);
+	if (s->twin[0])
+		printf("        %s.\n", s->twin);
 	for (i = 0; i < s->nunexpected; i++)
 		printf("     !! unexpected: %s\n", s->unexpected[i]);
 	fflush(stdout);
@@ -216,8 +219,16 @@ void step_print_json(struct tour *t, const struct step *s)
 	for (i = 0; i < s->nevents; i++)
 		vl_jw_int(w, s->events[i].key, s->events[i].value);
 	vl_jw_end(w);
+	vl_jw_array(w, "notes");
+	for (i = 0; i < s->nnotes; i++)
+		vl_jw_string(w, NULL, s->notes[i]);
+	vl_jw_end(w);
+	vl_jw_bool(w, "skipped", s->skipped);
 	vl_jw_string(w, "sentence", s->sentence);
-	vl_jw_string(w, "twin", s->twin);
+	if (s->twin[0])
+		vl_jw_string(w, "twin", s->twin);
+	else
+		vl_jw_null(w, "twin");
 	vl_jw_bool(w, "ok", !s->nunexpected);
 	vl_jw_array(w, "unexpected");
 	for (i = 0; i < s->nunexpected; i++)

@@ -22,7 +22,7 @@
 
 static const struct section *const sections[] = {
 	&section_anon, &section_cow, &section_shared, &section_shared_anon, &section_huge,
-	&section_flags,
+	&section_flags, &section_reclaim,
 };
 
 int tour_fail(struct tour *t, int err, const char *fmt, ...)
@@ -62,7 +62,7 @@ static uint64_t find_zero_pfn(struct tour *t)
 static void print_header(struct tour *t)
 {
 	struct utsname u;
-	unsigned int wb = t->info.writeback_centisecs;
+	long wb = t->wb_centisecs, ex = t->expire_centisecs;
 
 	uname(&u);
 	if (t->json) {
@@ -71,7 +71,9 @@ static void print_header(struct tour *t)
 		vl_jw_string(&t->jw, "kernel", u.release);
 		vl_jw_int(&t->jw, "page_size", t->ps);
 		vl_jw_uint(&t->jw, "store_size", t->info.store_size);
-		vl_jw_uint(&t->jw, "writeback_centisecs", wb);
+		vl_jw_bool(&t->jw, "store_backed", t->info.has_backing);
+		vl_jw_int(&t->jw, "dirty_writeback_centisecs", wb);
+		vl_jw_int(&t->jw, "dirty_expire_centisecs", ex);
 		vl_jw_bool(&t->jw, "pfns_visible", t->pfns);
 		vl_jw_bool(&t->jw, "counters_visible", t->counters);
 		vl_jw_bool(&t->jw, "ksm_flag_unreliable", t->pfns && pages_ksm_flag_unreliable());
@@ -83,8 +85,13 @@ static void print_header(struct tour *t)
 		return;
 	}
 	printf("vmlab tour on Linux %s\n", u.release);
-	printf("page size %zu, store %llu MiB, periodic write-back every %u.%02u s\n", t->ps,
-	       (unsigned long long)t->info.store_size >> 20, wb / 100, wb % 100);
+	printf("page size %zu, store %llu MiB (%s), written back by the kernel's flusher\n",
+	       t->ps, (unsigned long long)t->info.store_size >> 20,
+	       t->info.has_backing ? "in its backing file" : "no backing file: kept in tmpfs");
+	if (wb >= 0 && ex >= 0)
+		printf("(vm.dirty_writeback_centisecs %ld: it wakes every %ld.%02ld s;\n"
+		       "vm.dirty_expire_centisecs %ld: it writes pages dirty for %ld.%02ld s)\n",
+		       wb, wb / 100, wb % 100, ex, ex / 100, ex % 100);
 	printf("Each step shows every page of the vmlab mapping and of its native twin:\n"
 	       "  PEFS   pagemap: P present, E exclusive (mapped once), F file or shared\n"
 	       "         anonymous, S soft-dirty; '-' when clear\n");
@@ -208,6 +215,8 @@ int cmd_tour(int argc, char **argv)
 		return vx_error(VX_FAIL, "VMLAB_IOC_GET_INFO: %s", strerror(errno));
 	close(fd);
 	t.store_next = (off_t)(t.info.store_size / 2) & ~(off_t)((2 << 20) - 1);
+	t.wb_centisecs = proc_long("/proc/sys/vm/dirty_writeback_centisecs");
+	t.expire_centisecs = proc_long("/proc/sys/vm/dirty_expire_centisecs");
 	t.pfns = vx_pfns_visible();
 	problem = vx_debugfs_problem();
 	t.counters = !problem;

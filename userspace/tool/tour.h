@@ -25,8 +25,9 @@
 #define TOUR_MAX_PAGES		512	/* one 2 MiB page of 4 KiB pages */
 #define TOUR_BYTES		4	/* bytes of content shown per page */
 #define TOUR_MAX_VIEWS		4
-#define TOUR_MAX_EVENTS		12
+#define TOUR_MAX_EVENTS		16
 #define TOUR_MAX_UNEXPECTED	8
+#define TOUR_MAX_NOTES		6	/* lines of other facts a step prints */
 
 /* What a section's run() returns when it cannot run here (not a failure). */
 #define TOUR_UNAVAILABLE	1
@@ -38,6 +39,7 @@ enum { VMLAB, NATIVE };
  * struct side - one mapping of a twin
  * @what: how it is mapped, for people
  * @fd: the /dev/vmlab file or the memfd it maps, or -1
+ * @file: what @fd is when it is neither (e.g. "file on ext4"), or ""
  * @backed: it maps @fd's pages at @off, whose PFNs are in @backing_pfn
  * @off: offset into @fd
  * @area: the PROT_NONE reservation it lives in, so no neighbour merges
@@ -50,6 +52,7 @@ enum { VMLAB, NATIVE };
 struct side {
 	char what[128];
 	int fd;
+	char file[64];
 	bool backed;
 	off_t off;
 	char *area;
@@ -114,6 +117,11 @@ struct view {
  * @counted: @after was taken
  * @events: other numbers the step measured, by name
  * @nevents: how many
+ * @notes: facts read elsewhere than pagemap and kpageflags (mincore,
+ *	getrusage, /proc/vmstat, ...), one line each
+ * @nnotes: how many
+ * @skipped: the step could not be carried out here (it says why), and was
+ *	not: it has no views and no comparison
  * @sentence: what happened, in words
  * @twin: how the native twin compares
  * @unexpected: what did not happen as it should have
@@ -134,6 +142,9 @@ struct step {
 		long long value;
 	} events[TOUR_MAX_EVENTS];
 	int nevents;
+	char notes[TOUR_MAX_NOTES][200];
+	int nnotes;
+	bool skipped;
 	char sentence[720];
 	char twin[400];
 	char unexpected[TOUR_MAX_UNEXPECTED][240];
@@ -149,6 +160,8 @@ struct step {
  * @counters: vmlab's debugfs counters are readable
  * @ps: page size
  * @info: what VMLAB_IOC_GET_INFO says about the device
+ * @wb_centisecs: /proc/sys/vm/dirty_writeback_centisecs, -1 when unreadable
+ * @expire_centisecs: /proc/sys/vm/dirty_expire_centisecs, -1 when unreadable
  * @zero_pfn: the zero page's PFN, 0 when hidden
  * @store_next: offset of the next unused range of the store
  * @nsteps: steps so far in the running section
@@ -162,6 +175,8 @@ struct tour {
 	bool counters;
 	size_t ps;
 	struct vmlab_info info;
+	long wb_centisecs;
+	long expire_centisecs;
 	uint64_t zero_pfn;
 	off_t store_next;
 	int nsteps;
@@ -185,7 +200,7 @@ struct section {
 };
 
 extern const struct section section_anon, section_cow, section_shared, section_shared_anon,
-	section_huge, section_flags;
+	section_huge, section_flags, section_reclaim;
 
 /* tour.c */
 int tour_fail(struct tour *t, int err, const char *fmt, ...);
@@ -207,6 +222,8 @@ int twin_store_byte(struct tour *t, struct twin *tw, size_t page);
 int child_status(void (*fn)(void *arg), void *arg);
 long long vmlck_kb(void);
 long long meminfo(const char *field);
+long long vmstat_field(const char *field);
+long proc_long(const char *path);
 
 /* step.c: the life of a step */
 struct step *step_begin(struct tour *t, const char *name, const char *fmt, ...);
@@ -219,6 +236,8 @@ long long step_delta(const struct step *s, const char *name);
 bool step_expect(struct tour *t, struct step *s, bool cond, const char *fmt, ...);
 bool step_expect_pfn(struct tour *t, struct step *s, bool cond, const char *fmt, ...);
 void step_say(struct step *s, const char *fmt, ...);
+void step_note(struct step *s, const char *fmt, ...);
+void step_skip(struct tour *t, struct step *s, const char *fmt, ...);
 void step_end(struct tour *t, struct step *s);
 const struct fact *step_fact(const struct step *s, int side, bool child, size_t page);
 const char *pfn_note(const struct tour *t, const struct fact *f);

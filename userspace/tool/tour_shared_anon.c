@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmlab tour, shared anonymous memory across fork: one object, the same
- * physical pages in parent and child, each one's writes seen by the other.
+ * vmlab tour, shared anonymous memory across fork: one object (a tmpfs file
+ * of its own, as for MAP_SHARED|MAP_ANONYMOUS), the same physical pages in
+ * parent and child, each one's writes seen by the other.
  */
 #include <stdio.h>
 #include <sys/mman.h>
@@ -51,12 +52,12 @@ static int run_shared_anon(struct tour *t)
 	f = step_fact(s, VMLAB, false, 0);
 	step_expect(t, s, f->pg.present && f->pg.file && f->pg.exclusive,
 		    "page 0 is not present, exclusive and \"file\" in pagemap");
-	step_expect_pfn(t, s, f->pg.kind == PK_PAGECACHE && !has_kpf(f, VL_KPF_ANON),
-			"page 0 is %s, not a page of the shared object",
+	step_expect_pfn(t, s, f->pg.kind == PK_SHMEM && !has_kpf(f, VL_KPF_ANON),
+			"page 0 is %s, not a shmem page of the shared object",
 			page_kind_name(f->pg.kind));
 	step_expect(t, s, f->bytes_known && f->bytes[0] == 'p', "page 0 does not read 'p'");
 	step_say(s,
-		 "mmap made a new zero-filled object%s, and the write gave it its page 0%s: not anonymous in kpageflags, and pagemap calls it a file page, as it does every shared anonymous page",
+		 "mmap made a new zero-filled object%s, and the write gave it its page 0%s: a page of the object's own tmpfs file (kpageflags swapbacked, not anonymous), so swap can take it, and pagemap calls it a file page, as it does every shared anonymous page",
 		 cnt(t, s, "", "objects_live", NULL), pfn_note(t, f));
 	step_end(t, s);
 

@@ -210,7 +210,8 @@ int twin_map(struct tour *t, struct twin *tw, int side, int flags, int prot)
 			 vl_kind_name(info.kind), fl, tw->npages, s->addr, where);
 	else
 		snprintf(s->what, sizeof(s->what), "%s, %s, %zu pages at %p",
-			 s->fd < 0 ? "anonymous" : "memfd (tmpfs)", fl, tw->npages, s->addr);
+			 s->fd < 0 ? "anonymous" : s->file[0] ? s->file : "memfd (tmpfs)", fl,
+			 tw->npages, s->addr);
 	if (p == MAP_FAILED)
 		return tour_fail(t, -errno, "mmap of %s: %s", s->what, strerror(errno));
 	s->prot = prot;
@@ -287,5 +288,37 @@ long long meminfo(const char *field)
 	long long v = -1;
 
 	vl_meminfo_field(field, &v);
+	return v;
+}
+
+/* A /proc/vmstat counter, -1 when it cannot be read. */
+long long vmstat_field(const char *field)
+{
+	char name[64];
+	long long v, ret = -1;
+	FILE *fp = fopen("/proc/vmstat", "re");
+
+	if (!fp)
+		return -1;
+	while (fscanf(fp, "%63s %lld", name, &v) == 2)
+		if (!strcmp(name, field)) {
+			ret = v;
+			break;
+		}
+	fclose(fp);
+	return ret;
+}
+
+/* The number in a one-number file such as /proc/sys/vm/..., -1 when unreadable. */
+long proc_long(const char *path)
+{
+	FILE *fp = fopen(path, "re");
+	long v = -1;
+
+	if (!fp)
+		return -1;
+	if (fscanf(fp, "%ld", &v) != 1)
+		v = -1;
+	fclose(fp);
 	return v;
 }
