@@ -360,6 +360,13 @@ int vmlab_objects_init(void)
 	vmlab_shared_anon_fops = *file->f_op;
 	vmlab_shared_anon_fops.owner = THIS_MODULE;
 	vmlab_shared_anon_fops.release = vmlab_shared_anon_release;
+	/*
+	 * No new mappings of the file: shmem's ->get_unmapped_area checks
+	 * that its operations are shmem's own (mremap(2) asks it), and
+	 * remap_file_pages(2) would map it with shmem's vm_operations.
+	 */
+	vmlab_shared_anon_fops.get_unmapped_area = NULL;
+	vmlab_shared_anon_fops.mmap = NULL;
 	fput(file);
 	return 0;
 }

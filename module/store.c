@@ -239,9 +239,10 @@ static int vmlab_store_write_folio(struct folio *folio, struct writeback_control
 		/*
 		 * Dirtied again without the lock: under write-back the page can
 		 * be neither truncated nor migrated, and migration takes the
-		 * lock before it waits for write-back to end.
+		 * lock before it waits for write-back to end.  Not counted as
+		 * newly dirtied.
 		 */
-		folio_mark_dirty(folio);
+		folio_redirty_for_writepage(wbc, folio);
 	}
 	folio_end_writeback(folio);
 	return err;
@@ -304,10 +305,19 @@ int vmlab_store_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 static int vmlab_store_sync_fs(struct super_block *sb, int wait)
 {
 	struct file *file = sb->s_fs_info;
+	struct inode *inode;
+	int err;
 
 	if (!wait || !file)
 		return 0;
-	return vfs_fsync(file, 0);
+	err = vfs_fsync(file, 0);
+	/* The store's open files learn of it at their next fsync(2). */
+	if (err) {
+		inode = READ_ONCE(vmlab_store) ? vmlab_store->inode : NULL;
+		if (inode)
+			mapping_set_error(inode->i_mapping, err);
+	}
+	return err;
 }
 
 /* The store's inode (the root directory's has no object) goes at unload. */
