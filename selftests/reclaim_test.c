@@ -636,13 +636,8 @@ static bool lab_up(struct __test_metadata *_metadata, struct lab *lab)
 	run("losetup -j %s | cut -d: -f1 | xargs -r -n 1 losetup -d", LAB_IMAGE);
 	ASSERT_TRUE(mkdir(LAB_DIR, 0700) == 0 || errno == EEXIST);
 	lab->mounted = true;
-	/*
-	 * The image wholly allocated in tmpfs, by us: the loop device's
-	 * writes charge their I/O's memory cgroup (a test's small one) for
-	 * the tmpfs pages they allocate, which nothing could reclaim.
-	 */
-	ASSERT_EQ(0, run("truncate -s %s %s && mkfs.ext4 -q -F -E nodiscard %s && fallocate -l %s %s",
-			 LAB_IMAGE_SIZE, LAB_IMAGE, LAB_IMAGE, LAB_IMAGE_SIZE, LAB_IMAGE));
+	ASSERT_EQ(0, run("truncate -s %s %s && mkfs.ext4 -q -F -E nodiscard %s", LAB_IMAGE_SIZE,
+			 LAB_IMAGE, LAB_IMAGE));
 	f = popen("losetup --find --show " LAB_IMAGE, "r");
 	ASSERT_NE(NULL, f);
 	if (!fgets(lab->loopdev, sizeof(lab->loopdev), f))
@@ -682,6 +677,14 @@ static bool lab_memcg(struct __test_metadata *_metadata, struct lab *lab, const 
 	int ret;
 
 	if (!lab->cg) {
+		/*
+		 * The loop device's image wholly allocated in tmpfs, by us: the
+		 * loop device's writes charge the memory cgroup of their I/O (a
+		 * test's small one) for the tmpfs pages they allocate, which
+		 * nothing could reclaim.
+		 */
+		if (lab->mounted)
+			ASSERT_EQ(0, run("fallocate -l %s %s", LAB_IMAGE_SIZE, LAB_IMAGE));
 		ASSERT_TRUE(mkdir(LAB_CG, 0755) == 0 || errno == EEXIST);
 		if (mount("none", LAB_CG, "cgroup2", 0, NULL)) {
 			rmdir(LAB_CG);
