@@ -36,6 +36,8 @@
 #include "diskfs.h"
 
 #define ROUNDS	5
+/* Refault rounds are short: more of them, for a steadier median. */
+#define REFAULT_ROUNDS	11
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum phase { READ_FAULT, WRITE_FAULT, UNMAP, NR_PHASES };
@@ -203,15 +205,20 @@ static int refault_round(int fd, off_t off, size_t len, double *mibs, long *maj,
  * filesystem, each a region of @pages pages followed by 1 MiB more, so that
  * read-around past the region's end reads as far on both sides.
  */
-static int bench_refault(size_t pages, bool backed)
+static int bench_refault(size_t pages, bool backed, unsigned long long store_size)
 {
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE), len = pages * ps, extra = 1 << 20;
-	double mibs[2][ROUNDS], maj[2][ROUNDS], min[2][ROUNDS], a, b;
+	double mibs[2][REFAULT_ROUNDS], maj[2][REFAULT_ROUNDS], min[2][REFAULT_ROUNDS], a, b;
 	long mj, mn, cached, most_cached[2] = { 0, 0 };
 	int fd[2] = { -1, -1 }, r, k, ret = 1;
 	struct diskfs disk;
 	char why[256];
 
+	if (store_size < len + extra) {
+		printf("%-13s skipped: the store is smaller than %zu pages and 1 MiB\n", "refault",
+		       pages);
+		return 0;
+	}
 	if (diskfs_get(&disk, (off_t)(len + extra), why, sizeof(why))) {
 		printf("%-13s skipped: no disk filesystem for the native twin: %s\n", "refault",
 		       why);
@@ -234,7 +241,7 @@ static int bench_refault(size_t pages, bool backed)
 				k ? "native" : "vmlab", strerror(errno));
 			goto out;
 		}
-	for (r = 0; r < ROUNDS; r++)
+	for (r = 0; r < REFAULT_ROUNDS; r++)
 		for (k = 0; k < 2; k++) {
 			if (refault_round(fd[k], 0, len, &mibs[k][r], &mj, &mn, &cached)) {
 				fprintf(stderr, "vmlab bench: refault: %s: %s\n",
@@ -246,18 +253,19 @@ static int bench_refault(size_t pages, bool backed)
 			if (cached > most_cached[k] || cached < 0)
 				most_cached[k] = cached;
 		}
-	a = median(mibs[0], ROUNDS);
-	b = median(mibs[1], ROUNDS);
+	a = median(mibs[0], REFAULT_ROUNDS);
+	b = median(mibs[1], REFAULT_ROUNDS);
 	printf("%-13s %-10s %10.1f %10.1f %7.2f\n", "refault", "MiB/s", a, b, b > 0 ? a / b : 0);
-	a = median(maj[0], ROUNDS);
-	b = median(maj[1], ROUNDS);
+	a = median(maj[0], REFAULT_ROUNDS);
+	b = median(maj[1], REFAULT_ROUNDS);
 	printf("%-13s %-10s %10.0f %10.0f %7.2f\n", "refault", "majflt", a, b, b > 0 ? a / b : 0);
-	a = median(min[0], ROUNDS);
-	b = median(min[1], ROUNDS);
+	a = median(min[0], REFAULT_ROUNDS);
+	b = median(min[1], REFAULT_ROUNDS);
 	printf("%-13s %-10s %10.0f %10.0f %7.2f\n", "refault", "minflt", a, b, b > 0 ? a / b : 0);
-	printf("refault: the store (%s) against a file on %s, MAP_SHARED, %zu pages\n",
+	printf("refault: the store (%s) against a file on %s, MAP_SHARED, %zu pages,\n"
+	       "median of %d rounds\n",
 	       backed ? "in its backing file" : "no backing file: the kernel's tmpfs", disk.what,
-	       pages);
+	       pages, REFAULT_ROUNDS);
 	for (k = 0; k < 2; k++)
 		if (most_cached[k])
 			printf("refault: POSIX_FADV_DONTNEED left %s%ld of %zu %s pages cached\n",
@@ -341,7 +349,7 @@ int cmd_bench(int argc, char **argv)
 		printf("%-13s %-10s %9.0fk %9.0fk %7.2f\n", twins[t].name, "memory", vmem, nmem,
 		       nmem > 0 ? vmem / nmem : 0);
 	}
-	if (bench_refault(pages, info.has_backing))
+	if (bench_refault(pages, info.has_backing, info.store_size))
 		return 1;
 	printf("ratio = vmlab / native (lower is faster or smaller; for refault MiB/s higher is\n"
 	       "faster, 1.00 or more the target); memory: VmRSS growth\n");

@@ -485,6 +485,8 @@ static int swap_steps(struct tour *t)
 	step_expect(t, s, count_present(s, VMLAB) == 0, "pages are still mapped");
 	step_expect(t, s, res[VMLAB] == 0, "mincore: %s pages still resident",
 		    part(res[VMLAB], NPAGES));
+	step_expect(t, s, swp[VMLAB] == swp[NATIVE], "smaps Swap reads %lld kB, the twin's %lld kB",
+		    swp[VMLAB], swp[NATIVE]);
 	if (out1 - out0 > 0)
 		step_say(s,
 			 "MADV_PAGEOUT wrote the dirty shared anonymous pages to swap (pswpout %+lld, smaps Swap %lld kB) and freed them: %d of %d are still mapped (a shmem page's swap entry lives in its file, not in the PTE, so pagemap shows no swap bit), and mincore finds %s in memory",
