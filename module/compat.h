@@ -55,21 +55,23 @@ static inline struct folio *vmlab_get_folio(struct address_space *mapping, pgoff
 }
 
 /*
- * VMLAB_DEFINE_WRITEPAGE() - define @name, a write_cache_pages() callback
- * that calls @fn(folio, wbc, data).
+ * VMLAB_WRITEPAGE_ARG - the type write_cache_pages() hands its callback,
+ * and vmlab_writepage_folio() - the folio of it.
  * 6.3 made writepage_t take a folio instead of a page.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-#define VMLAB_DEFINE_WRITEPAGE(name, fn)					\
-static int name(struct folio *folio, struct writeback_control *wbc, void *data)	\
-{										\
-	return fn(folio, wbc, data);						\
+#define VMLAB_WRITEPAGE_ARG struct folio
+
+static inline struct folio *vmlab_writepage_folio(struct folio *folio)
+{
+	return folio;
 }
 #else
-#define VMLAB_DEFINE_WRITEPAGE(name, fn)					\
-static int name(struct page *page, struct writeback_control *wbc, void *data)	\
-{										\
-	return fn(page_folio(page), wbc, data);					\
+#define VMLAB_WRITEPAGE_ARG struct page
+
+static inline struct folio *vmlab_writepage_folio(struct page *page)
+{
+	return page_folio(page);
 }
 #endif
 

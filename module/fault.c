@@ -88,7 +88,7 @@ vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf)
 		vmlab_count(VMLAB_CNT_SIGBUS);
 		return VM_FAULT_SIGBUS;
 	}
-	/* A swap entry where the page was: shmem reads it back, a major fault as in shmem_fault(). */
+	/* A swap entry where the page was: shmem reads it back, a major fault. */
 	if (xa_is_value(xa_load(&mapping->i_pages, vmf->pgoff)))
 		major = VM_FAULT_MAJOR;
 	page = shmem_read_mapping_page_gfp(mapping, vmf->pgoff, mapping_gfp_mask(mapping));

@@ -61,7 +61,7 @@ static const struct file_operations vmlab_object_fops = {
  * copied at load (vmlab_objects_init()), with this module as owner and
  * vmlab_shared_anon_release() as ->release.  Read-only after load.
  */
-static struct file_operations vmlab_shared_anon_fops;
+static struct file_operations vmlab_shared_anon_fops __ro_after_init;
 
 /* The last reference to a shared anonymous object's file is gone: free the object. */
 static int vmlab_shared_anon_release(struct inode *inode, struct file *file)

@@ -200,9 +200,10 @@ static int vmlab_store_read_folio(struct file *file, struct folio *folio)
  * write-back.  A failed page is dirtied again and the error recorded for
  * fsync(2): the bytes stay in the store until a write succeeds.
  */
-static int vmlab_store_write_folio(struct folio *folio, struct writeback_control *wbc,
-				   void *data)
+static int vmlab_store_writepage(VMLAB_WRITEPAGE_ARG *arg, struct writeback_control *wbc,
+				 void *data)
 {
+	struct folio *folio = vmlab_writepage_folio(arg);
 	struct address_space *mapping = folio->mapping;
 	loff_t pos = folio_pos(folio);
 	unsigned int noreclaim_flag;
@@ -247,8 +248,6 @@ static int vmlab_store_write_folio(struct folio *folio, struct writeback_control
 	folio_end_writeback(folio);
 	return err;
 }
-
-VMLAB_DEFINE_WRITEPAGE(vmlab_store_writepage, vmlab_store_write_folio);
 
 /* ->writepages: what the flusher, sync(2), fsync(2) and fadvise(2) call. */
 static int vmlab_store_writepages(struct address_space *mapping, struct writeback_control *wbc)
