@@ -57,9 +57,10 @@ check-debug: setup userspace selftests
 	@scripts/check-debug
 
 # The tour of every mapping type (userspace/vmlab tour) in a 6.12 guest with
-# a pool of 64 huge pages; README.md shows what it prints.
+# a pool of 64 huge pages and 256 MiB of zram swap (for the reclaim section's
+# swap steps); README.md shows what it prints.
 demo: modules userspace
-	scripts/vm-run --kernel 6.12 --hugepages 64 -- userspace/vmlab tour
+	scripts/vm-run --kernel 6.12 --hugepages 64 --swap 256M -- userspace/vmlab tour
 
 # Each kernel in its own boot; vmlab and native measured in the same boot.
 bench: modules userspace
