@@ -22,6 +22,7 @@
 #include <linux/pagemap.h>
 #include <linux/pfn_t.h>
 #include <linux/shmem_fs.h>
+#include <linux/vmstat.h>
 
 #include "vmlab.h"
 
@@ -89,8 +90,11 @@ vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	}
 	/* A swap entry where the page was: shmem reads it back, a major fault. */
-	if (xa_is_value(xa_load(&mapping->i_pages, vmf->pgoff)))
+	if (xa_is_value(xa_load(&mapping->i_pages, vmf->pgoff))) {
 		major = VM_FAULT_MAJOR;
+		/* As shmem_swapin_folio() counts it (its memcg event is not exported). */
+		count_vm_event(PGMAJFAULT);
+	}
 	page = shmem_read_mapping_page_gfp(mapping, vmf->pgoff, mapping_gfp_mask(mapping));
 	if (IS_ERR(page))
 		return vmf_error(PTR_ERR(page));
