@@ -881,6 +881,33 @@ static void fill_both(struct __test_metadata *_metadata, struct lab *lab, off_t 
 }
 
 /*
+ * Everything of the lab clean, without sync(2): sync(2) wakes every
+ * flusher to write everything back before its own synchronous pass, and a
+ * flusher that gets to run only after sync(2) returned (seen on 6.12-rt)
+ * writes back pages dirtied since.  fsync of the store, syncfs of the
+ * twin's file system (the twin, the backing file, ext4's metadata) wait
+ * for their own work only.
+ */
+static void quiesce(struct __test_metadata *_metadata, struct lab *lab)
+{
+	if (lab->dev >= 0)
+		ASSERT_EQ(0, fsync(lab->dev));
+	ASSERT_EQ(0, syncfs(lab->twin));
+}
+
+/*
+ * No write-back but what the test asks for: the periodic flusher off.  Not
+ * by dirty_writeback_centisecs 0, with which the first page dirtied in an
+ * inode wakes its flusher at once (wb_wakeup_delayed() by 0 jiffies), but
+ * by an interval and an expiry of an hour.
+ */
+static void flusher_off(struct __test_metadata *_metadata, struct lab *lab)
+{
+	lab_sysctl(_metadata, lab, "dirty_expire_centisecs", "360000");
+	lab_sysctl(_metadata, lab, "dirty_writeback_centisecs", "360000");
+}
+
+/*
  * Wait until the mincore vectors of both mappings are equal (read-ahead
  * still in flight has landed), or SETTLE_LIMIT_MS: a liveness bound.
  */
@@ -1279,8 +1306,8 @@ TEST_F_TIMEOUT(evict, refault_intact, 300)
 /*
  * ---- dirty: accounting, sync, the flusher ----
  *
- * accounted_and_sync_cleans: with the periodic flusher off
- * (dirty_writeback_centisecs 0: nothing cleans behind our back), dirtying
+ * accounted_and_sync_cleans: with the periodic flusher off (an hour's
+ * interval and expiry: nothing cleans behind our back), dirtying
  * DIRTY_PAGES pages through a shared mapping raises /proc/meminfo Dirty
  * by that many pages (DIRTY_SLACK_KB above it at most) and /proc/vmstat
  * nr_dirtied by at least that many, and sets their kpageflags dirty bit,
@@ -1341,12 +1368,12 @@ TEST_F_TIMEOUT(dirty, accounted_and_sync_cleans, 180)
 	if (!lab_up(_metadata, lab))
 		return;
 	fill_both(_metadata, lab, DIRTY_OFF, n, seed);
-	lab_sysctl(_metadata, lab, "dirty_writeback_centisecs", "0");
+	flusher_off(_metadata, lab);
 	vm = map_aligned(_metadata, lab->dev, len, PROT_READ | PROT_WRITE, MAP_SHARED, DIRTY_OFF);
 	tw = map_aligned(_metadata, lab->twin, len, PROT_READ | PROT_WRITE, MAP_SHARED, DIRTY_OFF);
 	ASSERT_EQ((size_t)0, bad_pages(vm, n, seed, first));
 	ASSERT_EQ((size_t)0, bad_pages(tw, n, seed, first));
-	sync();
+	quiesce(_metadata, lab);
 	ASSERT_EQ((size_t)0, dirty_vec(_metadata, vm, n, vv));
 	ASSERT_EQ((size_t)0, dirty_vec(_metadata, tw, n, tv));
 
@@ -1412,7 +1439,7 @@ TEST_F_TIMEOUT(dirty, flusher_writes_back, 180)
 	ASSERT_EQ((size_t)0, bad_pages(tw, n, seed, first));
 	lab_sysctl(_metadata, lab, "dirty_expire_centisecs", "100");
 	lab_sysctl(_metadata, lab, "dirty_writeback_centisecs", "50");
-	sync();
+	quiesce(_metadata, lab);
 	d0 = exact(_metadata, true, "Dirty");
 
 	start = now_ms();
@@ -1448,7 +1475,7 @@ TEST_F_TIMEOUT(dirty, flusher_writes_back, 180)
  * ---- range_sync: msync of a range cleans that range only ----
  *
  * RANGE_PAGES pages dirtied through a shared mapping (periodic flusher
- * off); msync(MS_SYNC) of pages RANGE_FIRST..+RANGE_LEN cleans those and
+ * off for an hour); msync(MS_SYNC) of pages RANGE_FIRST..+RANGE_LEN cleans those and
  * leaves the others dirty; msync(MS_ASYNC) cleans nothing (as on ext4
  * since 2.6.19); fsync() cleans all.  The kpageflags dirty vectors of
  * vmlab and the twin are equal, and equal what was asked.  With a backing
@@ -1545,8 +1572,8 @@ TEST_F_TIMEOUT(range_sync, cleans_that_range_only, 120)
 	if (!lab_up(_metadata, lab))
 		return;
 	fill_both(_metadata, lab, RANGE_OFF, n, seed);
-	lab_sysctl(_metadata, lab, "dirty_writeback_centisecs", "0");
-	sync();
+	flusher_off(_metadata, lab);
+	quiesce(_metadata, lab);
 	vm = map_aligned(_metadata, lab->dev, len, PROT_READ | PROT_WRITE, MAP_SHARED, RANGE_OFF);
 	tw = map_aligned(_metadata, lab->twin, len, PROT_READ | PROT_WRITE, MAP_SHARED, RANGE_OFF);
 	fill_pages(vm, n, seed2, first);
@@ -2070,7 +2097,7 @@ TEST_F_TIMEOUT(locked, stay_resident, 180)
 /*
  * ---- memcg: a writer in a cgroup smaller than its mapping ----
  *
- * A child in a memory cgroup with memory.max MEMCG_MAX (16 MiB, no swap)
+ * A child in a memory cgroup with memory.max MEMCG_MAX (24 MiB, no swap)
  * writes MEMCG_BYTES (48 MiB) of the store (with a backing file) through
  * a shared mapping or with write(2), then reads it all back; the same for
  * the twin in a cgroup of its own.  Both finish (exit 0, every page
@@ -2079,7 +2106,7 @@ TEST_F_TIMEOUT(locked, stay_resident, 180)
  * free them.
  */
 #define MEMCG_BYTES	(48UL << 20)
-#define MEMCG_MAX	(16UL << 20)
+#define MEMCG_MAX	(24UL << 20)
 #define MEMCG_OFF	(16UL << 20)
 
 FIXTURE(memcg)
