@@ -137,7 +137,7 @@ TEST_F(handlers, read_fault)
 	faults = delta("faults_read", variant->type);
 	around = delta("map_pages", variant->type);
 	allocated = delta("pages_allocated", NULL);
-	TH_LOG("%s read: in memory before %d, faults_read %lld map_pages %lld pages_allocated %lld zero_page_maps %lld",
+	TH_LOG("%s read: cached %d, faults_read %lld map_pages %lld allocated %lld zero_maps %lld",
 	       variant->type, cached & 1, (long long)faults, (long long)around,
 	       (long long)allocated, (long long)delta("zero_page_maps", NULL));
 	EXPECT_TRUE(vl_pm_decode(pagemap_entry(self->addr + self->ps)).present);

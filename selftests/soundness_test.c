@@ -350,7 +350,7 @@ static int memlock_child(void *arg)
 		int en = n == MAP_FAILED ? errno : 0;
 
 		if (ev != en || ev) {
-			printf("# mapping %d of %zu bytes with RLIMIT_MEMLOCK %llu: vmlab %s, native %s\n",
+			printf("# map %d, %zu bytes, RLIMIT_MEMLOCK %llu: vmlab %s, native %s\n",
 			       i, t->sizes[i], (unsigned long long)t->limit,
 			       ev ? strerror(ev) : "mapped", en ? strerror(en) : "mapped");
 			return 1 + i;
