@@ -274,10 +274,11 @@ static size_t bad_pages(const char *map, size_t npages, uint64_t seed, uint64_t 
 	size_t ps = page_size(), i, j, bad = 0;
 
 	for (i = 0; i < npages; i++) {
-		const volatile uint64_t *w = (const volatile uint64_t *)(map + i * ps);
+		const uint64_t *w = (const uint64_t *)(map + i * ps);
 
+		/* Loads the compiler keeps: each is a touch of the mapping. */
 		for (j = 0; j < ps / 8; j++)
-			if (w[j] != mix(seed, first + i, j))
+			if (__atomic_load_n(&w[j], __ATOMIC_RELAXED) != mix(seed, first + i, j))
 				break;
 		bad += j < ps / 8;
 	}
@@ -295,12 +296,12 @@ static void fill_pages(char *map, size_t npages, uint64_t seed, uint64_t first)
 /* A 64-bit FNV-style sum of the words of @len bytes. */
 static uint64_t sum_words(const void *p, size_t len)
 {
-	const volatile uint64_t *w = p;
+	const uint64_t *w = p;
 	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t i;
 
 	for (i = 0; i < len / 8; i++)
-		h = (h ^ w[i]) * 0x100000001b3ULL;
+		h = (h ^ __atomic_load_n(&w[i], __ATOMIC_RELAXED)) * 0x100000001b3ULL;
 	return h;
 }
 
@@ -504,7 +505,8 @@ static struct pass touch_pass(const char *map, size_t npages, size_t stride, uin
 	m0 = vmstat_value("pgmajfault");
 	getrusage(RUSAGE_SELF, &r0);
 	for (i = 0; i < npages; i += stride)
-		p.bad += *(const volatile uint64_t *)(map + i * ps) != mix(seed, first + i, 0);
+		p.bad += __atomic_load_n((const uint64_t *)(map + i * ps), __ATOMIC_RELAXED) !=
+			 mix(seed, first + i, 0);
 	getrusage(RUSAGE_SELF, &r1);
 	m1 = vmstat_value("pgmajfault");
 	p.maj = r1.ru_majflt - r0.ru_majflt;
@@ -526,7 +528,8 @@ static void lab_init(struct lab *lab, enum lab_kind kind)
 {
 	memset(lab, 0, sizeof(*lab));
 	lab->kind = kind;
-	lab->dev = lab->twin = -1;
+	lab->dev = -1;
+	lab->twin = -1;
 	lab->start_ms = now_ms();
 	lab->test_pid = getpid();
 }
@@ -559,7 +562,7 @@ static void lab_sysctl_save(struct __test_metadata *_metadata, struct lab *lab, 
 	for (i = 0; i < lab->nsaved; i++)
 		if (!strcmp(lab->saved[i].name, name))
 			return;
-	ASSERT_GT(sizeof(lab->saved) / sizeof(lab->saved[0]), lab->nsaved);
+	ASSERT_GT(ARRAY_SIZE(lab->saved), lab->nsaved);
 	snprintf(path, sizeof(path), "/proc/sys/vm/%s", name);
 	fd = open(path, O_RDONLY);
 	ASSERT_LE(0, fd) {
@@ -1702,7 +1705,7 @@ FIXTURE_TEARDOWN_PARENT(throttle)
 }
 
 struct sampler {
-	volatile bool stop;
+	bool stop;	/* __atomic: set by the test, read by the sampler thread */
 	long long peak;
 	unsigned long samples;
 	char buf[16384];
@@ -1713,7 +1716,7 @@ static void *sample_dirty(void *arg)
 	struct sampler *s = arg;
 	long long d, w;
 
-	while (!s->stop) {
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
 		d = proc_value(s->buf, sizeof(s->buf), "/proc/meminfo", "Dirty");
 		w = proc_value(s->buf, sizeof(s->buf), "/proc/meminfo", "Writeback");
 		if (d >= 0 && w >= 0 && d + w > s->peak)
@@ -1745,7 +1748,7 @@ static long long throttled_write(struct __test_metadata *_metadata, int fd, bool
 	} else {
 		write_pages(_metadata, fd, THROTTLE_OFF, n, seed);
 	}
-	s->stop = true;
+	__atomic_store_n(&s->stop, true, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	*dirtied = exact(_metadata, false, "nr_dirtied") - nd0;
 	TH_LOG("%lu samples", s->samples);
