@@ -644,13 +644,13 @@ static bool lab_up(struct __test_metadata *_metadata, struct lab *lab)
 	FILE *f;
 	int ret;
 
-	if (run("for c in mkfs.ext4 losetup fallocate; do command -v $c >/dev/null || exit 1; done"))
+	if (run("for c in mkfs.ext4 losetup fallocate; do command -v $c||exit 1; done >/dev/null"))
 		SKIP(return false, "no mkfs.ext4, losetup or fallocate here");
 	if (run("grep -qw ext4 /proc/filesystems && test -e /dev/loop-control")) {
 		if (!kmoddir || access(kmoddir, F_OK))
-			SKIP(return false, "no ext4 or loop, and no modules of this kernel to load");
+			SKIP(return false, "no ext4 or loop, and no modules to load");
 		if (run("modprobe -q -d '%s' -a loop ext4", kmoddir))
-			SKIP(return false, "no ext4 or loop in this kernel, built in or as a module");
+			SKIP(return false, "no ext4 or loop, built in or as a module");
 	}
 	/* What a run that died left behind. */
 	umount2(LAB_DIR, MNT_DETACH);
@@ -1256,7 +1256,8 @@ TEST_F_TIMEOUT(evict, refault_intact, 300)
 		rt = resident(_metadata, tw, n, tv);
 		ASSERT_EQ((size_t)0, rt);
 		ASSERT_EQ((size_t)0, rv) {
-			TH_LOG("POSIX_FADV_DONTNEED left %zu of %zu clean store pages resident", rv, n);
+			TH_LOG("POSIX_FADV_DONTNEED left %zu of %zu clean pages resident",
+			       rv, n);
 		}
 		if (!lab_memcg(_metadata, lab, "vmlab", max, dv, sizeof(dv)) ||
 		    !lab_memcg(_metadata, lab, "twin", max, dt, sizeof(dt)))
@@ -1265,9 +1266,11 @@ TEST_F_TIMEOUT(evict, refault_intact, 300)
 		jt = (struct reader_job){ .map = tw, .npages = n, .seed = seed, .first = first };
 		cv = run_in_memcg(dv, reader_child, &jv);
 		ct = run_in_memcg(dt, reader_child, &jt);
-		TH_LOG("reading %zu MiB under memory.max %zu MiB: vmlab status %d peak %lld oom_kill %lld; twin status %d peak %lld oom_kill %lld",
-		       len >> 20, max >> 20, cv.status, cv.peak, cv.oom_kills, ct.status, ct.peak,
-		       ct.oom_kills);
+		TH_LOG("reading %zu MiB under memory.max %zu MiB", len >> 20, max >> 20);
+		TH_LOG("vmlab: status %d peak %lld oom_kill %lld",
+		       cv.status, cv.peak, cv.oom_kills);
+		TH_LOG("twin:  status %d peak %lld oom_kill %lld",
+		       ct.status, ct.peak, ct.oom_kills);
 		EXPECT_EQ(0, ct.status);
 		EXPECT_EQ(0, cv.status);
 		EXPECT_EQ(0LL, ct.oom_kills);
@@ -1410,8 +1413,9 @@ TEST_F_TIMEOUT(dirty, accounted_and_sync_cleans, 180)
 	nw1 = exact(_metadata, false, "nr_written");
 	dvm = dirty_vec(_metadata, vm, n, vv);
 	dtw = dirty_vec(_metadata, tw, n, tv);
-	TH_LOG("after sync: Dirty %lld kB (was %lld before dirtying), Writeback %lld kB, nr_written +%lld; dirty pages: vmlab %zu, twin %zu",
-	       d3, d0, wb3, nw1 - nw0, dvm, dtw);
+	TH_LOG("after sync: Dirty %lld kB (was %lld before dirtying), Writeback %lld kB",
+	       d3, d0, wb3);
+	TH_LOG("nr_written +%lld; dirty pages: vmlab %zu, twin %zu", nw1 - nw0, dvm, dtw);
 	EXPECT_EQ((size_t)0, dtw);
 	EXPECT_EQ((size_t)0, dvm);
 	EXPECT_GE(d0 + DIRTY_SLACK_KB, d3);
@@ -1473,8 +1477,10 @@ TEST_F_TIMEOUT(dirty, flusher_writes_back, 180)
 		}
 		usleep(100 * 1000);
 	}
-	TH_LOG("clean by the flusher (expire 1000 ms, interval 500 ms): vmlab after %lld ms (%zu dirty left), twin after %lld ms (%zu left); Dirty back to %lld kB (from %lld) after %lld ms",
-	       vm_ms, dvm, tw_ms, dtw, d, d0, d_ms);
+	TH_LOG("clean by the flusher (expire 1000 ms, interval 500 ms):");
+	TH_LOG("vmlab after %lld ms (%zu dirty left), twin after %lld ms (%zu left)",
+	       vm_ms, dvm, tw_ms, dtw);
+	TH_LOG("Dirty back to %lld kB (from %lld) after %lld ms", d, d0, d_ms);
 	EXPECT_LE(0LL, tw_ms);
 	EXPECT_LE(0LL, vm_ms);
 	EXPECT_LE(0LL, d_ms);
@@ -1632,10 +1638,12 @@ TEST_F_TIMEOUT(range_sync, cleans_that_range_only, 120)
 		free(buf);
 		close(bfd);
 		EXPECT_EQ((size_t)0, bad_in) {
-			TH_LOG("%zu written-back pages do not hold the new data in the backing file", bad_in);
+			TH_LOG("%zu written-back pages lack the new data in the backing file",
+			       bad_in);
 		}
 		EXPECT_EQ((size_t)0, bad_out) {
-			TH_LOG("%zu pages outside the range were written to the backing file", bad_out);
+			TH_LOG("%zu pages outside the range were written to the backing file",
+			       bad_out);
 		}
 	}
 	munmap(vm, len);
@@ -1777,8 +1785,10 @@ TEST_F_TIMEOUT(throttle, dirty_peak_bounded, 300)
 	sync();
 	pt = throttled_write(_metadata, lab->twin, variant->mapping, seed, &nt);
 	sync();
-	TH_LOG("writing %lu MiB under dirty_bytes %s: peak Dirty+Writeback %lld kB for vmlab, %lld kB for the twin (baseline %lld kB, bound +%d kB); nr_dirtied +%lld, +%lld",
-	       THROTTLE_BYTES >> 20, THROTTLE_LIMIT, pv, pt, base, THROTTLE_BOUND_KB, nv, nt);
+	TH_LOG("writing %lu MiB under dirty_bytes %s (baseline %lld kB, bound +%d kB)",
+	       THROTTLE_BYTES >> 20, THROTTLE_LIMIT, base, THROTTLE_BOUND_KB);
+	TH_LOG("peak Dirty+Writeback: vmlab %lld kB, twin %lld kB; nr_dirtied +%lld, +%lld",
+	       pv, pt, nv, nt);
 	EXPECT_GE(base + THROTTLE_BOUND_KB, pt);
 	EXPECT_GE(base + THROTTLE_BOUND_KB, pv);
 	EXPECT_LE((long long)n, nt);
@@ -2043,13 +2053,15 @@ TEST_F_TIMEOUT(locked, stay_resident, 180)
 		ASSERT_LE(0, self->fd);
 		ASSERT_EQ(0, vl_select(self->fd, VMLAB_KIND_ANON, -1));
 		vm = map_aligned(_metadata, self->fd, len, PROT_READ | PROT_WRITE, flags, 0);
-		tw = map_aligned(_metadata, -1, len, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS, 0);
+		tw = map_aligned(_metadata, -1, len, PROT_READ | PROT_WRITE,
+				 flags | MAP_ANONYMOUS, 0);
 	} else {
 		first = LOCKED_OFF / ps;
 		if (!lab_up(_metadata, lab))
 			return;
 		fill_both(_metadata, lab, LOCKED_OFF, n, seed);
-		vm = map_aligned(_metadata, lab->dev, len, PROT_READ | PROT_WRITE, flags, LOCKED_OFF);
+		vm = map_aligned(_metadata, lab->dev, len, PROT_READ | PROT_WRITE, flags,
+				 LOCKED_OFF);
 		tw = map_aligned(_metadata, lab->twin, len, PROT_READ | PROT_WRITE, flags,
 				 LOCKED_OFF);
 	}
@@ -2209,9 +2221,11 @@ TEST_F_TIMEOUT(memcg, finishes_without_oom, 600)
 	jt = (struct writer_job){ .fd = lab->twin, .mapping = variant->mapping, .seed = seed };
 	cv = run_in_memcg(dv, writer_child, &jv);
 	ct = run_in_memcg(dt, writer_child, &jt);
-	TH_LOG("writing %lu MiB %s under memory.max %lu MiB: vmlab status %d peak %lld oom_kill %lld; twin status %d peak %lld oom_kill %lld",
+	TH_LOG("writing %lu MiB %s under memory.max %lu MiB",
 	       MEMCG_BYTES >> 20, variant->mapping ? "through a mapping" : "with write(2)",
-	       MEMCG_MAX >> 20, cv.status, cv.peak, cv.oom_kills, ct.status, ct.peak, ct.oom_kills);
+	       MEMCG_MAX >> 20);
+	TH_LOG("vmlab: status %d peak %lld oom_kill %lld", cv.status, cv.peak, cv.oom_kills);
+	TH_LOG("twin:  status %d peak %lld oom_kill %lld", ct.status, ct.peak, ct.oom_kills);
 	EXPECT_EQ(0, ct.status);
 	EXPECT_EQ(0LL, ct.oom_kills);
 	EXPECT_GE((long long)MEMCG_MAX, ct.peak);
