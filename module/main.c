@@ -14,6 +14,7 @@
 #include <linux/uaccess.h>
 
 #include "vmlab.h"
+#include "vmlab_version.h"
 
 static int vmlab_open(struct inode *inode, struct file *file)
 {
@@ -175,5 +176,7 @@ static void __exit vmlab_exit(void)
 module_init(vmlab_init);
 module_exit(vmlab_exit);
 
+MODULE_AUTHOR("The vmlab maintainers");
 MODULE_DESCRIPTION("vmlab: every kind of Linux memory mapping, served by its own fault handlers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VMLAB_VERSION);

@@ -73,6 +73,8 @@ static const struct kernel_param_ops store_size_ops = {
 };
 
 module_param_cb(store_size, &store_size_ops, &vmlab_store_size, 0444);
+/* module_param_cb() names no type: modinfo shows this one. */
+__MODULE_PARM_TYPE(store_size, "ulong");
 MODULE_PARM_DESC(store_size,
 		 "Size of the store in bytes, a multiple of the page size; K, M and G suffixes (default 64M)");
 module_param(backing, charp, 0444);

@@ -34,11 +34,11 @@
 #include "touch.h"
 #include "bench.h"
 #include "diskfs.h"
+#include "tool.h"
 
 #define ROUNDS	5
 /* Refault rounds are short: more of them, for a steadier median. */
 #define REFAULT_ROUNDS	11
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum phase { READ_FAULT, WRITE_FAULT, UNMAP, NR_PHASES };
 static const char *const phase_names[NR_PHASES] = { "read fault", "write", "munmap" };
@@ -306,7 +306,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (access(VMLAB_DEVICE_PATH, R_OK | W_OK)) {
 		fprintf(stderr, "vmlab: %s: %s\n", VMLAB_DEVICE_PATH, strerror(errno));
-		fprintf(stderr, "vmlab: module not loaded: run sudo insmod module/vmlab.ko\n");
+		fprintf(stderr, "vmlab: module not loaded: " VX_LOAD_HINT "\n");
 		return 1;
 	}
 	r = vl_open(O_RDONLY);

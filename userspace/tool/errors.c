@@ -54,7 +54,7 @@ int vx_need_device(void)
 	}
 	if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
 		return vx_error(VX_NO_MODULE,
-				"%s: %s: module not loaded: run sudo insmod module/vmlab.ko",
+				"%s: %s: module not loaded: " VX_LOAD_HINT,
 				VMLAB_DEVICE_PATH, strerror(errno));
 	if (errno == EACCES || errno == EPERM)
 		return vx_error(VX_PERM,
@@ -82,7 +82,7 @@ static const char *debugfs_check(int *status)
 		return VMLAB_DEBUGFS_PATH " is readable by root only: run with sudo";
 	}
 	*status = VX_NO_MODULE;
-	return VMLAB_DEBUGFS_PATH " is missing: module not loaded: run sudo insmod module/vmlab.ko";
+	return VMLAB_DEBUGFS_PATH " is missing: module not loaded: " VX_LOAD_HINT;
 }
 
 int vx_need_debugfs(void)

@@ -9,6 +9,7 @@
 
 #include "bench.h"
 #include "tool.h"
+#include "vmlab_version.h"
 
 static const char synopsis[] =
 	"usage: vmlab tour [--json] [SECTION...]\n"
@@ -16,7 +17,8 @@ static const char synopsis[] =
 	"       vmlab inspect [--json] [--vmlab] PID [ADDR[-END]]\n"
 	"       vmlab stat [--json] [--watch [SECONDS]] [--count N]\n"
 	"       vmlab bench [PAGES]\n"
-	"       vmlab help [COMMAND]\n";
+	"       vmlab help [COMMAND]\n"
+	"       vmlab --version\n";
 
 static const char manual[] =
 	"NAME\n"
@@ -29,6 +31,7 @@ static const char manual[] =
 	"    vmlab stat [--json] [--watch [SECONDS]] [--count N]\n"
 	"    vmlab bench [PAGES]\n"
 	"    vmlab help [COMMAND]\n"
+	"    vmlab --version\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    vmlab drives the vmlab kernel module, whose device /dev/vmlab installs\n"
@@ -42,6 +45,7 @@ static const char manual[] =
 	"    --json      the same facts as one JSON document on stdout (stat --watch:\n"
 	"                one document per refresh)\n"
 	"    -h, --help  this text, or with a command, that command's\n"
+	"    --version   the tool's version, and the loaded module's when it is loaded\n"
 	"\n"
 	"PRIVILEGES\n"
 	"    PFNs (pagemap shows 0 to unprivileged readers) and /proc/kpageflags need\n"
@@ -54,7 +58,7 @@ static const char manual[] =
 	"       run here, e.g. huge without a hugetlb pool, does not count against it)\n"
 	"    1  a tour step found something unexpected, or an operation failed\n"
 	"    2  usage error\n"
-	"    3  vmlab is not loaded (no /dev/vmlab): run sudo insmod module/vmlab.ko\n"
+	"    3  vmlab is not loaded (no /dev/vmlab): " VX_LOAD_HINT "\n"
 	"    4  debugfs is not mounted at /sys/kernel/debug\n"
 	"    5  not permitted: run as root\n"
 	"    6  no such process (inspect)\n"
@@ -148,6 +152,27 @@ int usage_of(const char *command, bool to_stdout, int status)
 	return status;
 }
 
+/*
+ * The tool's version; then the loaded module's, which differs when the
+ * vmlab.ko in use was built from other sources than this tool.
+ */
+static int print_version(void)
+{
+	char mod[64];
+	FILE *f;
+
+	printf("vmlab %s\n", VMLAB_VERSION);
+	f = fopen("/sys/module/vmlab/version", "r");
+	if (!f)
+		return VX_OK;
+	if (fgets(mod, sizeof(mod), f)) {
+		mod[strcspn(mod, "\n")] = '\0';
+		printf("vmlab.ko %s (loaded)\n", mod);
+	}
+	fclose(f);
+	return VX_OK;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -157,6 +182,8 @@ int main(int argc, char **argv)
 		return usage_of(NULL, false, VX_USAGE);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
 		return usage_of(NULL, true, VX_OK);
+	if (!strcmp(cmd, "--version"))
+		return print_version();
 	if (!strcmp(cmd, "help")) {
 		if (argc > 2 && strcmp(argv[2], "tour") && strcmp(argv[2], "inspect") &&
 		    strcmp(argv[2], "stat") && strcmp(argv[2], "bench"))

@@ -19,6 +19,12 @@ enum vx_status {
 	VX_NO_PROCESS = 6,	/* no such process */
 };
 
+/*
+ * What to do when vmlab is not loaded: modprobe once it is installed (DKMS
+ * or make modules_install), insmod in a source tree.
+ */
+#define VX_LOAD_HINT	"run sudo modprobe vmlab (in a source tree: sudo insmod module/vmlab.ko)"
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 int cmd_tour(int argc, char **argv);
