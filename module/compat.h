@@ -17,6 +17,15 @@
 #include <linux/version.h>
 
 /*
+ * vmlab is verified on 6.1 to 6.12: VMLAB_FIRST_VERIFIED is the oldest
+ * release it builds for, VMLAB_FIRST_UNVERIFIED the first it refuses.
+ * module/dkms.conf reads these two lines, so that DKMS refuses the same
+ * kernels before building.
+ */
+#define VMLAB_FIRST_VERIFIED	KERNEL_VERSION(6, 1, 0)
+#define VMLAB_FIRST_UNVERIFIED	KERNEL_VERSION(6, 13, 0)
+
+/*
  * 6.12 is the last release vmlab is verified on.  The huge kind maps
  * hugetlb folios with PFN entries in VM_MIXEDMAP VMAs and relies on how the
  * core counts references of what such entries (and, before 6.7, DAX VMAs)
@@ -25,7 +34,7 @@
  * A newer kernel must be checked against every hazard of the fault
  * handlers before it is added here; until then the build stops.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#if LINUX_VERSION_CODE >= VMLAB_FIRST_UNVERIFIED || LINUX_VERSION_CODE < VMLAB_FIRST_VERIFIED
 #error "vmlab is verified on Linux 6.1 to 6.12 only: see the reason above this line"
 #endif
 
