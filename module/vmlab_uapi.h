@@ -99,6 +99,13 @@ struct vmlab_info {
 	__u64 reserved[4];
 };
 
+/*
+ * The ioctl type: 0xB9, a code no entry of the kernel's table of them,
+ * Documentation/userspace-api/ioctl/ioctl-number.rst, uses as of Linux
+ * 6.12 (its neighbours there are 0xB8, uapi/misc/mrvl_cn10k_dpi.h, and
+ * 0xC0, linux/usb/iowarrior.h).  It is not registered: vmlab is out of
+ * tree.  Merged, it would add the line "0xB9  01-03  uapi/linux/vmlab.h".
+ */
 #define VMLAB_IOC_MAGIC		0xB9
 
 /* Choose the kind of this open file: 0, or -1 with errno EINVAL/EFAULT/EBUSY/ENOMEM. */
