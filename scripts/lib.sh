@@ -55,3 +55,37 @@ source_dir() {
 		die "linux-source-6.12 is not installed: run scripts/setup"
 	echo "$VMLAB_CACHE/linux-source-$v"
 }
+
+# Counting for the host-side checks (scripts/check-install, check-dropin):
+# one "ok", "not ok" or "skip" line per check, then hc_totals prints the
+# line scripts/check sums, "# vmlab-host totals: passed=P failed=F
+# skipped=S", and returns non-zero when a check failed.
+hc_passed=0 hc_failed=0 hc_skipped=0
+hc_ok() {
+	hc_passed=$((hc_passed + 1))
+	echo "ok - $*"
+}
+hc_not_ok() {
+	hc_failed=$((hc_failed + 1))
+	echo "not ok - $*"
+}
+hc_skip() {
+	hc_skipped=$((hc_skipped + 1))
+	echo "skip - $*"
+}
+# hc_check DESCRIPTION CMD...: ok when CMD succeeds; else not ok, with
+# CMD's output.
+hc_check() {
+	local what=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		hc_ok "$what"
+	else
+		hc_not_ok "$what"
+		echo "$out" | tail -n 40 | sed 's/^/#   /'
+	fi
+}
+hc_totals() {
+	echo "# vmlab-host totals: passed=$hc_passed failed=$hc_failed skipped=$hc_skipped"
+	[ "$hc_failed" -eq 0 ]
+}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "vmlab_ksft.h"
 #include "vmlab_uapi.h"
 #include "debugfs.h"
 #include "kmodule.h"

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "vmlab_ksft.h"
 #include "vmlab_uapi.h"
 #include "debugfs.h"
 #include "device.h"

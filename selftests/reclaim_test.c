@@ -63,6 +63,7 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "vmlab_ksft.h"
 
 /*
  * One CPU for the whole program: a page the kernel just added to the page

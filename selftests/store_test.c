@@ -38,6 +38,7 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "vmlab_ksft.h"
 
 #include "debugfs.h"
 #include "device.h"

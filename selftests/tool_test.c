@@ -47,8 +47,10 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "vmlab_ksft.h"
 
 #include "vmlab_uapi.h"
+#include "vmlab_version.h"
 #include "debugfs.h"
 #include "device.h"
 #include "json.h"
@@ -97,6 +99,17 @@ static const char *tool(void)
 	static char buf[PATH_MAX];
 
 	return beside_me("VMLAB_TOOL", "userspace/vmlab", buf, sizeof(buf));
+}
+
+/*
+ * Without the tool (a drop-in copy in a kernel tree builds the tests and the
+ * library only) the whole program skips, with exit status 4.
+ */
+static void __attribute__((constructor)) tool_require(void)
+{
+	if (access(tool(), X_OK))
+		ksft_exit_skip("%s: %s: the vmlab tool is not built (make userspace, or set VMLAB_TOOL)\n",
+			       tool(), strerror(errno));
 }
 
 static const char *page_types(void)
@@ -1348,6 +1361,11 @@ FIXTURE_VARIANT_ADD(errors, help)
 	.args = { "--help" }, .status = 0, .err = "", .out = "EXIT STATUS",
 };
 
+FIXTURE_VARIANT_ADD(errors, version)
+{
+	.args = { "--version" }, .status = 0, .err = "", .out = "vmlab " VMLAB_VERSION "\n",
+};
+
 FIXTURE_VARIANT_ADD(errors, not_a_pid)
 {
 	.args = { "inspect", "abc" }, .status = 2, .err = "'abc' is not a process id",
@@ -1361,7 +1379,7 @@ FIXTURE_VARIANT_ADD(errors, pid_gone)
 FIXTURE_VARIANT_ADD(errors, module_not_loaded)
 {
 	.how = NO_DEVICE, .args = { "tour", "anon" }, .status = 3,
-	.err = "module not loaded: run sudo insmod module/vmlab.ko",
+	.err = "module not loaded: run sudo modprobe vmlab",
 };
 
 FIXTURE_VARIANT_ADD(errors, debugfs_not_mounted)

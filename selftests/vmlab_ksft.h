@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What a vmlab test program needs before its first test: root and
+ * /dev/vmlab.  Without either the program skips as a whole, before the
+ * harness runs a test, with kselftest's exit status 4 (KSFT_SKIP), as
+ * tools/testing/selftests expects of a test whose module is not loaded.
+ * Every test program includes this header after kselftest_harness.h, but
+ * lib_test, whose tests need no module.
+ */
+#ifndef _VMLAB_KSFT_H
+#define _VMLAB_KSFT_H
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "vmlab_uapi.h"
+
+static void __attribute__((constructor)) vmlab_ksft_require(void)
+{
+	if (geteuid())
+		ksft_exit_skip("vmlab tests need root (mappings of every kind, debugfs, module loads)\n");
+	if (access(VMLAB_DEVICE_PATH, F_OK))
+		ksft_exit_skip("%s: %s: vmlab is not loaded (modprobe vmlab)\n",
+			       VMLAB_DEVICE_PATH, strerror(errno));
+}
+
+#endif /* _VMLAB_KSFT_H */
