@@ -61,7 +61,7 @@ static int vmlab_ioctl_set_kind(struct vmlab_file *vf, void __user *argp)
 
 	if (copy_from_user(&sel, argp, sizeof(sel)))
 		return -EFAULT;
-	if (sel.flags || sel.reserved || sel.kind >= VMLAB_KIND_COUNT)
+	if (sel.flags || sel.reserved || sel.kind >= VMLAB_NR_KINDS)
 		return -EINVAL;
 	if (sel.kind != VMLAB_KIND_HUGE && sel.huge_fd != -1)
 		return -EINVAL;

@@ -15,6 +15,9 @@
 
 #include "vmlab_uapi.h"
 
+/* Kinds are 0 to VMLAB_NR_KINDS - 1 (the uapi header has no sentinel). */
+#define VMLAB_NR_KINDS		(VMLAB_KIND_HUGE + 1)
+
 /**
  * enum vmlab_type - the mapping types vmlab serves: a kind and a sharing mode
  * @VMLAB_PRIVATE_COW: store kind, MAP_PRIVATE

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * vmlab user API: the ioctls of /dev/vmlab and the layout of its debugfs files.
+ * vmlab user API: the ioctls of /dev/vmlab.  (Its debugfs files are no ABI:
+ * their path and layout are the userspace library's business, in
+ * userspace/lib/debugfs.h.)
  *
  * The device is a byte array, "the store", of store_size bytes (module
  * parameter).  read(2), write(2), lseek(2) and fsync(2) act on the store.
@@ -33,20 +35,17 @@
 #include <linux/types.h>
 
 #define VMLAB_DEVICE_PATH	"/dev/vmlab"
-#define VMLAB_DEBUGFS_PATH	"/sys/kernel/debug/vmlab"
 
 /**
  * enum vmlab_kind - what the mappings of an open file are made of
  * @VMLAB_KIND_STORE: the device's store (the default of every open file)
  * @VMLAB_KIND_ANON: a fresh zero-filled object for each mmap(2)
  * @VMLAB_KIND_HUGE: 2 MiB pages reserved from the hugetlb pool at mmap(2)
- * @VMLAB_KIND_COUNT: number of kinds; not a kind
  */
 enum vmlab_kind {
 	VMLAB_KIND_STORE = 0,
 	VMLAB_KIND_ANON = 1,
 	VMLAB_KIND_HUGE = 2,
-	VMLAB_KIND_COUNT
 };
 
 /**

@@ -236,7 +236,7 @@ FIXTURE_VARIANT_ADD(bad, ioctl_writeback_with_arg)
 FIXTURE_VARIANT_ADD(bad, set_kind_count)
 {
 	.in = {
-		.op = OP_SET_KIND, .sel = { .kind = VMLAB_KIND_COUNT, .huge_fd = -1 },
+		.op = OP_SET_KIND, .sel = { .kind = VL_NR_KINDS, .huge_fd = -1 },
 		.want_errno = EINVAL,
 	},
 };

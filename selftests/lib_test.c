@@ -996,7 +996,7 @@ TEST(device_no_module)
 	ASSERT_STREQ("store", vl_kind_name(VMLAB_KIND_STORE));
 	ASSERT_STREQ("anon", vl_kind_name(VMLAB_KIND_ANON));
 	ASSERT_STREQ("huge", vl_kind_name(VMLAB_KIND_HUGE));
-	ASSERT_STREQ("unknown", vl_kind_name(VMLAB_KIND_COUNT));
+	ASSERT_STREQ("unknown", vl_kind_name(VL_NR_KINDS));
 
 	ASSERT_EQ(-EBADF, vl_select(-1, VMLAB_KIND_ANON, -1));
 	ASSERT_EQ(-EBADF, vl_info(-1, &info));

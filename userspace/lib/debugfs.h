@@ -10,6 +10,9 @@
 
 #include "vmlab_uapi.h"
 
+/* vmlab's debugfs directory (debugfs mounted where it usually is). */
+#define VMLAB_DEBUGFS_PATH	"/sys/kernel/debug/vmlab"
+
 /* The counters file: one "name value\n" line per counter. */
 #define VL_COUNTERS_PATH	VMLAB_DEBUGFS_PATH "/counters"
 

@@ -10,6 +10,9 @@
 
 #include "vmlab_uapi.h"
 
+/* Kinds are 0 to VL_NR_KINDS - 1: VL_NR_KINDS is the first value that is none. */
+#define VL_NR_KINDS	(VMLAB_KIND_HUGE + 1)
+
 /**
  * vl_open() - open the vmlab device
  * @flags: open(2) flags, e.g. O_RDWR

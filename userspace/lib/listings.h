@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "debugfs.h"
 #include "vmlab_uapi.h"
 
 #define VL_OBJECTS_PATH		VMLAB_DEBUGFS_PATH "/objects"
