@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <linux/kernel-page-flags.h>
+
 /* Size of one pagemap or kpageflags entry in bytes. */
 #define VL_PM_ENTRY_BYTES	8
 
@@ -71,34 +73,34 @@ struct vl_pm {
 	bool guard;
 };
 
-/* /proc/kpageflags bits, as in include/uapi/linux/kernel-page-flags.h. */
-#define VL_KPF_LOCKED		0
-#define VL_KPF_ERROR		1
-#define VL_KPF_REFERENCED	2
-#define VL_KPF_UPTODATE		3
-#define VL_KPF_DIRTY		4
-#define VL_KPF_LRU		5
-#define VL_KPF_ACTIVE		6
-#define VL_KPF_SLAB		7
-#define VL_KPF_WRITEBACK	8
-#define VL_KPF_RECLAIM		9
-#define VL_KPF_BUDDY		10
-#define VL_KPF_MMAP		11
-#define VL_KPF_ANON		12
-#define VL_KPF_SWAPCACHE	13
-#define VL_KPF_SWAPBACKED	14
-#define VL_KPF_COMPOUND_HEAD	15
-#define VL_KPF_COMPOUND_TAIL	16
-#define VL_KPF_HUGE		17
-#define VL_KPF_UNEVICTABLE	18
-#define VL_KPF_HWPOISON		19
-#define VL_KPF_NOPAGE		20
-#define VL_KPF_KSM		21
-#define VL_KPF_THP		22
-#define VL_KPF_OFFLINE		23
-#define VL_KPF_ZERO_PAGE	24
-#define VL_KPF_IDLE		25
-#define VL_KPF_PGTABLE		26
+/* /proc/kpageflags bits: the uapi header's (linux-libc-dev), under vmlab's names. */
+#define VL_KPF_LOCKED		KPF_LOCKED
+#define VL_KPF_ERROR		KPF_ERROR
+#define VL_KPF_REFERENCED	KPF_REFERENCED
+#define VL_KPF_UPTODATE		KPF_UPTODATE
+#define VL_KPF_DIRTY		KPF_DIRTY
+#define VL_KPF_LRU		KPF_LRU
+#define VL_KPF_ACTIVE		KPF_ACTIVE
+#define VL_KPF_SLAB		KPF_SLAB
+#define VL_KPF_WRITEBACK	KPF_WRITEBACK
+#define VL_KPF_RECLAIM		KPF_RECLAIM
+#define VL_KPF_BUDDY		KPF_BUDDY
+#define VL_KPF_MMAP		KPF_MMAP
+#define VL_KPF_ANON		KPF_ANON
+#define VL_KPF_SWAPCACHE	KPF_SWAPCACHE
+#define VL_KPF_SWAPBACKED	KPF_SWAPBACKED
+#define VL_KPF_COMPOUND_HEAD	KPF_COMPOUND_HEAD
+#define VL_KPF_COMPOUND_TAIL	KPF_COMPOUND_TAIL
+#define VL_KPF_HUGE		KPF_HUGE
+#define VL_KPF_UNEVICTABLE	KPF_UNEVICTABLE
+#define VL_KPF_HWPOISON		KPF_HWPOISON
+#define VL_KPF_NOPAGE		KPF_NOPAGE
+#define VL_KPF_KSM		KPF_KSM
+#define VL_KPF_THP		KPF_THP
+#define VL_KPF_OFFLINE		KPF_OFFLINE
+#define VL_KPF_ZERO_PAGE	KPF_ZERO_PAGE
+#define VL_KPF_IDLE		KPF_IDLE
+#define VL_KPF_PGTABLE		KPF_PGTABLE
 
 /* Kernel-hacker bits, as in tools/mm/page-types.c. */
 #define VL_KPF_RESERVED		32
