@@ -108,7 +108,7 @@ static const char *tool(void)
 static void __attribute__((constructor)) tool_require(void)
 {
 	if (access(tool(), X_OK))
-		ksft_exit_skip("%s: %s: the vmlab tool is not built (make userspace, or set VMLAB_TOOL)\n",
+		ksft_exit_skip("%s: %s: no vmlab tool (make userspace, or set VMLAB_TOOL)\n",
 			       tool(), strerror(errno));
 }
 

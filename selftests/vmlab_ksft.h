@@ -31,7 +31,7 @@ static void __attribute__((constructor)) vmlab_ksft_require(void)
 	if (ko && *ko)
 		return;
 	if (geteuid())
-		ksft_exit_skip("vmlab tests need root (mappings of every kind, debugfs, module loads)\n");
+		ksft_exit_skip("vmlab tests need root (debugfs, kpageflags, module loads)\n");
 	if (access(VMLAB_DEVICE_PATH, F_OK))
 		ksft_exit_skip("%s: %s: vmlab is not loaded (modprobe vmlab)\n",
 			       VMLAB_DEVICE_PATH, strerror(errno));
