@@ -77,6 +77,11 @@ check-install: userspace
 check-dropin:
 	@scripts/check-dropin
 
+# vmlab built inside linux-source-6.12 as Kconfig.snippet says (lib/vmlab/,
+# CONFIG_VMLAB=m from Kconfig); extracts the whole source once: heavy.
+check-intree: ready
+	@scripts/check-intree
+
 # The guest half: the DKMS-built module loaded with modprobe in a 6.1 and a
 # 6.12 guest, udev applying 60-vmlab.rules, the README's example run.
 check-dkms-guest: ready userspace
@@ -132,5 +137,5 @@ clean:
 	$(MAKE) -C selftests clean KSFT_DIR=$(SOURCE)/tools/testing/selftests
 
 .PHONY: all module setup ready harness modules userspace selftests page-types \
-	check-install check-dropin check-dkms-guest check check-debug demo bench lint install uninstall \
+	check-install check-dropin check-intree check-dkms-guest check check-debug demo bench lint install uninstall \
 	modules_install clean
