@@ -78,7 +78,10 @@ check-dropin:
 	@scripts/check-dropin
 
 # vmlab built inside linux-source-6.12 as Kconfig.snippet says (lib/vmlab/,
-# CONFIG_VMLAB=m from Kconfig); extracts the whole source once: heavy.
+# CONFIG_VMLAB=m from Kconfig), with the Debian 6.12 kernel's configuration
+# and symbols: a vmlab.ko for that kernel (vermagic and symbol versions
+# checked against the out-of-tree build); extracts the whole source once:
+# heavy.  scripts/check-intree --guest also loads it in a 6.12 guest.
 check-intree: ready
 	@scripts/check-intree
 
