@@ -35,13 +35,16 @@
  *
  * Write-back always runs in a kernel thread (a flusher, or vmlab_write_wq
  * for fsync(2), fadvise(2) and O_SYNC writes): the backing file's writes
- * see no rlimit, signal or credentials of whoever asked for them.
+ * see no rlimit, signal or credentials of whoever asked for them; nor its
+ * scheduling priority, CPU cgroup or I/O accounting, which are the
+ * kworker's, as for the flusher's write-back.
  *
  * Locking: the store's page cache, its i_mmap and its write-back state are
  * the core's, under the core's locks; the store object itself never
  * changes after load.
  */
 #include <linux/backing-dev.h>
+#include <linux/completion.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/highmem.h>
@@ -257,7 +260,10 @@ static int vmlab_store_writepage(VMLAB_WRITEPAGE_ARG *arg, struct writeback_cont
 		 * be neither truncated nor migrated, and migration takes the
 		 * lock before it waits for write-back to end.  Not counted as
 		 * newly dirtied; nothing to do when a write fault dirtied it
-		 * already.
+		 * already.  A write fault between the test and the call costs
+		 * the dirty statistics one page: taking the lock here would
+		 * deadlock with a data-integrity write-back that holds it while
+		 * it waits for this write-back to end.
 		 */
 		if (!folio_test_dirty(folio))
 			folio_redirty_for_writepage(wbc, folio);
@@ -269,6 +275,7 @@ static int vmlab_store_writepage(VMLAB_WRITEPAGE_ARG *arg, struct writeback_cont
 /* A user task's write-back, run by vmlab_write_wq while the task waits. */
 struct vmlab_write {
 	struct work_struct work;
+	struct completion done;
 	struct address_space *mapping;
 	struct writeback_control *wbc;
 	int ret;
@@ -279,7 +286,12 @@ static void vmlab_write_workfn(struct work_struct *work)
 	struct vmlab_write *wr = container_of(work, struct vmlab_write, work);
 
 	wr->ret = write_cache_pages(wr->mapping, wr->wbc, vmlab_store_writepage, NULL);
+	/* The last touch of @wr, which lives on the waiter's stack. */
+	complete(&wr->done);
 }
+
+/* How long a waiter for write-back sleeps at a time: never a hung task. */
+#define VMLAB_WRITE_WAIT	(10 * HZ)
 
 /*
  * ->writepages: what the flusher, sync(2), fsync(2) and fadvise(2) call.
@@ -296,8 +308,11 @@ static int vmlab_store_writepages(struct address_space *mapping, struct writebac
 	if (current->flags & PF_KTHREAD)
 		return write_cache_pages(mapping, wbc, vmlab_store_writepage, NULL);
 	INIT_WORK_ONSTACK(&wr.work, vmlab_write_workfn);
+	init_completion(&wr.done);
 	queue_work(vmlab_write_wq, &wr.work);
-	flush_work(&wr.work);
+	/* I/O wait, as the caller's own write-back was; a long one is no hung task. */
+	while (!wait_for_completion_io_timeout(&wr.done, VMLAB_WRITE_WAIT))
+		;
 	destroy_work_on_stack(&wr.work);
 	return wr.ret;
 }
@@ -635,8 +650,11 @@ int vmlab_store_init(void)
 	obj->type = VMLAB_SHARED;
 	obj->nr_pages = vmlab_store_size >> PAGE_SHIFT;
 	obj->backing = file;
+	/* Published under s_umount, as vmlab_store_exit() takes it away. */
+	down_write(&vmlab_store_mnt->mnt_sb->s_umount);
 	vmlab_store_mnt->mnt_sb->s_fs_info = file;
-	vmlab_store = obj;
+	WRITE_ONCE(vmlab_store, obj);
+	up_write(&vmlab_store_mnt->mnt_sb->s_umount);
 	vmlab_object_list(obj);
 	return 0;
 
