@@ -221,6 +221,8 @@ static int vmlab_store_read_folio(struct file *file, struct folio *folio)
 static int vmlab_store_writepage(VMLAB_WRITEPAGE_ARG *arg, struct writeback_control *wbc,
 				 void *data)
 {
+	/* The user task this write-back runs for, or NULL: the flusher's own. */
+	struct task_struct *requester = data;
 	struct folio *folio = vmlab_writepage_folio(arg);
 	struct address_space *mapping = folio->mapping;
 	loff_t pos = folio_pos(folio);
@@ -243,7 +245,7 @@ static int vmlab_store_writepage(VMLAB_WRITEPAGE_ARG *arg, struct writeback_cont
 	current->flags |= PF_LOCAL_THROTTLE;
 	noreclaim_flag = memalloc_nofs_save();
 	kaddr = kmap_local_folio(folio, 0);
-	n = vmlab_inject(VMLAB_INJECT_BACKING_WRITE) ? -EIO :
+	n = vmlab_inject_for(VMLAB_INJECT_BACKING_WRITE, requester ?: current) ? -EIO :
 		kernel_write(vmlab_store->backing, kaddr, PAGE_SIZE, &pos);
 	kunmap_local(kaddr);
 	memalloc_nofs_restore(noreclaim_flag);
@@ -278,6 +280,7 @@ struct vmlab_write {
 	struct completion done;
 	struct address_space *mapping;
 	struct writeback_control *wbc;
+	struct task_struct *requester;
 	int ret;
 };
 
@@ -285,7 +288,7 @@ static void vmlab_write_workfn(struct work_struct *work)
 {
 	struct vmlab_write *wr = container_of(work, struct vmlab_write, work);
 
-	wr->ret = write_cache_pages(wr->mapping, wr->wbc, vmlab_store_writepage, NULL);
+	wr->ret = write_cache_pages(wr->mapping, wr->wbc, vmlab_store_writepage, wr->requester);
 	/* The last touch of @wr, which lives on the waiter's stack. */
 	complete(&wr->done);
 }
@@ -302,7 +305,7 @@ static void vmlab_write_workfn(struct work_struct *work)
  */
 static int vmlab_store_writepages(struct address_space *mapping, struct writeback_control *wbc)
 {
-	struct vmlab_write wr = { .mapping = mapping, .wbc = wbc };
+	struct vmlab_write wr = { .mapping = mapping, .wbc = wbc, .requester = current };
 
 	vmlab_count(VMLAB_CNT_WRITEBACK_RUNS);
 	if (current->flags & PF_KTHREAD)
