@@ -10,8 +10,9 @@
  * probability  write P in 0..100: each matching call fails with P percent
  *              chance (0, the default, turns this off)
  * pid          write a process ID: only calls made by that process's
- *              threads match (as seen from the initial PID namespace);
- *              0, the default, matches every task
+ *              threads, or by a kernel thread writing back the store for
+ *              them (fsync, msync), match (as seen from the initial PID
+ *              namespace); 0, the default, matches every task
  * point        write a point's name: only calls at that point match;
  *              "all", the default, matches every point
  * points       one line per point: name, calls, failures injected; any
@@ -125,8 +126,9 @@ enum vmlab_inject_why {
 	VMLAB_INJECT_RANDOM,
 };
 
-/* Whether this call at @point fails by vmlab's own controls, and why. */
-static enum vmlab_inject_why vmlab_inject_decide(enum vmlab_inject_point point)
+/* Whether this call at @point, made for @who, fails by vmlab's own controls, and why. */
+static enum vmlab_inject_why vmlab_inject_decide(enum vmlab_inject_point point,
+						 struct task_struct *who)
 {
 	int only = READ_ONCE(vmlab_inject_point);
 	u32 pid = READ_ONCE(vmlab_inject_pid);
@@ -134,7 +136,7 @@ static enum vmlab_inject_why vmlab_inject_decide(enum vmlab_inject_point point)
 
 	if (only >= 0 && only != point)
 		return VMLAB_INJECT_NO;
-	if (pid && task_tgid_nr(current) != pid)
+	if (pid && task_tgid_nr(who) != pid)
 		return VMLAB_INJECT_NO;
 	/* Counts down only while armed; the call that reaches 0 fails. */
 	if (atomic_long_dec_if_positive(&vmlab_inject_nth) == 0)
@@ -146,6 +148,35 @@ static enum vmlab_inject_why vmlab_inject_decide(enum vmlab_inject_point point)
 }
 
 /**
+ * vmlab_inject_for() - whether the fallible step at @point, taken by a
+ * kernel thread on behalf of @who, must fail now
+ * @point: the step about to be taken
+ * @who: the task the step is taken for (the pid control matches it); the
+ *	kernel's fail-nth and make-it-fail are the current task's
+ *
+ * Return: true when the caller must fail the step as if it had failed by
+ * itself, with the errno the step would return.
+ */
+bool vmlab_inject_for(enum vmlab_inject_point point, struct task_struct *who)
+{
+	struct vmlab_inject_site *site = &vmlab_inject_sites[point];
+	enum vmlab_inject_why why;
+
+	atomic64_inc(&site->calls);
+	why = vmlab_inject_decide(point, who);
+	if (why == VMLAB_INJECT_NO && !vmlab_kernel_should_fail())
+		return false;
+	atomic64_inc(&site->injected);
+	if (why == VMLAB_INJECT_NTH)
+		pr_info("injected a failure at %s in %s[%d]\n", vmlab_inject_names[point],
+			who->comm, task_pid_nr(who));
+	else
+		pr_info_ratelimited("injected a failure at %s in %s[%d]\n",
+				    vmlab_inject_names[point], who->comm, task_pid_nr(who));
+	return true;
+}
+
+/**
  * vmlab_inject() - whether the fallible step at @point must fail now
  * @point: the step about to be taken
  *
@@ -154,22 +185,7 @@ static enum vmlab_inject_why vmlab_inject_decide(enum vmlab_inject_point point)
  */
 bool vmlab_inject(enum vmlab_inject_point point)
 {
-	struct vmlab_inject_site *site = &vmlab_inject_sites[point];
-	enum vmlab_inject_why why;
-
-	atomic64_inc(&site->calls);
-	why = vmlab_inject_decide(point);
-	if (why == VMLAB_INJECT_NO && !vmlab_kernel_should_fail())
-		return false;
-	atomic64_inc(&site->injected);
-	if (why == VMLAB_INJECT_NTH)
-		pr_info("injected a failure at %s in %s[%d]\n", vmlab_inject_names[point],
-			current->comm, task_pid_nr(current));
-	else
-		pr_info_ratelimited("injected a failure at %s in %s[%d]\n",
-				    vmlab_inject_names[point], current->comm,
-				    task_pid_nr(current));
-	return true;
+	return vmlab_inject_for(point, current);
 }
 
 /**

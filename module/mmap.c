@@ -134,8 +134,8 @@ static const struct vm_operations_struct vmlab_private_anon_vm_ops = {
 /*
  * A shared anonymous mapping gets an object of its own, as mmap of
  * /dev/zero gets a shmem file: the VMA maps the object's file from now on,
- * and so do its copies in fork children.  It is charged to the caller's
- * RLIMIT_MEMLOCK, since its pages cannot be reclaimed.
+ * and so do its copies in fork children.  Its pages are tmpfs's:
+ * swap-backed, charged to the memory cgroup of the task that faults them.
  */
 static int vmlab_mmap_shared_anon(struct vm_area_struct *vma)
 {

@@ -253,7 +253,8 @@ err_free:
  *
  * The object lives as long as the file and the VMAs that map it.  The
  * caller's open file of /dev/vmlab holds a pin (vmlab_fs_pin()).  A shared
- * anonymous object commits no memory (its tmpfs file is VM_NORESERVE).
+ * anonymous object commits memory page by page as tmpfs allocates it (its
+ * tmpfs file is VM_NORESERVE), not its whole size at mmap(2).
  *
  * Return: the file, or an ERR_PTR: -ENOMEM, or -EINVAL for a size too large.
  */

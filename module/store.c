@@ -22,19 +22,34 @@
  * ->writepages unlocks each page (under write-back) before it writes it.
  * A write(2) to the backing file holds the backing inode's lock while it
  * faults in its source buffer, which may be a mapping of the store: that
- * fault may wait for a store page's lock, and neither reading (through the
- * backing file's page cache, which takes no inode lock, or tmpfs's
- * ->read_iter, which takes none either) nor writing ever holds one.
+ * fault may wait for a store page's lock, which neither reading (through
+ * the backing file's page cache, which takes no inode lock, or tmpfs's
+ * ->read_iter, which takes none either) nor writing ever holds.
+ *
+ * Writing back does wait for that inode lock with a page under write-back,
+ * as the loop driver's writes to its file do.  So a writer of the backing
+ * file whose source buffer maps the store, while someone else waits for
+ * that page's write-back to end (fsync(2) of a page dirtied again, or
+ * balance_dirty_pages() over the store's limit), can stall write-back
+ * until the writer is killed: the README says so among the limits.
+ *
+ * Write-back always runs in a kernel thread (a flusher, or vmlab_write_wq
+ * for fsync(2), fadvise(2) and O_SYNC writes): the backing file's writes
+ * see no rlimit, signal or credentials of whoever asked for them; nor its
+ * scheduling priority, CPU cgroup or I/O accounting, which are the
+ * kworker's, as for the flusher's write-back.
  *
  * Locking: the store's page cache, its i_mmap and its write-back state are
  * the core's, under the core's locks; the store object itself never
  * changes after load.
  */
 #include <linux/backing-dev.h>
+#include <linux/completion.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/highmem.h>
 #include <linux/magic.h>
+#include <linux/mempool.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mount.h>
@@ -86,6 +101,11 @@ struct vmlab_object *vmlab_store;
 static struct vfsmount *vmlab_store_mnt;
 /* Reads of the backing file, one work item per page read. */
 static struct workqueue_struct *vmlab_read_wq;
+/* Work items of vmlab_read_wq, so that a read never fails for want of memory. */
+static mempool_t *vmlab_read_pool;
+#define VMLAB_READ_POOL_MIN	16
+/* Write-back asked for by a user task, run on its behalf (see the top of this file). */
+static struct workqueue_struct *vmlab_write_wq;
 
 /*
  * Read the page of @backing at @pos (page-aligned) into @kaddr, without
@@ -155,6 +175,7 @@ static void vmlab_read_workfn(struct work_struct *work)
 	if (n >= 0)
 		memset(kaddr + n, 0, PAGE_SIZE - n);
 	kunmap_local(kaddr);
+	flush_dcache_folio(folio);
 	if (n >= 0) {
 		folio_mark_uptodate(folio);
 		vmlab_count(VMLAB_CNT_BACKING_READS);
@@ -164,7 +185,7 @@ static void vmlab_read_workfn(struct work_struct *work)
 	/* The I/O is done: whoever waits for the page (a fault, read(2)) goes on. */
 	folio_unlock(folio);
 	folio_put(folio);
-	kfree(rd);
+	mempool_free(rd, vmlab_read_pool);
 }
 
 /*
@@ -181,11 +202,8 @@ static int vmlab_store_read_folio(struct file *file, struct folio *folio)
 		folio_unlock(folio);
 		return -EIO;
 	}
-	rd = kmalloc(sizeof(*rd), mapping_gfp_constraint(folio->mapping, GFP_KERNEL));
-	if (!rd) {
-		folio_unlock(folio);
-		return -ENOMEM;
-	}
+	/* Sleeps for an item in flight rather than fail: never NULL. */
+	rd = mempool_alloc(vmlab_read_pool, mapping_gfp_constraint(folio->mapping, GFP_KERNEL));
 	INIT_WORK(&rd->work, vmlab_read_workfn);
 	rd->folio = folio;
 	/* The store, and so its backing file, outlives every locked page of it. */
@@ -205,6 +223,8 @@ static int vmlab_store_read_folio(struct file *file, struct folio *folio)
 static int vmlab_store_writepage(VMLAB_WRITEPAGE_ARG *arg, struct writeback_control *wbc,
 				 void *data)
 {
+	/* The user task this write-back runs for, or NULL: the flusher's own. */
+	struct task_struct *requester = data;
 	struct folio *folio = vmlab_writepage_folio(arg);
 	struct address_space *mapping = folio->mapping;
 	loff_t pos = folio_pos(folio);
@@ -227,7 +247,7 @@ static int vmlab_store_writepage(VMLAB_WRITEPAGE_ARG *arg, struct writeback_cont
 	current->flags |= PF_LOCAL_THROTTLE;
 	noreclaim_flag = memalloc_nofs_save();
 	kaddr = kmap_local_folio(folio, 0);
-	n = vmlab_inject(VMLAB_INJECT_BACKING_WRITE) ? -EIO :
+	n = vmlab_inject_for(VMLAB_INJECT_BACKING_WRITE, requester ?: current) ? -EIO :
 		kernel_write(vmlab_store->backing, kaddr, PAGE_SIZE, &pos);
 	kunmap_local(kaddr);
 	memalloc_nofs_restore(noreclaim_flag);
@@ -243,19 +263,63 @@ static int vmlab_store_writepage(VMLAB_WRITEPAGE_ARG *arg, struct writeback_cont
 		 * Dirtied again without the lock: under write-back the page can
 		 * be neither truncated nor migrated, and migration takes the
 		 * lock before it waits for write-back to end.  Not counted as
-		 * newly dirtied.
+		 * newly dirtied; nothing to do when a write fault dirtied it
+		 * already.  A write fault between the test and the call costs
+		 * the dirty statistics one page: taking the lock here would
+		 * deadlock with a data-integrity write-back that holds it while
+		 * it waits for this write-back to end.
 		 */
-		folio_redirty_for_writepage(wbc, folio);
+		if (!folio_test_dirty(folio))
+			folio_redirty_for_writepage(wbc, folio);
 	}
 	folio_end_writeback(folio);
 	return err;
 }
 
-/* ->writepages: what the flusher, sync(2), fsync(2) and fadvise(2) call. */
+/* A user task's write-back, run by vmlab_write_wq while the task waits. */
+struct vmlab_write {
+	struct work_struct work;
+	struct completion done;
+	struct address_space *mapping;
+	struct writeback_control *wbc;
+	struct task_struct *requester;
+	int ret;
+};
+
+static void vmlab_write_workfn(struct work_struct *work)
+{
+	struct vmlab_write *wr = container_of(work, struct vmlab_write, work);
+
+	wr->ret = write_cache_pages(wr->mapping, wr->wbc, vmlab_store_writepage, wr->requester);
+	/* The last touch of @wr, which lives on the waiter's stack. */
+	complete(&wr->done);
+}
+
+/* How long a waiter for write-back sleeps at a time: never a hung task. */
+#define VMLAB_WRITE_WAIT	(10 * HZ)
+
+/*
+ * ->writepages: what the flusher, sync(2), fsync(2) and fadvise(2) call.
+ * A user task hands the work to vmlab_write_wq and waits for it: its
+ * RLIMIT_FSIZE, a pending signal or its credentials would otherwise fail
+ * (or kill) the backing file's writes, and their error would reach every
+ * opener of the store.
+ */
 static int vmlab_store_writepages(struct address_space *mapping, struct writeback_control *wbc)
 {
+	struct vmlab_write wr = { .mapping = mapping, .wbc = wbc, .requester = current };
+
 	vmlab_count(VMLAB_CNT_WRITEBACK_RUNS);
-	return write_cache_pages(mapping, wbc, vmlab_store_writepage, NULL);
+	if (current->flags & PF_KTHREAD)
+		return write_cache_pages(mapping, wbc, vmlab_store_writepage, NULL);
+	INIT_WORK_ONSTACK(&wr.work, vmlab_write_workfn);
+	init_completion(&wr.done);
+	queue_work(vmlab_write_wq, &wr.work);
+	/* I/O wait, as the caller's own write-back was; a long one is no hung task. */
+	while (!wait_for_completion_io_timeout(&wr.done, VMLAB_WRITE_WAIT))
+		;
+	destroy_work_on_stack(&wr.work);
+	return wr.ret;
 }
 
 /* No ->writepage: reclaim leaves dirty store pages to the flusher, as for most filesystems. */
@@ -305,19 +369,21 @@ int vmlab_store_fsync(struct file *file, loff_t start, loff_t end, int datasync)
  */
 static int vmlab_store_sync_fs(struct super_block *sb, int wait)
 {
+	struct vmlab_object *store;
 	struct file *file = sb->s_fs_info;
-	struct inode *inode;
 	int err;
 
 	if (!wait || !file)
 		return 0;
 	err = vfs_fsync(file, 0);
-	/* The store's open files learn of it at their next fsync(2). */
-	if (err) {
-		inode = READ_ONCE(vmlab_store) ? vmlab_store->inode : NULL;
-		if (inode)
-			mapping_set_error(inode->i_mapping, err);
-	}
+	/*
+	 * The store's open files learn of it at their next fsync(2).  The
+	 * caller holds s_umount, which vmlab_store_exit() takes to free the
+	 * store.
+	 */
+	store = READ_ONCE(vmlab_store);
+	if (err && store)
+		mapping_set_error(store->inode->i_mapping, err);
 	return err;
 }
 
@@ -497,6 +563,7 @@ static ssize_t vmlab_store_copy_in(struct kiocb *iocb, struct iov_iter *iter)
 			return done ? done : PTR_ERR(folio);
 		/* Copy unlocked: the user's buffer may be a mapping of this very page. */
 		copied = copy_page_from_iter(folio_page(folio, 0), offset, bytes, iter);
+		flush_dcache_folio(folio);
 		if (copied) {
 			folio_lock(folio);
 			if (folio->mapping == mapping && folio_mark_dirty(folio))
@@ -557,14 +624,22 @@ int vmlab_store_init(void)
 	struct file *file;
 	int err;
 
+	vmlab_read_pool = mempool_create_kmalloc_pool(VMLAB_READ_POOL_MIN,
+						      sizeof(struct vmlab_read));
+	if (!vmlab_read_pool)
+		return -ENOMEM;
+	err = -ENOMEM;
 	vmlab_read_wq = alloc_workqueue("vmlab_read", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!vmlab_read_wq)
-		return -ENOMEM;
+		goto err_pool;
+	vmlab_write_wq = alloc_workqueue("vmlab_write", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!vmlab_write_wq)
+		goto err_read_wq;
 	vmlab_store_mnt = vmlab_inject(VMLAB_INJECT_FS_MOUNT) ? ERR_PTR(-ENOMEM) :
 		kern_mount(&vmlab_store_fs_type);
 	err = PTR_ERR_OR_ZERO(vmlab_store_mnt);
 	if (err)
-		goto err_wq;
+		goto err_write_wq;
 	file = vmlab_store_open_backing();
 	err = PTR_ERR_OR_ZERO(file);
 	if (err)
@@ -580,8 +655,11 @@ int vmlab_store_init(void)
 	obj->type = VMLAB_SHARED;
 	obj->nr_pages = vmlab_store_size >> PAGE_SHIFT;
 	obj->backing = file;
+	/* Published under s_umount, as vmlab_store_exit() takes it away. */
+	down_write(&vmlab_store_mnt->mnt_sb->s_umount);
 	vmlab_store_mnt->mnt_sb->s_fs_info = file;
-	vmlab_store = obj;
+	WRITE_ONCE(vmlab_store, obj);
+	up_write(&vmlab_store_mnt->mnt_sb->s_umount);
 	vmlab_object_list(obj);
 	return 0;
 
@@ -591,8 +669,12 @@ err_close:
 	fput(file);
 err_unmount:
 	kern_unmount(vmlab_store_mnt);
-err_wq:
+err_write_wq:
+	destroy_workqueue(vmlab_write_wq);
+err_read_wq:
 	destroy_workqueue(vmlab_read_wq);
+err_pool:
+	mempool_destroy(vmlab_read_pool);
 	return err;
 }
 
@@ -604,6 +686,7 @@ err_wq:
 void vmlab_store_exit(void)
 {
 	struct address_space *mapping = vmlab_store->inode->i_mapping;
+	struct super_block *sb = vmlab_store_mnt->mnt_sb;
 	struct file *file = vmlab_store->backing;
 	int err;
 
@@ -612,11 +695,18 @@ void vmlab_store_exit(void)
 		err = vfs_fsync(file, 0);
 	if (err)
 		pr_err("final write-back of the store failed: %d\n", err);
-	/* The last reference: the inode, its pages and the object go. */
+	/*
+	 * The last reference: the inode, its pages and the object go, under
+	 * s_umount, which sync(2) holds while ->sync_fs reads vmlab_store.
+	 */
+	down_write(&sb->s_umount);
 	iput(vmlab_store->inode);
-	vmlab_store = NULL;
+	WRITE_ONCE(vmlab_store, NULL);
+	up_write(&sb->s_umount);
 	/* After the reads still queued, and sync_fs, which uses the backing file. */
 	destroy_workqueue(vmlab_read_wq);
+	destroy_workqueue(vmlab_write_wq);
+	mempool_destroy(vmlab_read_pool);
 	kern_unmount(vmlab_store_mnt);
 	fput(file);
 }

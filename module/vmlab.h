@@ -311,6 +311,7 @@ void vmlab_huge_show(struct seq_file *m);
 /* inject.c: fault injection at every fallible step */
 struct dentry;
 bool vmlab_inject(enum vmlab_inject_point point);
+bool vmlab_inject_for(enum vmlab_inject_point point, struct task_struct *who);
 void vmlab_inject_load_begin(void);
 void vmlab_inject_load_end(void);
 void vmlab_inject_debugfs(struct dentry *parent);

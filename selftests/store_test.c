@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -62,6 +63,7 @@ enum region {
 	REGION_WRITE_DIRTY,
 	REGION_SOFT_DIRTY,
 	REGION_PERIODIC,
+	REGION_LIMITS,
 	REGION_RACE,		/* RACE_REGIONS regions */
 	NR_REGIONS = REGION_RACE + RACE_REGIONS
 };
@@ -1045,6 +1047,163 @@ TEST_F(dirty, sync_cleans_and_rearms)
 
 	ASSERT_EQ(0, ioctl(self->fd, VMLAB_IOC_WRITEBACK));
 	munmap(map, page_size());
+}
+
+/*
+ * Write-back is not the caller's write: a task whose RLIMIT_FSIZE is below
+ * the offset of the pages it dirtied syncs them (msync, fsync, fadvise,
+ * VMLAB_IOC_WRITEBACK) without SIGXFSZ or an error, and no other opener's
+ * fsync learns of an error, as for a page of a tmpfs file (memfd) at the
+ * same offset.  Before write-back ran in a kernel thread, the backing
+ * file's write saw the caller's limit: SIGXFSZ killed it.
+ */
+enum limit_sync {
+	LIMIT_MSYNC,
+	LIMIT_FSYNC,
+	LIMIT_FADVISE,
+	LIMIT_IOCTL,
+};
+
+#define LIMIT_PAGES	4
+#define LIMIT_FSIZE	(64UL << 10)
+
+FIXTURE(caller_limits)
+{
+	int fd;
+	struct vmlab_info info;
+};
+
+FIXTURE_VARIANT(caller_limits)
+{
+	enum limit_sync how;
+	unsigned int first;	/* first page of REGION_LIMITS used */
+};
+
+FIXTURE_VARIANT_ADD(caller_limits, msync)
+{
+	.how = LIMIT_MSYNC, .first = 0,
+};
+
+FIXTURE_VARIANT_ADD(caller_limits, fsync)
+{
+	.how = LIMIT_FSYNC, .first = LIMIT_PAGES,
+};
+
+FIXTURE_VARIANT_ADD(caller_limits, fadvise_dontneed)
+{
+	.how = LIMIT_FADVISE, .first = 2 * LIMIT_PAGES,
+};
+
+FIXTURE_VARIANT_ADD(caller_limits, ioctl_writeback)
+{
+	.how = LIMIT_IOCTL, .first = 3 * LIMIT_PAGES,
+};
+
+FIXTURE_SETUP(caller_limits)
+{
+	self->fd = open_store(_metadata, &self->info);
+}
+
+FIXTURE_TEARDOWN(caller_limits)
+{
+	close(self->fd);
+}
+
+/*
+ * In a child under RLIMIT_FSIZE LIMIT_FSIZE: map @fd at @off, dirty
+ * LIMIT_PAGES pages, sync them as @how says.  Return the child's wait
+ * status: exit 0 when the sync succeeded, else 10 + errno of the sync, or
+ * death by a signal.
+ */
+static int dirty_and_sync_limited(int fd, off_t off, enum limit_sync how, bool vmlab)
+{
+	size_t len = LIMIT_PAGES * page_size();
+	struct rlimit rl = { LIMIT_FSIZE, LIMIT_FSIZE };
+	int status = -1;
+	pid_t pid;
+	char *map;
+	int ret;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(2);
+		map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+		if (map == MAP_FAILED)
+			_exit(3);
+		memset(map, 0x5a, len);
+		switch (how) {
+		case LIMIT_MSYNC:
+			ret = msync(map, len, MS_SYNC);
+			break;
+		case LIMIT_FSYNC:
+			ret = fsync(fd);
+			break;
+		case LIMIT_FADVISE:
+			ret = posix_fadvise(fd, off, len, POSIX_FADV_DONTNEED);
+			errno = ret;
+			ret = ret ? -1 : 0;
+			break;
+		case LIMIT_IOCTL:
+			ret = vmlab ? ioctl(fd, VMLAB_IOC_WRITEBACK) : fsync(fd);
+			break;
+		default:
+			ret = -1;
+		}
+		_exit(ret ? 10 + errno : 0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+static void log_status(struct __test_metadata *_metadata, const char *who, int status)
+{
+	if (WIFSIGNALED(status))
+		TH_LOG("%s: killed by signal %d (%s)", who, WTERMSIG(status),
+		       strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) >= 10)
+		TH_LOG("%s: the sync failed: %s", who, strerror(WEXITSTATUS(status) - 10));
+	else
+		TH_LOG("%s: wait status 0x%x", who, status);
+}
+
+TEST_F(caller_limits, write_back_ignores_rlimit_fsize)
+{
+	off_t off = region_off(REGION_LIMITS, variant->first);
+	struct vl_counters c0, c1;
+	int sv, st, twin;
+	char *map;
+
+	ASSERT_LT((unsigned long)LIMIT_FSIZE, (unsigned long)off);
+	twin = memfd_create("vmlab-store-test-twin", 0);
+	ASSERT_LE(0, twin);
+	ASSERT_EQ(0, ftruncate(twin, off + LIMIT_PAGES * page_size()));
+
+	snap(_metadata, &c0);
+	sv = dirty_and_sync_limited(self->fd, off, variant->how, true);
+	st = dirty_and_sync_limited(twin, off, variant->how, false);
+	snap(_metadata, &c1);
+	TH_LOG("RLIMIT_FSIZE %lu bytes, pages at 0x%llx: vmlab wait status 0x%x, twin 0x%x",
+	       LIMIT_FSIZE, (unsigned long long)off, sv, st);
+	EXPECT_EQ(0, st) {
+		log_status(_metadata, "twin", st);
+	}
+	EXPECT_EQ(0, sv) {
+		log_status(_metadata, "vmlab", sv);
+	}
+	EXPECT_EQ(0, delta(_metadata, &c0, &c1, "backing_errors"));
+	/* The write-back reached the backing file, and no other opener hears of an error. */
+	EXPECT_LE(LIMIT_PAGES, delta(_metadata, &c0, &c1, "pages_written_back"));
+	EXPECT_EQ(0, fsync(self->fd)) {
+		TH_LOG("fsync of another open file: %s", strerror(errno));
+	}
+	map = map_store(_metadata, self->fd, LIMIT_PAGES, PROT_READ, MAP_SHARED, off);
+	EXPECT_EQ(0x5a, peek(map + LIMIT_PAGES * page_size() - 1));
+	munmap(map, LIMIT_PAGES * page_size());
+	close(twin);
 }
 
 /* write(2) dirties a clean page too, with no ->page_mkwrite; fsync cleans it. */
