@@ -53,7 +53,7 @@
 #include "vmlab_version.h"
 #include "debugfs.h"
 #include "device.h"
-#include "json.h"
+#include "json_reader.h"
 #include "pagemap.h"
 #include "pagetypes.h"
 #include "touch.h"
