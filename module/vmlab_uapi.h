@@ -24,9 +24,12 @@
  *   VMLAB_KIND_HUGE  + MAP_SHARED   2 MiB pages from the hugetlb pool
  *
  * mmap(2) fails with EOVERFLOW when offset plus length lies beyond
- * MAX_LFS_FILESIZE (as for a tmpfs file), and a shared anonymous mmap(2)
- * with EAGAIN when its length would take the caller's user over
- * RLIMIT_MEMLOCK (without CAP_IPC_LOCK): its pages cannot be reclaimed.
+ * MAX_LFS_FILESIZE (as for a tmpfs file).  A shared anonymous mapping's
+ * pages are tmpfs pages, charged to the memory cgroup and swappable; it
+ * does not count against RLIMIT_MEMLOCK, and commits memory page by page
+ * as if mapped MAP_NORESERVE: under overcommit_memory=2 a fault past the
+ * commit limit gets SIGBUS, where the native mapping's mmap(2) fails with
+ * ENOMEM.
  */
 #ifndef _UAPI_VMLAB_H
 #define _UAPI_VMLAB_H
