@@ -1770,8 +1770,12 @@ TEST_F_TIMEOUT(periodic, flusher_cleans_dirty_pages, 120)
 	start = now_ms();
 	for (;;) {
 		snap(_metadata, &c);
+		/*
+		 * The dirty bit goes when the write-back starts, the count
+		 * of pages written back moves when it ends: wait for both.
+		 */
 		if (!value(_metadata, &c, "dirty_store") &&
-		    delta(_metadata, &c0, &c, "writeback_runs") > 0)
+		    delta(_metadata, &c0, &c, "pages_written_back") > 0)
 			break;
 		if (now_ms() - start > limit_ms)
 			break;
