@@ -12,34 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "json_reader.h"
-
-/* Length of the valid UTF-8 sequence at @s, or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	uint32_t cp;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 struct jp {
 	const char *s;
@@ -132,7 +106,7 @@ static int jp_string(struct jp *p, char **out)
 		if (c < 0x20)
 			goto bad;
 		if (c != '\\') {
-			n = utf8_len((const unsigned char *)s);
+			n = vl_utf8_len((const unsigned char *)s);
 			if (!n)
 				goto bad;
 			memcpy(d + len, s, n);

@@ -24,7 +24,7 @@ void vl_jw_init(struct vl_jw *w, FILE *out)
 }
 
 /* Length of the valid UTF-8 sequence at @s, or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
+size_t vl_utf8_len(const unsigned char *s)
 {
 	uint32_t cp;
 	size_t n, i;
@@ -80,7 +80,7 @@ static void jw_quote(FILE *out, const char *s)
 				fprintf(out, "\\u%04x", *p);
 				break;
 			}
-			n = utf8_len(p);
+			n = vl_utf8_len(p);
 			if (!n) {
 				fputs("\\ufffd", out);
 				break;

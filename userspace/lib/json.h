@@ -39,6 +39,14 @@ struct vl_jw {
  */
 void vl_jw_init(struct vl_jw *w, FILE *out);
 
+/**
+ * vl_utf8_len() - length of the valid UTF-8 sequence at @s
+ * @s: the bytes, NUL-terminated
+ *
+ * Return: 1 to 4, or 0 when @s does not start with a valid sequence.
+ */
+size_t vl_utf8_len(const unsigned char *s);
+
 /*
  * Members: @key is the member name inside an object and must be NULL
  * inside an array and at the top level.
