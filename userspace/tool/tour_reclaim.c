@@ -96,6 +96,22 @@ static const char *part(int n, size_t total)
 	return b;
 }
 
+/*
+ * The events and notes of a step that asked both sides for MADV_PAGEOUT:
+ * its errno (@po) and how many pages mincore then found resident (@res).
+ */
+static void pageout_report(struct step *s, const int po[2], const int res[2])
+{
+	step_event(s, "vmlab_pageout_errno", po[VMLAB]);
+	step_event(s, "native_pageout_errno", po[NATIVE]);
+	step_event(s, "vmlab_resident", res[VMLAB]);
+	step_event(s, "native_resident", res[NATIVE]);
+	step_note(s, "MADV_PAGEOUT: vmlab %s, native %s",
+		  po[VMLAB] ? strerror(po[VMLAB]) : "0", po[NATIVE] ? strerror(po[NATIVE]) : "0");
+	step_note(s, "mincore: vmlab %s resident; native %s", part(res[VMLAB], NPAGES),
+		  part(res[NATIVE], NPAGES));
+}
+
 /* "1 major fault", "3 minor faults". */
 static const char *faults(long n, const char *kind)
 {
@@ -356,17 +372,10 @@ static int lock_steps(struct tour *t, struct twin *tw)
 	}
 	vmlck1 = vmlck_kb();
 	step_event(s, "vmlck_kb", vmlck1 - vmlck0);
-	step_event(s, "vmlab_pageout_errno", po[VMLAB]);
-	step_event(s, "native_pageout_errno", po[NATIVE]);
-	step_event(s, "vmlab_resident", res[VMLAB]);
-	step_event(s, "native_resident", res[NATIVE]);
 	step_note(s, "mlock: vmlab %s, native %s; VmLck %+lld kB",
 		  lk[VMLAB] ? strerror(lk[VMLAB]) : "0", lk[NATIVE] ? strerror(lk[NATIVE]) : "0",
 		  vmlck1 - vmlck0);
-	step_note(s, "MADV_PAGEOUT: vmlab %s, native %s",
-		  po[VMLAB] ? strerror(po[VMLAB]) : "0", po[NATIVE] ? strerror(po[NATIVE]) : "0");
-	step_note(s, "mincore: vmlab %s resident; native %s", part(res[VMLAB], NPAGES),
-		  part(res[NATIVE], NPAGES));
+	pageout_report(s, po, res);
 	step_observe(t, s, tw);
 	step_expect(t, s, !lk[VMLAB], "mlock: %s", strerror(lk[VMLAB]));
 	step_expect(t, s, res[VMLAB] == NPAGES, "mincore: %s pages resident, not all",
@@ -391,14 +400,7 @@ static int lock_steps(struct tour *t, struct twin *tw)
 		po[k] = madvise(sd->addr, tw->len, MADV_PAGEOUT) ? errno : 0;
 		res[k] = resident(tw, k);
 	}
-	step_event(s, "vmlab_pageout_errno", po[VMLAB]);
-	step_event(s, "native_pageout_errno", po[NATIVE]);
-	step_event(s, "vmlab_resident", res[VMLAB]);
-	step_event(s, "native_resident", res[NATIVE]);
-	step_note(s, "MADV_PAGEOUT: vmlab %s, native %s",
-		  po[VMLAB] ? strerror(po[VMLAB]) : "0", po[NATIVE] ? strerror(po[NATIVE]) : "0");
-	step_note(s, "mincore: vmlab %s resident; native %s", part(res[VMLAB], NPAGES),
-		  part(res[NATIVE], NPAGES));
+	pageout_report(s, po, res);
 	step_observe(t, s, tw);
 	step_expect(t, s, !po[VMLAB], "MADV_PAGEOUT: %s", strerror(po[VMLAB]));
 	step_expect(t, s, res[VMLAB] == 0, "mincore: %s pages still resident",
