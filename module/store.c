@@ -462,8 +462,13 @@ static struct inode *vmlab_store_inode(struct vmlab_object *obj, pgoff_t nr_page
 	inode->i_mapping->a_ops = &vmlab_store_aops;
 	i_size_write(inode, (loff_t)nr_pages << PAGE_SHIFT);
 	inode->i_private = obj;
-	/* __mark_inode_dirty() queues hashed inodes only. */
-	inode_fake_hash(inode);
+	/*
+	 * __mark_inode_dirty() queues hashed inodes only.  A real hash, which
+	 * evict() takes away: a fake one (inode_fake_hash()) would stay in
+	 * the shared inode cache's object and make whatever inode is next
+	 * allocated there (a pipe's, say) look hashed, so never dropped.
+	 */
+	insert_inode_hash(inode);
 	return inode;
 }
 

@@ -17,6 +17,9 @@
  *                store
  *   backing      a backing file the store cannot read lock-free is refused
  *   listings     debugfs listings longer than one read buffer
+ *   inode_cache  unloading vmlab leaves no trace in the kernel's inode cache:
+ *                pipes opened after it free their inodes (regression: the
+ *                store's fake-hashed inode made its slab successors undroppable)
  *
  * Needs root and vmlab loaded with its default store_size.
  */
@@ -660,6 +663,97 @@ static int written_back_then(struct __test_metadata *_metadata, const char *how)
 		       bad, PS, how, back[0], buf[0], info.has_backing);
 	close(fd);
 	return err ? -1 : bad;
+}
+
+/*
+ * ---- inode_cache: an unload leaves nothing behind in the kernel's inode cache ----
+ * Each round unloads and loads vmlab (freeing the store's inodes into the
+ * slab cache that pipes, anonymous inodes and vmlab's own objects share),
+ * then opens and closes pipes, whose inodes come from that cache.  Every
+ * closed pipe must free its inode: the count of inodes in use
+ * (/proc/sys/fs/inode-nr, after drop_caches) ends where it began, as for
+ * the twin, the same pipes with no unload in between.
+ */
+#define INODE_ROUNDS		32
+#define PIPES_PER_ROUND		64
+#define INODE_SLACK		8
+
+FIXTURE(inode_cache) {
+	int unused;
+};
+
+FIXTURE_VARIANT(inode_cache) {
+	bool reload;
+};
+
+FIXTURE_VARIANT_ADD(inode_cache, vmlab_reloaded) {
+	.reload = true,
+};
+
+FIXTURE_VARIANT_ADD(inode_cache, twin_no_reload) {
+	.reload = false,
+};
+
+FIXTURE_SETUP(inode_cache)
+{
+	if (geteuid() || !getenv("VMLAB_KO"))
+		SKIP(return, "needs root and $VMLAB_KO to load vmlab again");
+}
+
+FIXTURE_TEARDOWN(inode_cache)
+{
+	if (!vl_module_loaded())
+		vl_module_load("");
+}
+
+/* Inodes allocated and not yet destroyed, once the caches are dropped; -1 on error. */
+static long inodes_in_use(void)
+{
+	long nr = -1, unused;
+	FILE *f;
+	int fd;
+
+	sync();
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	if (fd < 0 || write(fd, "2", 1) != 1)
+		nr = -2;
+	if (fd >= 0)
+		close(fd);
+	f = fopen("/proc/sys/fs/inode-nr", "r");
+	if (!f)
+		return -1;
+	if (nr != -2 && fscanf(f, "%ld %ld", &nr, &unused) != 2)
+		nr = -1;
+	fclose(f);
+	return nr < 0 ? -1 : nr - unused;
+}
+
+TEST_F(inode_cache, closed_pipes_free_their_inodes)
+{
+	int fds[PIPES_PER_ROUND][2];
+	long before, after;
+	int round, i;
+
+	before = inodes_in_use();
+	ASSERT_LE(0, before);
+	for (round = 0; round < INODE_ROUNDS; round++) {
+		if (variant->reload) {
+			ASSERT_EQ(0, vl_module_unload(5000));
+			ASSERT_EQ(0, vl_module_load(""));
+		}
+		for (i = 0; i < PIPES_PER_ROUND; i++)
+			ASSERT_EQ(0, pipe(fds[i]));
+		for (i = 0; i < PIPES_PER_ROUND; i++) {
+			close(fds[i][0]);
+			close(fds[i][1]);
+		}
+	}
+	after = inodes_in_use();
+	ASSERT_LE(0, after);
+	TH_LOG("%s: inodes in use %ld before %d rounds of %d pipes, %ld after",
+	       variant->reload ? "vmlab reloaded each round" : "twin, no reload",
+	       before, INODE_ROUNDS, PIPES_PER_ROUND, after);
+	EXPECT_GE(INODE_SLACK, after - before);
 }
 
 /*
