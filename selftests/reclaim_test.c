@@ -73,12 +73,7 @@
  */
 __attribute__((constructor)) static void one_cpu(void)
 {
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu < 0 ? 0 : cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	vmlab_ksft_one_cpu();
 }
 
 #include "device.h"

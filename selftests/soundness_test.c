@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,6 +47,7 @@
 #include "device.h"
 #include "kmodule.h"
 #include "listings.h"
+#include "procfs.h"
 #include "touch.h"
 
 #define PS		4096UL
@@ -680,8 +680,8 @@ static int written_back_then(struct __test_metadata *_metadata, const char *how)
 #define INODE_SLACK		8
 #define INODE_RCU_WAIT_US	100000
 
-FIXTURE(inode_cache) {
-	int unused;
+FIXTURE(inode_cache)
+{
 };
 
 FIXTURE_VARIANT(inode_cache) {
@@ -716,25 +716,22 @@ FIXTURE_TEARDOWN(inode_cache)
 static long inodes_in_use(struct __test_metadata *_metadata)
 {
 	long nr, unused;
-	FILE *f;
-	int fd, n;
+	char *text;
+	int err, n;
 
 	sync();
-	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
-	n = fd < 0 ? -1 : write(fd, "3", 1);
-	if (fd >= 0)
-		close(fd);
-	if (n != 1) {
-		TH_LOG("drop_caches: %s", strerror(errno));
+	err = vl_write_file("/proc/sys/vm/drop_caches", "3");
+	if (err) {
+		TH_LOG("drop_caches: %s", strerror(-err));
 		return -1;
 	}
-	f = fopen("/proc/sys/fs/inode-nr", "r");
-	if (!f) {
-		TH_LOG("/proc/sys/fs/inode-nr: %s", strerror(errno));
+	err = vl_read_text("/proc/sys/fs/inode-nr", &text);
+	if (err) {
+		TH_LOG("/proc/sys/fs/inode-nr: %s", strerror(-err));
 		return -1;
 	}
-	n = fscanf(f, "%ld %ld", &nr, &unused);
-	fclose(f);
+	n = sscanf(text, "%ld %ld", &nr, &unused);
+	free(text);
 	if (n != 2) {
 		TH_LOG("/proc/sys/fs/inode-nr: not two numbers");
 		return -1;
@@ -751,12 +748,9 @@ TEST_F_TIMEOUT(inode_cache, closed_pipes_free_their_inodes, 120)
 {
 	int fds[PIPES_PER_ROUND][2];
 	long before, after;
-	cpu_set_t one;
 	int round, i;
 
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	ASSERT_EQ(0, vmlab_ksft_one_cpu());
 	before = inodes_in_use(_metadata);
 	ASSERT_LE(0, before);
 	for (round = 0; round < INODE_ROUNDS; round++) {

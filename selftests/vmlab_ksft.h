@@ -11,6 +11,7 @@
 #define _VMLAB_KSFT_H
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,6 +36,21 @@ static void __attribute__((constructor)) vmlab_ksft_require(void)
 	if (access(VMLAB_DEVICE_PATH, F_OK))
 		ksft_exit_skip("%s: %s: vmlab is not loaded (modprobe vmlab)\n",
 			       VMLAB_DEVICE_PATH, strerror(errno));
+}
+
+/*
+ * Keep the calling thread on the CPU it runs on now (CPU 0 when that is
+ * unknown): per-CPU batches and free lists (the LRU's, the slab's) then
+ * see all of a test's work.  Return: 0 or -errno.
+ */
+static inline int vmlab_ksft_one_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu < 0 ? 0 : cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
 #endif /* _VMLAB_KSFT_H */
