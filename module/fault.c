@@ -4,10 +4,11 @@
  *
  * Store and shared anonymous pages live in a page cache: ->fault hands the
  * core a locked page of it and the core installs the entry, as for any
- * file.  The store's page cache is vmlab's own (store.c), read and written
- * back as a filesystem's is, so its ->fault is the core's filemap_fault()
- * behind vmlab's checks: read-around, a major fault when a page had to be
- * read, mmap_lock dropped while it is.  A shared anonymous object's pages
+ * file.  With a backing file the store's page cache is vmlab's own
+ * (store.c), read and written back as a filesystem's is, so its ->fault is
+ * the core's filemap_fault() behind vmlab's checks: read-around, a major
+ * fault when a page had to be read, mmap_lock dropped while it is.  A
+ * shared anonymous object's pages, and the store's without a backing file,
  * are tmpfs's, found or made (or read back from swap) by shmem.  For
  * MAP_PRIVATE the core copies the page on the first write, so private
  * mappings of the store get their copies exactly as private mappings of a
@@ -40,7 +41,8 @@ static void vmlab_count_fault(struct vm_fault *vmf, enum vmlab_type type)
 }
 
 /**
- * vmlab_store_fault() - ->fault of the store's mappings, shared and private
+ * vmlab_store_fault() - ->fault of the store's mappings, shared and private,
+ * with a backing file
  * @vmf: the fault
  *
  * Return: what filemap_fault() returns (VM_FAULT_LOCKED with vmf->page
@@ -66,29 +68,18 @@ vm_fault_t vmlab_store_fault(struct vm_fault *vmf)
 	return ret;
 }
 
-/**
- * vmlab_shared_anon_fault() - ->fault of shared anonymous mappings
- * @vmf: the fault
- *
- * Return: VM_FAULT_LOCKED with vmf->page set to the object's page at
- * vmf->pgoff, and VM_FAULT_MAJOR when it came back from swap; or
- * VM_FAULT_SIGBUS beyond the end of the object; VM_FAULT_OOM or
- * VM_FAULT_SIGBUS when shmem cannot make or read the page.
+/*
+ * The page at vmf->pgoff of @mapping, a tmpfs file's, for ->fault: found,
+ * made, or read back from swap by shmem.  Return: VM_FAULT_LOCKED with
+ * vmf->page set, and VM_FAULT_MAJOR when it came back from swap; or
+ * VM_FAULT_OOM or VM_FAULT_SIGBUS when shmem cannot make or read the page.
  */
-vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf)
+static vm_fault_t vmlab_shmem_fault(struct vm_fault *vmf, struct address_space *mapping)
 {
-	struct vm_area_struct *vma = vmf->vma;
-	struct vmlab_object *obj = vma->vm_file->private_data;
-	struct address_space *mapping = vma->vm_file->f_mapping;
 	vm_fault_t major = 0;
 	struct folio *folio;
 	struct page *page;
 
-	vmlab_count_fault(vmf, VMLAB_SHARED_ANON);
-	if (vmf->pgoff >= obj->nr_pages) {
-		vmlab_count(VMLAB_CNT_SIGBUS);
-		return VM_FAULT_SIGBUS;
-	}
 	/* A swap entry where the page was: shmem reads it back, a major fault. */
 	if (xa_is_value(xa_load(&mapping->i_pages, vmf->pgoff))) {
 		major = VM_FAULT_MAJOR;
@@ -111,6 +102,60 @@ vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf)
 }
 
 /**
+ * vmlab_shared_anon_fault() - ->fault of shared anonymous mappings
+ * @vmf: the fault
+ *
+ * Return: VM_FAULT_LOCKED with vmf->page set to the object's page at
+ * vmf->pgoff, and VM_FAULT_MAJOR when it came back from swap; or
+ * VM_FAULT_SIGBUS beyond the end of the object; VM_FAULT_OOM or
+ * VM_FAULT_SIGBUS when shmem cannot make or read the page.
+ */
+vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vmlab_object *obj = vma->vm_file->private_data;
+
+	vmlab_count_fault(vmf, VMLAB_SHARED_ANON);
+	if (vmf->pgoff >= obj->nr_pages) {
+		vmlab_count(VMLAB_CNT_SIGBUS);
+		return VM_FAULT_SIGBUS;
+	}
+	return vmlab_shmem_fault(vmf, vma->vm_file->f_mapping);
+}
+
+/**
+ * vmlab_store_tmpfs_fault() - ->fault of the store's mappings, shared and
+ * private, without a backing file
+ * @vmf: the fault
+ *
+ * The store is a tmpfs file then, and this is the fault of its mappings
+ * as of a shared anonymous object's; a write to a private mapping gets a
+ * copy of the page from the core.
+ *
+ * Return: VM_FAULT_LOCKED with vmf->page set to the store's page at
+ * vmf->pgoff, and VM_FAULT_MAJOR when it came back from swap; or
+ * VM_FAULT_SIGBUS beyond the end of the store; VM_FAULT_OOM or
+ * VM_FAULT_SIGBUS when shmem cannot make or read the page.
+ */
+vm_fault_t vmlab_store_tmpfs_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	bool cow = (vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED);
+	vm_fault_t ret;
+
+	vmlab_count_fault(vmf, vmlab_vma_record(vma)->type);
+	if (vmf->pgoff >= vmlab_store->nr_pages) {
+		vmlab_count(VMLAB_CNT_SIGBUS);
+		return VM_FAULT_SIGBUS;
+	}
+	ret = vmlab_shmem_fault(vmf, vma->vm_file->f_mapping);
+	/* do_cow_fault() copies this page into the private mapping's own. */
+	if (cow && (ret & VM_FAULT_LOCKED))
+		vmlab_count(VMLAB_CNT_COW_SOURCES);
+	return ret;
+}
+
+/**
  * vmlab_object_map_pages() - ->map_pages of store and shared anonymous mappings
  * @vmf: the fault
  * @start_pgoff: first page to map around the fault
@@ -130,6 +175,7 @@ vm_fault_t vmlab_object_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgo
 
 /**
  * vmlab_page_mkwrite() - ->page_mkwrite of shared mappings of the store
+ * with a backing file
  * @vmf: the write fault on a present, write-protected page
  *
  * Marks the page dirty: write-back will write it and write-protect it

@@ -48,6 +48,8 @@ static int vmlab_release(struct inode *inode, struct file *file)
 	vmlab_huge_release(vf);
 	if (vf->anon)
 		fput(vf->anon);
+	if (vf->store)
+		fput(vf->store);
 	vmlab_file_put(vf);
 	vmlab_fs_unpin();
 	vmlab_uncount(VMLAB_CNT_FILES_LIVE);

@@ -16,9 +16,11 @@
  * same open file that continues one in address and offset, with the same
  * flags, expands it instead of becoming a VMA, before (and without) a call
  * of vmlab_mmap(): the record of the old VMA then covers both.  That
- * holds for the store's VMAs only: anonymous ones map another file than
- * the device (a shared one an object of its own, a private one its open
- * file's empty object) and huge ones are special, so these never merge.
+ * holds for the store's VMAs with a backing file only: anonymous ones map
+ * another file than the device (a shared one an object of its own, a
+ * private one its open file's empty object), so do the store's without a
+ * backing file (a tmpfs file of their open file), and huge ones are
+ * special, so these never merge.
  */
 #include <linux/file.h>
 #include <linux/mm.h>
@@ -124,6 +126,18 @@ static const struct vm_operations_struct vmlab_shared_anon_vm_ops = {
 	.map_pages = vmlab_object_map_pages,
 };
 
+/*
+ * Store without a backing file, MAP_SHARED or MAP_PRIVATE: a tmpfs file,
+ * like shmem, no ->page_mkwrite, so no write-notify: shared mappings get
+ * writable entries on read faults, fault-around and populate.
+ */
+static const struct vm_operations_struct vmlab_store_tmpfs_vm_ops = {
+	.open = vmlab_vm_open,
+	.close = vmlab_vm_close,
+	.fault = vmlab_store_tmpfs_fault,
+	.map_pages = vmlab_object_map_pages,
+};
+
 /* Private anonymous: no ->map_pages, its object has no pages to map. */
 static const struct vm_operations_struct vmlab_private_anon_vm_ops = {
 	.open = vmlab_vm_open,
@@ -146,6 +160,26 @@ static int vmlab_mmap_shared_anon(struct vm_area_struct *vma)
 		return PTR_ERR(file);
 	vma_set_file(vma, file);
 	fput(file);
+	return 0;
+}
+
+/*
+ * Without a backing file the store is a tmpfs file, and its mappings map
+ * one, the open file's vf->store (see vmlab_store_tmpfs_file() for why
+ * not the device file, whose f_mapping is the same page cache).  Called
+ * under vf->lock.
+ */
+static int vmlab_mmap_store_tmpfs(struct vmlab_file *vf, struct file *file,
+				  struct vm_area_struct *vma)
+{
+	if (!vf->store) {
+		struct file *tmpfs = vmlab_store_tmpfs_file(file);
+
+		if (IS_ERR(tmpfs))
+			return PTR_ERR(tmpfs);
+		vf->store = tmpfs;
+	}
+	vma_set_file(vma, vf->store);
 	return 0;
 }
 
@@ -205,7 +239,12 @@ int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
 	switch (vf->kind) {
 	case VMLAB_KIND_STORE:
 		type = shared ? VMLAB_SHARED : VMLAB_PRIVATE_COW;
-		ops = &vmlab_store_vm_ops;
+		if (vmlab_store_has_backing()) {
+			ops = &vmlab_store_vm_ops;
+			break;
+		}
+		ops = &vmlab_store_tmpfs_vm_ops;
+		err = vmlab_mmap_store_tmpfs(vf, file, vma);
 		break;
 	case VMLAB_KIND_ANON:
 		type = shared ? VMLAB_SHARED_ANON : VMLAB_PRIVATE_ANON;

@@ -12,7 +12,9 @@
  * Only the file's operations differ: a copy of tmpfs's own whose owner is
  * this module and whose ->release frees vmlab's object, so every VMA, by
  * its file, pins the module as a device file does; vmlab's ->fault asks
- * shmem for each page and installs it.
+ * shmem for each page and installs it.  The store without a backing file
+ * is a tmpfs file too (store.c), mapped the same way through files of
+ * vmlab_tmpfs_reopen(), one per open file of the device.
  *
  * The empty objects and the huge kind's files are inodes of a pseudo
  * filesystem of vmlab's own, vmlab_fs_type, whose owner is this module,
@@ -62,6 +64,12 @@ static const struct file_operations vmlab_object_fops = {
  * vmlab_shared_anon_release() as ->release.  Read-only after load.
  */
 static struct file_operations vmlab_shared_anon_fops __ro_after_init;
+
+/*
+ * The operations of the files of vmlab_tmpfs_reopen(): tmpfs's own, copied
+ * at load, with this module as owner.  Read-only after load.
+ */
+static struct file_operations vmlab_tmpfs_fops __ro_after_init;
 
 /* The last reference to a shared anonymous object's file is gone: free the object. */
 static int vmlab_shared_anon_release(struct inode *inode, struct file *file)
@@ -288,6 +296,37 @@ struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages)
 }
 
 /**
+ * vmlab_tmpfs_reopen() - a new open file of the inode of a tmpfs file, for
+ * VMAs to map
+ * @tmpfs: the tmpfs file
+ * @like: the file whose access mode and credentials the new one takes
+ *
+ * The new file has tmpfs's operations with this module as owner, so that
+ * the VMAs mapping it pin the module through it, as a shared anonymous
+ * object's do; it cannot be mapped again (see vmlab_objects_init()).
+ *
+ * Return: the file, or an ERR_PTR (-ENOMEM).
+ */
+struct file *vmlab_tmpfs_reopen(struct file *tmpfs, struct file *like)
+{
+	struct file *file;
+
+	if (vmlab_inject(VMLAB_INJECT_OBJECT_FILE))
+		return ERR_PTR(-ENOMEM);
+	/* The reference __fput() drops with the operations' owner. */
+	if (!try_module_get(THIS_MODULE))
+		return ERR_PTR(-ENODEV);
+	file = dentry_open(&tmpfs->f_path, (like->f_flags & O_ACCMODE) | O_LARGEFILE,
+			   like->f_cred);
+	if (IS_ERR(file)) {
+		module_put(THIS_MODULE);
+		return file;
+	}
+	replace_fops(file, &vmlab_tmpfs_fops);
+	return file;
+}
+
+/**
  * vmlab_dax_file() - a file of a new, empty inode of vmlab's filesystem,
  * S_DAX where the kernel needs it (see vmlab_huge_needs_dax())
  * @name: the name /proc/PID/maps shows for mappings of the file
@@ -348,7 +387,8 @@ unsigned long vmlab_object_dirty_pages(struct vmlab_object *obj)
 }
 
 /**
- * vmlab_objects_init() - copy tmpfs's file operations for shared anonymous objects
+ * vmlab_objects_init() - copy tmpfs's file operations for shared anonymous
+ * objects and vmlab_tmpfs_reopen()
  *
  * Return: 0 or -errno.
  */
@@ -368,6 +408,10 @@ int vmlab_objects_init(void)
 	 */
 	vmlab_shared_anon_fops.get_unmapped_area = NULL;
 	vmlab_shared_anon_fops.mmap = NULL;
+	vmlab_tmpfs_fops = *file->f_op;
+	vmlab_tmpfs_fops.owner = THIS_MODULE;
+	vmlab_tmpfs_fops.get_unmapped_area = NULL;
+	vmlab_tmpfs_fops.mmap = NULL;
 	fput(file);
 	return 0;
 }

@@ -12,9 +12,16 @@
  * MADV_PAGEOUT, and the next access reads them again through ->read_folio
  * (a major fault, with the core's read-around).
  *
- * The backing file is the user's (module parameter backing=) or else an
- * unlinked file of the kernel's internal tmpfs mount: the store has tmpfs
- * semantics then, its contents being swap-backed through that file.
+ * That is the store with a backing file, the user's (module parameter
+ * backing=).  Without one the store IS an unlinked file of the kernel's
+ * internal tmpfs mount, as a shared anonymous object is (object.c): the
+ * open files of /dev/vmlab point f_mapping at its page cache, store
+ * mappings map it (see vmlab_store_tmpfs_file()), read(2) is tmpfs's, and
+ * it has what tmpfs has: swap-backed pages, no dirty accounting, no
+ * write-back, so no write-notify for its shared mappings.  Nothing below
+ * but vmlab_store_tmpfs_file(), the read and write paths, fsync and the
+ * set-up and tear-down serves that case: its vfsmount, inode, bdi,
+ * workqueues and ->writepages are those of the store with a backing file.
  *
  * No I/O of the backing file happens under the lock of a store page.
  * ->read_folio hands the read to a workqueue, as a disk filesystem hands it
@@ -355,10 +362,14 @@ static void vmlab_store_sync_range(loff_t start, loff_t end, int datasync)
  * @datasync: as for vfs_fsync_range()
  *
  * Return: 0, or the first write-back error this open file has not been
- * told of yet (-EIO), as for a file of any filesystem.
+ * told of yet (-EIO), as for a file of any filesystem; always 0 without
+ * backing=, as for a tmpfs file.
  */
 int vmlab_store_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
+	/* A tmpfs file has nothing to write back: noop_fsync(). */
+	if (!vmlab_store_has_backing())
+		return 0;
 	vmlab_store_sync_range(start, end, datasync);
 	return file_check_and_advance_wb_err(file);
 }
@@ -520,6 +531,31 @@ bool vmlab_store_has_backing(void)
 }
 
 /**
+ * vmlab_store_tmpfs_file() - a file that store mappings made through
+ * @file map, without backing=
+ * @file: an open file of /dev/vmlab
+ *
+ * A new open file of the store's tmpfs inode, with the access mode and
+ * credentials of @file, and tmpfs's operations but for their owner, this
+ * module (vmlab_tmpfs_reopen()).  The VMAs of the store map it (vm_file), not the device, so that
+ * they are what a mapping of a tmpfs file is to the core: smaps and
+ * userfaultfd take a VMA whose vm_file->f_mapping is shmem's for one whose
+ * vm_file is a tmpfs file (shmem_swap_usage() reads the shmem inode of
+ * vm_file), and rmap, mincore(2) and the swap-in of shmem see the same
+ * page cache as through the device file, whose f_mapping it is too.  It is
+ * a file of its own rather than the store's one tmpfs file because a VMA
+ * must pin the module by its file, as a device file's VMA does: the file's
+ * owner reference is dropped by its last fput(), after the last VMA that
+ * maps it, while the store's own file lives until unload.
+ *
+ * Return: the file, or an ERR_PTR (-ENOMEM).
+ */
+struct file *vmlab_store_tmpfs_file(struct file *file)
+{
+	return vmlab_tmpfs_reopen(vmlab_store->backing, file);
+}
+
+/**
  * vmlab_store_open() - point an open file of /dev/vmlab at the store
  * @file: the file, being opened
  *
@@ -543,7 +579,25 @@ void vmlab_store_open(struct file *file)
  */
 ssize_t vmlab_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
+	/* tmpfs's read: shmem has no ->read_folio for filemap_read()'s read-ahead. */
+	if (!vmlab_store_has_backing())
+		return vfs_iter_read(vmlab_store->backing, to, &iocb->ki_pos, 0);
 	return filemap_read(iocb, to, 0);
+}
+
+/*
+ * The store's page at @index, uptodate, with a reference: read in from the
+ * backing file, or tmpfs's (allocated and zeroed, or read back from swap).
+ */
+static struct folio *vmlab_store_get_folio(struct address_space *mapping, pgoff_t index,
+					   struct file *file)
+{
+	struct page *page;
+
+	if (vmlab_store_has_backing())
+		return read_mapping_folio(mapping, index, file);
+	page = shmem_read_mapping_page_gfp(mapping, index, mapping_gfp_mask(mapping));
+	return IS_ERR(page) ? ERR_CAST(page) : page_folio(page);
 }
 
 /* Copy @iter into the store at iocb->ki_pos, page by page, up to the end of the store. */
@@ -563,15 +617,17 @@ static ssize_t vmlab_store_copy_in(struct kiocb *iocb, struct iov_iter *iter)
 		/* A copy of the whole store stops for a fatal signal, as filemap_read() does. */
 		if (fatal_signal_pending(current))
 			return done ? done : -EINTR;
-		folio = read_mapping_folio(mapping, index, iocb->ki_filp);
+		folio = vmlab_store_get_folio(mapping, index, iocb->ki_filp);
 		if (IS_ERR(folio))
 			return done ? done : PTR_ERR(folio);
 		/* Copy unlocked: the user's buffer may be a mapping of this very page. */
-		copied = copy_page_from_iter(folio_page(folio, 0), offset, bytes, iter);
+		copied = copy_page_from_iter(folio_file_page(folio, index), offset, bytes, iter);
 		flush_dcache_folio(folio);
 		if (copied) {
 			folio_lock(folio);
-			if (folio->mapping == mapping && folio_mark_dirty(folio))
+			/* A tmpfs page is marked dirty too, but nothing counts it. */
+			if (folio->mapping == mapping && folio_mark_dirty(folio) &&
+			    vmlab_store_has_backing())
 				vmlab_count(VMLAB_CNT_PAGES_DIRTIED);
 			folio_unlock(folio);
 		}
@@ -615,9 +671,35 @@ ssize_t vmlab_store_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	return ret;
 }
 
+/*
+ * The store without backing=: an unlinked tmpfs file of the store's size
+ * (VM_NORESERVE: only what is written takes memory).
+ */
+static int vmlab_store_tmpfs_init(void)
+{
+	struct vmlab_object *obj;
+	struct file *file;
+
+	file = vmlab_store_open_backing();
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	obj = vmlab_inject(VMLAB_INJECT_OBJECT_ALLOC) ? NULL : kzalloc(sizeof(*obj), GFP_KERNEL);
+	if (!obj) {
+		fput(file);
+		return -ENOMEM;
+	}
+	obj->inode = file_inode(file);
+	obj->type = VMLAB_SHARED;
+	obj->nr_pages = vmlab_store_size >> PAGE_SHIFT;
+	obj->backing = file;
+	WRITE_ONCE(vmlab_store, obj);
+	vmlab_object_list(obj);
+	return 0;
+}
+
 /**
  * vmlab_store_init() - mount the store's filesystem, open the backing
- * file, make the store
+ * file, make the store; without backing=, make its tmpfs file only
  *
  * Return: 0 or -errno (-EINVAL when the backing path is not a regular file
  * the store can read without the backing inode's lock).
@@ -629,6 +711,8 @@ int vmlab_store_init(void)
 	struct file *file;
 	int err;
 
+	if (!vmlab_store_has_backing())
+		return vmlab_store_tmpfs_init();
 	vmlab_read_pool = mempool_create_kmalloc_pool(VMLAB_READ_POOL_MIN,
 						      sizeof(struct vmlab_read));
 	if (!vmlab_read_pool)
@@ -686,14 +770,26 @@ err_pool:
 /**
  * vmlab_store_exit() - write the store back, free it, close its backing file
  *
- * Nothing maps or opens the store any more.
+ * Nothing maps or opens the store any more.  Without backing=, closing its
+ * tmpfs file frees its pages.
  */
 void vmlab_store_exit(void)
 {
 	struct address_space *mapping = vmlab_store->inode->i_mapping;
-	struct super_block *sb = vmlab_store_mnt->mnt_sb;
 	struct file *file = vmlab_store->backing;
+	struct super_block *sb;
 	int err;
+
+	if (!vmlab_store_has_backing()) {
+		struct vmlab_object *obj = vmlab_store;
+
+		vmlab_object_unlist(obj);
+		WRITE_ONCE(vmlab_store, NULL);
+		kfree(obj);
+		fput(file);
+		return;
+	}
+	sb = vmlab_store_mnt->mnt_sb;
 
 	err = filemap_write_and_wait(mapping);
 	if (!err)

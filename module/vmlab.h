@@ -143,7 +143,9 @@ static inline void vmlab_uncount(enum vmlab_counter c)
  * @VMLAB_INJECT_VMA_RECORD: the record of a new VMA, at mmap(2)
  * @VMLAB_INJECT_OBJECT_ALLOC: an object (the store, or a shared anonymous one)
  * @VMLAB_INJECT_OBJECT_INODE: the inode of an object
- * @VMLAB_INJECT_OBJECT_FILE: the file a shared anonymous VMA maps its object through
+ * @VMLAB_INJECT_OBJECT_FILE: the file a shared anonymous VMA maps its object
+ *	through, or the file of the store's tmpfs inode that store VMAs map
+ *	without backing=
  * @VMLAB_INJECT_OBJECT_DATA: the tmpfs file holding a shared anonymous object's pages
  * @VMLAB_INJECT_DAX_INODE: the inode of the huge kind's own file (S_DAX before 6.7)
  * @VMLAB_INJECT_DAX_FILE: the huge kind's own file
@@ -156,10 +158,10 @@ static inline void vmlab_uncount(enum vmlab_counter c)
  * @VMLAB_INJECT_HUGE_XA_STORE: recording a 2 MiB page in the huge kind's state
  * @VMLAB_INJECT_HUGE_PMD_MAP: mapping 2 MiB with one PMD entry
  * @VMLAB_INJECT_HUGE_PTE_MAP: mapping 4 KiB of a 2 MiB page with a PTE
- * @VMLAB_INJECT_FS_MOUNT: mounting the store's filesystem at load, and
- *	pinning the objects' filesystem at open(2)
+ * @VMLAB_INJECT_FS_MOUNT: mounting the store's filesystem at load (with
+ *	backing=), and pinning the objects' filesystem at open(2)
  * @VMLAB_INJECT_BACKING_OPEN: opening the store's backing file (or making
- *	its tmpfs file), at load
+ *	its tmpfs file, the store without one), at load
  * @VMLAB_INJECT_MISC_REGISTER: registering /dev/vmlab, at load
  * @VMLAB_NR_INJECT: number of points; not a point
  */
@@ -198,7 +200,8 @@ enum vmlab_inject_point {
  * @id: number shown in debugfs; 0 is the store
  * @nr_pages: size in pages; faults at or beyond it raise SIGBUS
  * @backing: the file holding the contents: the store's backing file (the
- *	user's, or an unlinked tmpfs file), a shared anonymous object's tmpfs
+ *	user's), or the store's own tmpfs file without one (the store is
+ *	then that file's page cache), a shared anonymous object's tmpfs
  *	file (which its VMAs map, and which owns the object); NULL for an
  *	empty object
  * @node: entry in the list of live objects, under vmlab_objects_lock;
@@ -227,6 +230,10 @@ struct vmlab_object {
  * @anon: the file of the empty object the private anonymous mappings made
  *	through this file map, or NULL; made at the first of them under @lock,
  *	dropped at release (each VMA holds its own reference)
+ * @store: without backing=, the file of the store's tmpfs inode that the
+ *	store mappings made through this file map, or NULL; made at the
+ *	first of them under @lock, dropped at release (each VMA holds its
+ *	own reference)
  */
 struct vmlab_file {
 	struct kref kref;
@@ -235,6 +242,7 @@ struct vmlab_file {
 	atomic_t nr_vmas;
 	struct vmlab_huge *huge;
 	struct file *anon;
+	struct file *store;
 };
 
 /**
@@ -271,11 +279,13 @@ void vmlab_object_unlist(struct vmlab_object *obj);
 struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages);
 unsigned long vmlab_object_dirty_pages(struct vmlab_object *obj);
 struct file *vmlab_dax_file(const char *name, const struct file_operations *fops);
+struct file *vmlab_tmpfs_reopen(struct file *tmpfs, struct file *like);
 
 /* store.c: the store, its page cache over the backing file */
 int vmlab_store_init(void);
 void vmlab_store_exit(void);
 bool vmlab_store_has_backing(void);
+struct file *vmlab_store_tmpfs_file(struct file *file);
 void vmlab_store_open(struct file *file);
 int vmlab_store_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 ssize_t vmlab_store_read_iter(struct kiocb *iocb, struct iov_iter *to);
@@ -286,6 +296,7 @@ extern unsigned long vmlab_store_size;
 struct vm_fault;
 vm_fault_t vmlab_store_fault(struct vm_fault *vmf);
 vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf);
+vm_fault_t vmlab_store_tmpfs_fault(struct vm_fault *vmf);
 vm_fault_t vmlab_object_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff);
 vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf);
 vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf);
