@@ -64,6 +64,7 @@ enum region {
 	REGION_SOFT_DIRTY,
 	REGION_PERIODIC,
 	REGION_LIMITS,
+	REGION_NOTIFY,
 	REGION_RACE,		/* RACE_REGIONS regions */
 	NR_REGIONS = REGION_RACE + RACE_REGIONS
 };
@@ -79,6 +80,8 @@ enum region {
 #define BACKING_DIR	"/tmp/vmlab-backing-dir"
 #define BACKING_SIZE	(4UL << 20)
 #define BACKING_ARGS	"backing=" BACKING_PATH " store_size=4M"
+/* The tests of the store with a backing file: the default size, for enum region. */
+#define BACKED_ARGS	"backing=" BACKING_PATH
 
 static size_t page_size(void)
 {
@@ -267,6 +270,73 @@ static void log_pm(struct __test_metadata *_metadata, const char *what, uint64_t
 
 	vl_pm_format(raw, buf, sizeof(buf));
 	TH_LOG("%s: pagemap 0x%016llx %s", what, (unsigned long long)raw, buf);
+}
+
+/*
+ * Reloads of the module.  A fixture that reloads it has a
+ * FIXTURE_TEARDOWN_PARENT: the teardown runs in the parent, once the
+ * test's process (and with it every file and mapping of the device) is
+ * gone, even when it died; it always loads vmlab again with no parameters.
+ */
+/* Whether the reload tests can run here; they SKIP when not. */
+static bool setup_reload(struct __test_metadata *_metadata)
+{
+	const char *ko = getenv("VMLAB_KO");
+
+	if (!ko || !*ko)
+		SKIP(return false, "VMLAB_KO unset: vmlab is reloaded only in the vm-run guests");
+	if (geteuid())
+		SKIP(return false, "reloading vmlab needs root");
+	ASSERT_EQ(0, access(ko, R_OK)) {
+		TH_LOG("%s: %s", ko, strerror(errno));
+	}
+	ASSERT_TRUE(vl_module_loaded());
+	unlink(BACKING_PATH);
+	return true;
+}
+
+static void restore_default_load(struct __test_metadata *_metadata)
+{
+	int ret;
+
+	if (vl_module_loaded()) {
+		/* The test's process is gone, and its references with it; wait a little. */
+		ret = vl_module_unload(5000);
+		EXPECT_EQ(0, ret) {
+			TH_LOG("rmmod vmlab: %s", strerror(-ret));
+		}
+	}
+	ret = vl_module_load("");
+	EXPECT_EQ(0, ret) {
+		TH_LOG("insmod %s: %s", getenv("VMLAB_KO"), strerror(-ret));
+	}
+	unlink(BACKING_PATH);
+}
+
+/*
+ * The store with a backing file, for the tests of what it alone has: dirty
+ * tracking (->page_mkwrite, write-protection by write-back), write-back to
+ * the file, the flusher.  Without backing= the store is a tmpfs file and
+ * has none of them.  Unload vmlab, load it with a backing file and the
+ * default store size, and open the store (see open_store()).  The
+ * fixture's setup called setup_reload(); its FIXTURE_TEARDOWN_PARENT calls
+ * restore_default_load().
+ */
+static int open_backed(struct __test_metadata *_metadata, struct vmlab_info *info)
+{
+	int fd, ret;
+
+	ret = vl_module_unload(5000);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("rmmod vmlab: %s", strerror(-ret));
+	}
+	ret = vl_module_load(BACKED_ARGS);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("insmod vmlab %s: %s", BACKED_ARGS, strerror(-ret));
+	}
+	fd = open_store(_metadata, info);
+	ASSERT_EQ(1U, info->has_backing);
+	return fd;
 }
 
 /*
@@ -913,7 +983,8 @@ TEST_F(private_write, store_unchanged)
 }
 
 /*
- * Dirty tracking.  A write through a shared mapping to a clean,
+ * Dirty tracking, of the store with a backing file (open_backed()).  A
+ * write through a shared mapping to a clean,
  * write-protected page calls ->page_mkwrite, which dirties the page;
  * write-back cleans it and write-protects the mapping again, so the next
  * write calls ->page_mkwrite again.  msync(MS_ASYNC) starts no write-back:
@@ -965,12 +1036,12 @@ FIXTURE_VARIANT_ADD(dirty, msync_async)
 
 FIXTURE_SETUP(dirty)
 {
-	self->fd = open_store(_metadata, &self->info);
+	setup_reload(_metadata);
 }
 
-FIXTURE_TEARDOWN(dirty)
+FIXTURE_TEARDOWN_PARENT(dirty)
 {
-	close(self->fd);
+	restore_default_load(_metadata);
 }
 
 static int do_sync(int fd, char *map, enum sync_how how)
@@ -995,6 +1066,7 @@ TEST_F(dirty, sync_cleans_and_rearms)
 	int attempt;
 	char *map;
 
+	self->fd = open_backed(_metadata, &self->info);
 	map = map_store(_metadata, self->fd, 1, PROT_READ | PROT_WRITE, MAP_SHARED,
 			region_off(REGION_DIRTY, variant->page));
 	for (attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -1047,10 +1119,12 @@ TEST_F(dirty, sync_cleans_and_rearms)
 
 	ASSERT_EQ(0, ioctl(self->fd, VMLAB_IOC_WRITEBACK));
 	munmap(map, page_size());
+	close(self->fd);
 }
 
 /*
- * Write-back is not the caller's write: a task whose RLIMIT_FSIZE is below
+ * Write-back (of the store with a backing file, open_backed()) is not the
+ * caller's write: a task whose RLIMIT_FSIZE is below
  * the offset of the pages it dirtied syncs them (msync, fsync, fadvise,
  * VMLAB_IOC_WRITEBACK) without SIGXFSZ or an error, and no other opener's
  * fsync learns of an error, as for a page of a tmpfs file (memfd) at the
@@ -1101,12 +1175,12 @@ FIXTURE_VARIANT_ADD(caller_limits, ioctl_writeback)
 
 FIXTURE_SETUP(caller_limits)
 {
-	self->fd = open_store(_metadata, &self->info);
+	setup_reload(_metadata);
 }
 
-FIXTURE_TEARDOWN(caller_limits)
+FIXTURE_TEARDOWN_PARENT(caller_limits)
 {
-	close(self->fd);
+	restore_default_load(_metadata);
 }
 
 /*
@@ -1177,6 +1251,7 @@ TEST_F(caller_limits, write_back_ignores_rlimit_fsize)
 	int sv, st, twin;
 	char *map;
 
+	self->fd = open_backed(_metadata, &self->info);
 	ASSERT_LT((unsigned long)LIMIT_FSIZE, (unsigned long)off);
 	twin = memfd_create("vmlab-store-test-twin", 0);
 	ASSERT_LE(0, twin);
@@ -1204,17 +1279,34 @@ TEST_F(caller_limits, write_back_ignores_rlimit_fsize)
 	EXPECT_EQ(0x5a, peek(map + LIMIT_PAGES * page_size() - 1));
 	munmap(map, LIMIT_PAGES * page_size());
 	close(twin);
+	close(self->fd);
+}
+
+/* Tests of the store with a backing file alone (open_backed()). */
+FIXTURE(backed)
+{
+	int unused;
+};
+
+FIXTURE_SETUP(backed)
+{
+	setup_reload(_metadata);
+}
+
+FIXTURE_TEARDOWN_PARENT(backed)
+{
+	restore_default_load(_metadata);
 }
 
 /* write(2) dirties a clean page too, with no ->page_mkwrite; fsync cleans it. */
-TEST(write_syscall_dirties)
+TEST_F(backed, write_syscall_dirties)
 {
 	off_t off = region_off(REGION_WRITE_DIRTY, 0);
 	struct vl_counters c0, c1, c2;
 	struct vmlab_info info;
 	int attempt, fd;
 
-	fd = open_store(_metadata, &info);
+	fd = open_backed(_metadata, &info);
 	ASSERT_EQ(1, pwrite(fd, "a", 1, off));
 	for (attempt = 0; attempt < ATTEMPTS; attempt++) {
 		ASSERT_EQ(0, ioctl(fd, VMLAB_IOC_WRITEBACK));
@@ -1239,18 +1331,54 @@ TEST(write_syscall_dirties)
 
 /*
  * clear_refs "4" clears the soft-dirty bits and write-protects the page:
- * the next write goes through ->page_mkwrite and makes the page soft-dirty.
+ * the next write faults and makes the page soft-dirty, through
+ * ->page_mkwrite with a backing file; without one the store is a tmpfs
+ * file, whose shared mappings have no ->page_mkwrite, and the core makes
+ * the entry writable itself (wp_page_reuse()).
  */
-TEST(soft_dirty_after_clear_refs)
+FIXTURE(soft_dirty)
 {
-	off_t off = region_off(REGION_SOFT_DIRTY, 0);
+	int unused;
+};
+
+FIXTURE_VARIANT(soft_dirty)
+{
+	bool backing;
+};
+
+FIXTURE_VARIANT_ADD(soft_dirty, tmpfs)
+{
+	.backing = false,
+};
+
+FIXTURE_VARIANT_ADD(soft_dirty, backing)
+{
+	.backing = true,
+};
+
+FIXTURE_SETUP(soft_dirty)
+{
+	if (variant->backing)
+		setup_reload(_metadata);
+}
+
+FIXTURE_TEARDOWN_PARENT(soft_dirty)
+{
+	if (variant->backing)
+		restore_default_load(_metadata);
+}
+
+TEST_F(soft_dirty, after_clear_refs)
+{
+	off_t off = region_off(REGION_SOFT_DIRTY, variant->backing);
 	struct vl_counters c0, c1;
 	struct vmlab_info info;
 	char *map, got;
 	uint64_t raw;
 	int fd;
 
-	fd = open_store(_metadata, &info);
+	fd = variant->backing ? open_backed(_metadata, &info) : open_store(_metadata, &info);
+	ASSERT_EQ(variant->backing, (bool)info.has_backing);
 	map = map_store(_metadata, fd, 1, PROT_READ | PROT_WRITE, MAP_SHARED, off);
 	poke(map, 1);
 
@@ -1276,11 +1404,158 @@ TEST(soft_dirty_after_clear_refs)
 		    vl_pm_decode(raw).file_shared) {
 		log_pm(_metadata, "written again", raw);
 	}
-	EXPECT_EQ(1, delta(_metadata, &c0, &c1, "page_mkwrite"));
+	EXPECT_EQ(variant->backing, delta(_metadata, &c0, &c1, "page_mkwrite"));
 	ASSERT_EQ(1, pread(fd, &got, 1, off));
 	EXPECT_EQ(2, got);
 
 	munmap(map, page_size());
+	close(fd);
+}
+
+/*
+ * Write-notify.  Without a backing file the store is a tmpfs file, and its
+ * shared mappings have none, as a memfd's: a read fault maps the page
+ * writable, so the write after it takes no fault, calls no ->page_mkwrite,
+ * and nothing is ever written back; the page is tmpfs's, swap-backed, with
+ * the memfd twin's pagemap and kpageflags facts.  With backing= the store
+ * tracks dirtying: the write after the read faults once, into
+ * ->page_mkwrite.
+ */
+FIXTURE(writenotify)
+{
+	int unused;
+};
+
+FIXTURE_VARIANT(writenotify)
+{
+	bool backing;
+};
+
+FIXTURE_VARIANT_ADD(writenotify, tmpfs)
+{
+	.backing = false,
+};
+
+FIXTURE_VARIANT_ADD(writenotify, backing)
+{
+	.backing = true,
+};
+
+FIXTURE_SETUP(writenotify)
+{
+	if (variant->backing)
+		setup_reload(_metadata);
+}
+
+FIXTURE_TEARDOWN_PARENT(writenotify)
+{
+	if (variant->backing)
+		restore_default_load(_metadata);
+}
+
+/* Read the first byte of @map, then write it: the minor faults of the write. */
+static long read_then_write(struct __test_metadata *_metadata, char *map)
+{
+	struct rusage r0, r1;
+
+	(void)peek(map);
+	ASSERT_EQ(0, getrusage(RUSAGE_SELF, &r0));
+	poke(map, 1);
+	ASSERT_EQ(0, getrusage(RUSAGE_SELF, &r1));
+	return r1.ru_minflt - r0.ru_minflt;
+}
+
+/* The kpageflags bits of a page that say what it is, not how recently it was used. */
+static const unsigned int what_kpf[] = {
+	VL_KPF_ANON, VL_KPF_SWAPBACKED, VL_KPF_MMAP, VL_KPF_UPTODATE, VL_KPF_DIRTY,
+	VL_KPF_SWAPCACHE, VL_KPF_UNEVICTABLE, VL_KPF_COMPOUND_HEAD, VL_KPF_WRITEBACK,
+};
+
+static uint64_t what_kpf_mask(void)
+{
+	uint64_t m = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(what_kpf); i++)
+		m |= UINT64_C(1) << what_kpf[i];
+	return m;
+}
+
+/* The pagemap bits of an entry: all but the PFN. */
+#define WHAT_PM		(~VL_PM_PFN_MASK)
+
+TEST_F(writenotify, read_then_write)
+{
+	off_t off = region_off(REGION_NOTIFY, variant->backing);
+	uint64_t raw, twin_raw, kpf = 0, twin_kpf = 0;
+	size_t ps = page_size();
+	struct vl_counters c0, c1;
+	struct vmlab_info info;
+	long flt, twin_flt;
+	char *map, *tmap;
+	char a[256], b[256];
+	int fd, twin, kfd;
+
+	fd = variant->backing ? open_backed(_metadata, &info) : open_store(_metadata, &info);
+	ASSERT_EQ(variant->backing, (bool)info.has_backing);
+	twin = memfd_create("vmlab-store-test-twin", 0);
+	ASSERT_LE(0, twin);
+	ASSERT_EQ(0, ftruncate(twin, off + ps));
+	map = map_store(_metadata, fd, 1, PROT_READ | PROT_WRITE, MAP_SHARED, off);
+	tmap = map_store(_metadata, twin, 1, PROT_READ | PROT_WRITE, MAP_SHARED, off);
+
+	snap(_metadata, &c0);
+	flt = read_then_write(_metadata, map);
+	snap(_metadata, &c1);
+	twin_flt = read_then_write(_metadata, tmap);
+	TH_LOG("minor faults of the write after the read: vmlab %ld, memfd %ld; %s +%lld, %s +%lld",
+	       flt, twin_flt, "page_mkwrite", (long long)delta(_metadata, &c0, &c1, "page_mkwrite"),
+	       "writeback_runs", (long long)delta(_metadata, &c0, &c1, "writeback_runs"));
+	/* With backing= the one extra fault is ->page_mkwrite's. */
+	EXPECT_EQ(twin_flt + variant->backing, flt);
+	EXPECT_EQ(variant->backing, delta(_metadata, &c0, &c1, "page_mkwrite"));
+	EXPECT_EQ(1, delta(_metadata, &c0, &c1, "faults_read_shared"));
+	EXPECT_EQ(0, delta(_metadata, &c0, &c1, "faults_write_shared"));
+	/* Read in from the backing file by ->read_folio, or made by shmem. */
+	EXPECT_EQ(variant->backing, delta(_metadata, &c0, &c1, "pages_allocated") > 0);
+	if (variant->backing)
+		goto out;
+	EXPECT_EQ(0, delta(_metadata, &c0, &c1, "pages_dirtied"));
+	EXPECT_EQ(0, delta(_metadata, &c0, &c1, "writeback_runs"));
+	EXPECT_EQ(0, value(_metadata, &c1, "dirty_store"));
+	/* Nothing to write back: the page is never cleaned, and never write-protected. */
+	ASSERT_EQ(0, msync(map, ps, MS_SYNC));
+	ASSERT_EQ(0, ioctl(fd, VMLAB_IOC_WRITEBACK));
+	snap(_metadata, &c0);
+	poke(map, 2);
+	snap(_metadata, &c1);
+	EXPECT_EQ(0, delta(_metadata, &c0, &c1, "page_mkwrite"));
+	EXPECT_EQ(0, delta(_metadata, &c0, &c1, "writeback_runs"));
+
+	/* The same page-table and page facts as the memfd's page. */
+	raw = pm_raw(_metadata, map);
+	twin_raw = pm_raw(_metadata, tmap);
+	EXPECT_EQ(twin_raw & WHAT_PM, raw & WHAT_PM) {
+		vl_pm_format(raw, a, sizeof(a));
+		vl_pm_format(twin_raw, b, sizeof(b));
+		TH_LOG("pagemap: vmlab %s, memfd %s", a, b);
+	}
+	if (!vl_have_pfns())
+		goto out;
+	kfd = vl_kpageflags_open();
+	ASSERT_LE(0, kfd);
+	ASSERT_EQ(0, vl_kpageflags_read(kfd, vl_pm_decode(raw).pfn, 1, &kpf));
+	ASSERT_EQ(0, vl_kpageflags_read(kfd, vl_pm_decode(twin_raw).pfn, 1, &twin_kpf));
+	close(kfd);
+	vl_kpf_format(kpf, a, sizeof(a));
+	vl_kpf_format(twin_kpf, b, sizeof(b));
+	TH_LOG("kpageflags: vmlab %s; memfd %s", a, b);
+	EXPECT_TRUE(kpf & 1ULL << VL_KPF_SWAPBACKED);
+	EXPECT_EQ(twin_kpf & what_kpf_mask(), kpf & what_kpf_mask());
+out:
+	munmap(tmap, ps);
+	munmap(map, ps);
+	close(twin);
 	close(fd);
 }
 
@@ -1301,6 +1576,7 @@ FIXTURE_VARIANT(race)
 	bool processes;
 	int flags;
 	bool write;
+	bool backing;	/* reload vmlab with a backing file (open_backed()) */
 };
 
 FIXTURE_VARIANT_ADD(race, threads_shared_read)
@@ -1338,14 +1614,29 @@ FIXTURE_VARIANT_ADD(race, processes_private_write)
 	.processes = true, .flags = MAP_PRIVATE, .write = true,
 };
 
+FIXTURE_VARIANT_ADD(race, backed_threads_shared_write)
+{
+	.processes = false, .flags = MAP_SHARED, .write = true, .backing = true,
+};
+
+FIXTURE_VARIANT_ADD(race, backed_processes_private_write)
+{
+	.processes = true, .flags = MAP_PRIVATE, .write = true, .backing = true,
+};
+
 FIXTURE_SETUP(race)
 {
-	self->fd = open_store(_metadata, &self->info);
+	self->fd = -1;
+	if (variant->backing)
+		setup_reload(_metadata);
+	else
+		self->fd = open_store(_metadata, &self->info);
 }
 
-FIXTURE_TEARDOWN(race)
+FIXTURE_TEARDOWN_PARENT(race)
 {
-	close(self->fd);
+	if (variant->backing)
+		restore_default_load(_metadata);
 }
 
 /* One racer's access: racer @i writes byte @i of the page, or reads it. */
@@ -1512,6 +1803,8 @@ TEST_F(race, first_fault_one_page)
 
 	if (!vl_have_pfns())
 		SKIP(return, "pagemap shows no PFNs (needs CAP_SYS_ADMIN)");
+	if (variant->backing)
+		self->fd = open_backed(_metadata, &self->info);
 	off = untouched_page(_metadata, self->fd);
 	TH_LOG("racing for store page 0x%llx", (unsigned long long)(off / ps));
 
@@ -1524,12 +1817,18 @@ TEST_F(race, first_fault_one_page)
 	snap(_metadata, &c1);
 
 	/*
-	 * The first fault reads the page in, with the core's read-around
-	 * (MADV_RANDOM is not set): each page read once, none twice.
+	 * With a backing file the first fault reads the page in, with the
+	 * core's read-around (MADV_RANDOM is not set): each page read once,
+	 * none twice.  Without one shmem makes the one page, once.
 	 */
-	EXPECT_LE(1, delta(_metadata, &c0, &c1, "pages_allocated"));
-	EXPECT_EQ(delta(_metadata, &c0, &c1, "pages_allocated"),
-		  delta(_metadata, &c0, &c1, "pages_store"));
+	if (self->info.has_backing) {
+		EXPECT_LE(1, delta(_metadata, &c0, &c1, "pages_allocated"));
+		EXPECT_EQ(delta(_metadata, &c0, &c1, "pages_allocated"),
+			  delta(_metadata, &c0, &c1, "pages_store"));
+	} else {
+		EXPECT_EQ(0, delta(_metadata, &c0, &c1, "pages_allocated"));
+		EXPECT_EQ(1, delta(_metadata, &c0, &c1, "pages_store"));
+	}
 
 	smap = map_store(_metadata, self->fd, 1, PROT_READ, MAP_SHARED, off);
 	peek(smap);
@@ -1577,6 +1876,7 @@ TEST_F(race, first_fault_one_page)
 	for (i = 0; i < RACERS; i++)
 		if (maps[i])
 			munmap(maps[i], ps);
+	close(self->fd);
 }
 
 /*
@@ -1683,7 +1983,8 @@ TEST_F(sigbus, past_end)
 }
 
 /*
- * The kernel's flusher cleans a dirty page with no sync from us, once it is
+ * The kernel's flusher cleans a dirty page of the store with a backing
+ * file (open_backed()) with no sync from us, once it is
  * older than dirty_expire_centisecs, at the next dirty_writeback_centisecs
  * wake-up.  The test sets both to 1 s and 0.5 s and restores them after.
  * A bounded wait, not a timing assertion: up to 30 s.
@@ -1729,7 +2030,8 @@ FIXTURE_SETUP(periodic)
 	static const long want[2] = { 100, 50 };
 	unsigned int i;
 
-	self->fd = open_store(_metadata, &self->info);
+	if (!setup_reload(_metadata))
+		return;
 	for (i = 0; i < 2; i++) {
 		self->saved[i] = read_knob(flusher_knobs[i]);
 		ASSERT_LE(0, self->saved[i]);
@@ -1739,14 +2041,14 @@ FIXTURE_SETUP(periodic)
 	}
 }
 
-FIXTURE_TEARDOWN(periodic)
+FIXTURE_TEARDOWN_PARENT(periodic)
 {
 	unsigned int i;
 
 	for (i = 0; i < 2; i++)
 		if (self->saved[i] >= 0)
 			write_knob(flusher_knobs[i], self->saved[i]);
-	close(self->fd);
+	restore_default_load(_metadata);
 }
 
 static long long now_ms(void)
@@ -1763,6 +2065,7 @@ TEST_F_TIMEOUT(periodic, flusher_cleans_dirty_pages, 120)
 	struct vl_counters c0, c, c2, c3;
 	char *map;
 
+	self->fd = open_backed(_metadata, &self->info);
 	map = map_store(_metadata, self->fd, 1, PROT_READ | PROT_WRITE, MAP_SHARED,
 			region_off(REGION_PERIODIC, 0));
 	snap(_metadata, &c0);
@@ -1794,47 +2097,7 @@ TEST_F_TIMEOUT(periodic, flusher_cleans_dirty_pages, 120)
 	munmap(map, page_size());
 }
 
-/*
- * The backing file, across reloads of the module.  FIXTURE_TEARDOWN_PARENT:
- * the teardown runs in the parent, once the test's process (and with it
- * every file and mapping of the device) is gone, even when it died; it
- * always loads vmlab again with no parameters.
- */
-/* Whether the reload tests can run here; they SKIP when not. */
-static bool setup_reload(struct __test_metadata *_metadata)
-{
-	const char *ko = getenv("VMLAB_KO");
-
-	if (!ko || !*ko)
-		SKIP(return false, "VMLAB_KO unset: vmlab is reloaded only in the vm-run guests");
-	if (geteuid())
-		SKIP(return false, "reloading vmlab needs root");
-	ASSERT_EQ(0, access(ko, R_OK)) {
-		TH_LOG("%s: %s", ko, strerror(errno));
-	}
-	ASSERT_TRUE(vl_module_loaded());
-	unlink(BACKING_PATH);
-	return true;
-}
-
-static void restore_default_load(struct __test_metadata *_metadata)
-{
-	int ret;
-
-	if (vl_module_loaded()) {
-		/* The test's process is gone, and its references with it; wait a little. */
-		ret = vl_module_unload(5000);
-		EXPECT_EQ(0, ret) {
-			TH_LOG("rmmod vmlab: %s", strerror(-ret));
-		}
-	}
-	ret = vl_module_load("");
-	EXPECT_EQ(0, ret) {
-		TH_LOG("insmod %s: %s", getenv("VMLAB_KO"), strerror(-ret));
-	}
-	unlink(BACKING_PATH);
-}
-
+/* The backing file, across reloads of the module. */
 /* Read all of @path into @buf (up to @len bytes): bytes read, or -errno. */
 static ssize_t read_whole(const char *path, void *buf, size_t len)
 {
