@@ -2006,6 +2006,7 @@ TEST(other_kinds_unchanged_beside_huge_mapping)
 {
 	char why[128];
 	const size_t len = 16 * PS;
+	struct vmlab_info info;
 	long long lck0 = -1, lck = -1;
 	char flags[256];
 	struct vl_vma vma;
@@ -2040,7 +2041,9 @@ TEST(other_kinds_unchanged_beside_huge_mapping)
 	ASSERT_TRUE(has_vmflag(flags, "lo"));
 	ASSERT_FALSE(has_vmflag(flags, "mm"));
 	ASSERT_EQ(0, vl_maps_find(0, (unsigned long)s, &vma));
-	ASSERT_STREQ(VMLAB_DEVICE_PATH, vma.path);
+	/* Without a backing file the store is a tmpfs file, which its VMAs map. */
+	ASSERT_EQ(0, vl_info(sfd, &info));
+	ASSERT_STREQ(info.has_backing ? VMLAB_DEVICE_PATH : "/vmlab-store (deleted)", vma.path);
 	ASSERT_EQ(0, vl_smaps_vmflags(0, (unsigned long)a, flags, sizeof(flags)));
 	ASSERT_TRUE(has_vmflag(flags, "lo"));
 	ASSERT_EQ(0, vl_smaps_vmflags(0, (unsigned long)h, flags, sizeof(flags)));

@@ -10,12 +10,16 @@
  * ->close, and every vmlab VMA has one; 6.12 lets a new mapping expand the
  * VMA before it when the flags, the file and the offset continue it, even
  * with a ->close (only a merge that would remove a VMA is refused), before
- * the file's ->mmap is called.  The huge kind's VMAs are VM_SPECIAL
- * (VM_MIXEDMAP | VM_DONTEXPAND) and never merge; a shared anonymous mapping
- * gets an object of its own, as /dev/zero's gets a shmem file, and never
- * merges either.
+ * the file's ->mmap is called.  That holds for the store with a backing
+ * file, whose VMAs map the device (the _backed variants reload vmlab with
+ * one).  The huge kind's VMAs are VM_SPECIAL (VM_MIXEDMAP | VM_DONTEXPAND)
+ * and never merge; a shared anonymous mapping gets an object of its own, as
+ * /dev/zero's gets a shmem file, and never merges either; nor does a
+ * mapping of the store without a backing file, which ->mmap points at a
+ * tmpfs file, not the device the core compared it with.
  *
- * Needs vmlab loaded; the huge case needs 4 free 2 MiB pages.
+ * Needs vmlab loaded; the huge case needs 4 free 2 MiB pages; the _backed
+ * variants reload vmlab, in the vm-run guests only (VMLAB_KO).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,10 +36,15 @@
 #include "vmlab_uapi.h"
 #include "debugfs.h"
 #include "device.h"
+#include "kmodule.h"
 #include "procfs.h"
 
 #define PS		4096UL
 #define HPAGE		(2UL << 20)
+
+/* The backing file of the _backed variants' store. */
+#define BACKING_PATH	"/tmp/vmlab-merge-backing"
+#define BACKED_ARGS	"backing=" BACKING_PATH
 
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB	0x0004U
@@ -64,21 +73,41 @@ FIXTURE_VARIANT(merge) {
 	enum twin twin;
 	size_t len;
 	const char *live;	/* vmlab's counter of live VMAs of this type */
+	bool backing;		/* reload vmlab with a backing file for the store */
 	enum merge vmlab_6_1, vmlab_6_12;
 	enum merge twin_6_1, twin_6_12;
 };
 
+FIXTURE_VARIANT_ADD(merge, private_cow_backed) {
+	.kind = VMLAB_KIND_STORE, .flags = MAP_PRIVATE, .twin = TWIN_MEMFD,
+	.len = 4 * PS, .live = "vmas_live_private_cow", .backing = true,
+	.vmlab_6_1 = KEPT_TWO, .vmlab_6_12 = MERGED,
+	.twin_6_1 = MERGED, .twin_6_12 = MERGED,
+};
+
+FIXTURE_VARIANT_ADD(merge, shared_backed) {
+	.kind = VMLAB_KIND_STORE, .flags = MAP_SHARED, .twin = TWIN_MEMFD,
+	.len = 4 * PS, .live = "vmas_live_shared", .backing = true,
+	.vmlab_6_1 = KEPT_TWO, .vmlab_6_12 = MERGED,
+	.twin_6_1 = MERGED, .twin_6_12 = MERGED,
+};
+
+/*
+ * Without a backing file each store VMA maps a tmpfs file (its open file's,
+ * which ->mmap sets), not the device the core compares the new mapping
+ * with before ->mmap: no merge, where two mappings of a memfd merge.
+ */
 FIXTURE_VARIANT_ADD(merge, private_cow) {
 	.kind = VMLAB_KIND_STORE, .flags = MAP_PRIVATE, .twin = TWIN_MEMFD,
 	.len = 4 * PS, .live = "vmas_live_private_cow",
-	.vmlab_6_1 = KEPT_TWO, .vmlab_6_12 = MERGED,
+	.vmlab_6_1 = KEPT_TWO, .vmlab_6_12 = KEPT_TWO,
 	.twin_6_1 = MERGED, .twin_6_12 = MERGED,
 };
 
 FIXTURE_VARIANT_ADD(merge, shared) {
 	.kind = VMLAB_KIND_STORE, .flags = MAP_SHARED, .twin = TWIN_MEMFD,
 	.len = 4 * PS, .live = "vmas_live_shared",
-	.vmlab_6_1 = KEPT_TWO, .vmlab_6_12 = MERGED,
+	.vmlab_6_1 = KEPT_TWO, .vmlab_6_12 = KEPT_TWO,
 	.twin_6_1 = MERGED, .twin_6_12 = MERGED,
 };
 
@@ -138,6 +167,15 @@ FIXTURE_SETUP(merge)
 	long long free_pages = -1;
 
 	self->area = MAP_FAILED;
+	if (variant->backing) {
+		const char *ko = getenv("VMLAB_KO");
+
+		if (!ko || !*ko)
+			SKIP(return, "VMLAB_KO unset: vmlab is reloaded only in the vm-run guests");
+		if (geteuid())
+			SKIP(return, "reloading vmlab needs root");
+		ASSERT_TRUE(vl_module_loaded());
+	}
 	if (variant->kind == VMLAB_KIND_HUGE &&
 	    (vl_meminfo_field("HugePages_Free", &free_pages) || free_pages < 4))
 		SKIP(return, "needs 4 free 2 MiB pages, has %lld", free_pages);
@@ -148,10 +186,27 @@ FIXTURE_SETUP(merge)
 	ASSERT_NE(MAP_FAILED, self->area);
 }
 
-FIXTURE_TEARDOWN(merge)
+/*
+ * In the parent, once the test's process and its mappings are gone: load
+ * vmlab again with no parameters after a _backed variant.
+ */
+FIXTURE_TEARDOWN_PARENT(merge)
 {
-	if (self->area != MAP_FAILED)
-		munmap(self->area, self->area_len);
+	int ret;
+
+	if (!variant->backing)
+		return;
+	if (vl_module_loaded()) {
+		ret = vl_module_unload(5000);
+		EXPECT_EQ(0, ret) {
+			TH_LOG("rmmod vmlab: %s", strerror(-ret));
+		}
+	}
+	ret = vl_module_load("");
+	EXPECT_EQ(0, ret) {
+		TH_LOG("insmod %s: %s", getenv("VMLAB_KO"), strerror(-ret));
+	}
+	unlink(BACKING_PATH);
 }
 
 /*
@@ -186,10 +241,23 @@ TEST_F(merge, adjacent_mappings)
 	enum merge want_twin = new ? variant->twin_6_12 : variant->twin_6_1;
 	char *base = (char *)(((uintptr_t)self->area + HPAGE - 1) & ~(HPAGE - 1));
 	struct vl_counters c0, c1;
+	struct vmlab_info info;
 	int fd, twin_fd, got, got_twin, ret;
 
+	if (variant->backing) {
+		ret = vl_module_unload(5000);
+		ASSERT_EQ(0, ret) {
+			TH_LOG("rmmod vmlab: %s", strerror(-ret));
+		}
+		ret = vl_module_load(BACKED_ARGS);
+		ASSERT_EQ(0, ret) {
+			TH_LOG("insmod vmlab %s: %s", BACKED_ARGS, strerror(-ret));
+		}
+	}
 	fd = vl_open(O_RDWR);
 	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vl_info(fd, &info));
+	ASSERT_EQ(variant->backing, (bool)info.has_backing);
 	if (variant->kind != VMLAB_KIND_STORE) {
 		ret = vl_select(fd, variant->kind, -1);
 		ASSERT_EQ(0, ret) {

@@ -25,10 +25,13 @@
  * The twin of the store is a file of the same size on ext4 on a loop device
  * (over a file of the guest's tmpfs /tmp); vmlab is reloaded for each test
  * with store_size=64M, with backing= a file on that same ext4, or with no
- * backing (then the store keeps its contents in an unlinked tmpfs file).
- * The twin of a shared anonymous object is MAP_SHARED|MAP_ANONYMOUS, or a
- * memfd.  Mappings of both are 2 MiB aligned, at the same file offset, so
- * that fault-around windows line up.
+ * backing.  Without one the store is a tmpfs file, with no page cache of
+ * its own to evict, read ahead, dirty or write back: faults, evict, dirty,
+ * range_sync and throttle test the store with a backing file only, and
+ * swap compares the store without one with a memfd, as it does a shared
+ * anonymous object with MAP_SHARED|MAP_ANONYMOUS or a memfd.  Mappings of
+ * both are 2 MiB aligned, at the same file offset, so that fault-around
+ * windows line up.
  *
  * Needs root and the vm-run guest (VMLAB_KO, VMLAB_KMODDIR for the loop
  * and ext4 modules); the swap tests need a swap device (/proc/swaps) and
@@ -982,21 +985,6 @@ FIXTURE_VARIANT_ADD(faults, backed_random)
 	.kind = LAB_BACKED, .stride = 1, .advice = MADV_RANDOM, .exact = true,
 };
 
-FIXTURE_VARIANT_ADD(faults, unbacked_sequential)
-{
-	.kind = LAB_UNBACKED, .stride = 1, .advice = MADV_NORMAL,
-};
-
-FIXTURE_VARIANT_ADD(faults, unbacked_sparse)
-{
-	.kind = LAB_UNBACKED, .stride = 64, .advice = MADV_NORMAL, .exact = true,
-};
-
-FIXTURE_VARIANT_ADD(faults, unbacked_random)
-{
-	.kind = LAB_UNBACKED, .stride = 1, .advice = MADV_RANDOM, .exact = true,
-};
-
 FIXTURE_SETUP(faults)
 {
 	lab_check(_metadata, &self->lab, variant->kind);
@@ -1125,26 +1113,6 @@ FIXTURE_VARIANT_ADD(evict, backed_pageout)
 FIXTURE_VARIANT_ADD(evict, backed_memcg)
 {
 	.kind = LAB_BACKED, .means = BY_MEMCG,
-};
-
-FIXTURE_VARIANT_ADD(evict, unbacked_drop_caches)
-{
-	.kind = LAB_UNBACKED, .means = BY_DROP_CACHES,
-};
-
-FIXTURE_VARIANT_ADD(evict, unbacked_fadvise)
-{
-	.kind = LAB_UNBACKED, .means = BY_FADVISE,
-};
-
-FIXTURE_VARIANT_ADD(evict, unbacked_pageout)
-{
-	.kind = LAB_UNBACKED, .means = BY_PAGEOUT,
-};
-
-FIXTURE_VARIANT_ADD(evict, unbacked_memcg)
-{
-	.kind = LAB_UNBACKED, .means = BY_MEMCG,
 };
 
 FIXTURE_SETUP(evict)
@@ -1343,11 +1311,6 @@ FIXTURE_VARIANT_ADD(dirty, backed)
 	.kind = LAB_BACKED,
 };
 
-FIXTURE_VARIANT_ADD(dirty, unbacked)
-{
-	.kind = LAB_UNBACKED,
-};
-
 FIXTURE_SETUP(dirty)
 {
 	lab_check(_metadata, &self->lab, variant->kind);
@@ -1536,21 +1499,6 @@ FIXTURE_VARIANT_ADD(range_sync, backed_fsync)
 	.kind = LAB_BACKED, .op = BY_FSYNC,
 };
 
-FIXTURE_VARIANT_ADD(range_sync, unbacked_msync)
-{
-	.kind = LAB_UNBACKED, .op = BY_MSYNC,
-};
-
-FIXTURE_VARIANT_ADD(range_sync, unbacked_msync_async)
-{
-	.kind = LAB_UNBACKED, .op = BY_MSYNC_ASYNC,
-};
-
-FIXTURE_VARIANT_ADD(range_sync, unbacked_fsync)
-{
-	.kind = LAB_UNBACKED, .op = BY_FSYNC,
-};
-
 FIXTURE_SETUP(range_sync)
 {
 	lab_check(_metadata, &self->lab, variant->kind);
@@ -1690,16 +1638,6 @@ FIXTURE_VARIANT_ADD(throttle, backed_mapping)
 	.kind = LAB_BACKED, .mapping = true,
 };
 
-FIXTURE_VARIANT_ADD(throttle, unbacked_write)
-{
-	.kind = LAB_UNBACKED, .mapping = false,
-};
-
-FIXTURE_VARIANT_ADD(throttle, unbacked_mapping)
-{
-	.kind = LAB_UNBACKED, .mapping = true,
-};
-
 FIXTURE_SETUP(throttle)
 {
 	lab_check(_metadata, &self->lab, variant->kind);
@@ -1797,7 +1735,8 @@ TEST_F_TIMEOUT(throttle, dirty_peak_bounded, 300)
  * ---- swap: shared anonymous pages out to swap and back ----
  *
  * A vmlab shared anonymous object and its twin (MAP_SHARED|MAP_ANONYMOUS,
- * or a memfd), written, are both swap-backed and evictable (kpageflags),
+ * or a memfd), or the store without a backing file, a tmpfs file, and its
+ * twin a memfd, written, are both swap-backed and evictable (kpageflags),
  * then MADV_PAGEOUT'ed.  Compared: madvise's result, mincore, pagemap's
  * present and swap bits, smaps Swap (exact: the shmem object's swapped
  * pages), and SwapFree's drop (within the per-CPU swap slot batches).
@@ -1816,6 +1755,7 @@ FIXTURE(swap)
 FIXTURE_VARIANT(swap)
 {
 	bool memfd;
+	bool store;	/* vmlab's side is the store, as loaded by default: no backing file */
 };
 
 FIXTURE_VARIANT_ADD(swap, shared_anonymous)
@@ -1826,6 +1766,11 @@ FIXTURE_VARIANT_ADD(swap, shared_anonymous)
 FIXTURE_VARIANT_ADD(swap, memfd)
 {
 	.memfd = true,
+};
+
+FIXTURE_VARIANT_ADD(swap, unbacked_store)
+{
+	.memfd = true, .store = true,
 };
 
 static bool have_swap(void)
@@ -1876,7 +1821,14 @@ TEST_F_TIMEOUT(swap, pageout_and_back, 120)
 	lab_sysctl(_metadata, lab, "page-cluster", "0");
 	self->fd = vl_open(O_RDWR);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, vl_select(self->fd, VMLAB_KIND_ANON, -1));
+	if (variant->store) {
+		struct vmlab_info info;
+
+		ASSERT_EQ(0, vl_info(self->fd, &info));
+		ASSERT_EQ(0U, info.has_backing);
+	} else {
+		ASSERT_EQ(0, vl_select(self->fd, VMLAB_KIND_ANON, -1));
+	}
 	vm = map_aligned(_metadata, self->fd, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	if (variant->memfd) {
 		mfd = memfd_create("vmlab-twin", 0);
