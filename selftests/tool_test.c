@@ -54,6 +54,7 @@
 #include "debugfs.h"
 #include "device.h"
 #include "json_reader.h"
+#include "kmodule.h"
 #include "pagemap.h"
 #include "pagetypes.h"
 #include "touch.h"
@@ -415,6 +416,7 @@ struct tour_ctx {
 	const struct vl_json *top;	/* the whole document */
 	const struct vl_json *sec;	/* the section */
 	long long zero_pfn;
+	bool backed;			/* the store has a backing file; else it is a tmpfs file */
 };
 
 /* Step @name of the section, or the end of the test. */
@@ -499,7 +501,8 @@ static void check_cow(struct __test_metadata *_metadata, const struct tour_ctx *
 	EXPECT_NE(LLONG_MIN, num(r0, "backing_pfn"));
 	EXPECT_EQ(num(r0, "backing_pfn"), num(r0, "pfn"));
 	EXPECT_TRUE(yes(r0, "file"));
-	EXPECT_STREQ("page-cache", str(r0, "kind"));
+	/* The store's own page cache with a backing file, else tmpfs's (the memfd twin's kind). */
+	EXPECT_STREQ(c->backed ? "page-cache" : "shmem", str(r0, "kind"));
 	for (i = 1; i < 4; i++) {
 		const struct vl_json *ri = need_page(_metadata, read, "vmlab", "parent", i);
 
@@ -530,20 +533,30 @@ static void check_shared(struct __test_metadata *_metadata, const struct tour_ct
 	const struct vl_json *write = need_step(_metadata, c, "write");
 	const struct vl_json *msync = need_step(_metadata, c, "msync");
 	const struct vl_json *rewrite = need_step(_metadata, c, "rewrite");
-	const struct vl_json *wb = need_step(_metadata, c, "writeback");
 	const struct vl_json *r0 = need_page(_metadata, read, "vmlab", "parent", 0);
 	const struct vl_json *w1 = need_page(_metadata, write, "vmlab", "parent", 1);
-	const struct vl_json *m1 = need_page(_metadata, msync, "vmlab", "parent", 1);
-	const struct vl_json *x1 = need_page(_metadata, rewrite, "vmlab", "parent", 1);
-	const struct vl_json *b2 = need_page(_metadata, wb, "vmlab", "parent", 2);
+	const struct vl_json *m1, *x1, *wb, *b2;
 
 	EXPECT_EQ(num(r0, "backing_pfn"), num(r0, "pfn"));
-	EXPECT_FALSE(has_flag(r0, "dirty"));
-	/* A write goes into the store's own page and dirties it. */
+	/* A write goes into the store's own page. */
 	EXPECT_EQ(num(w1, "backing_pfn"), num(w1, "pfn"));
+	EXPECT_EQ('w', event(write, "store_byte_1"));
+	if (!c->backed) {
+		/* A tmpfs file: no write-notify, nothing to write back. */
+		EXPECT_EQ(0, counter(write, "page_mkwrite"));
+		EXPECT_EQ(0, counter(msync, "writeback_runs"));
+		EXPECT_EQ(0, counter(rewrite, "page_mkwrite"));
+		EXPECT_EQ(0, counter(rewrite, "faults_write_shared"));
+		return;
+	}
+	m1 = need_page(_metadata, msync, "vmlab", "parent", 1);
+	x1 = need_page(_metadata, rewrite, "vmlab", "parent", 1);
+	wb = need_step(_metadata, c, "writeback");
+	b2 = need_page(_metadata, wb, "vmlab", "parent", 2);
+	EXPECT_FALSE(has_flag(r0, "dirty"));
+	/* ... and dirties it. */
 	EXPECT_TRUE(has_flag(w1, "dirty"));
 	EXPECT_EQ(1, counter(write, "page_mkwrite"));
-	EXPECT_EQ('w', event(write, "store_byte_1"));
 	/* msync cleans it. */
 	EXPECT_FALSE(has_flag(m1, "dirty"));
 	EXPECT_LE(1, counter(msync, "writeback_runs"));
@@ -658,8 +671,10 @@ static void check_flags(struct __test_metadata *_metadata, const struct tour_ctx
 	EXPECT_EQ(SIGSEGV, event(ro, "vmlab_child_signal"));
 	EXPECT_EQ(SIGSEGV, event(ro, "native_child_signal"));
 	EXPECT_STREQ("AAAA", str(ro0, "text"));
-	EXPECT_EQ(1, counter(rw, "page_mkwrite"));
-	EXPECT_TRUE(has_flag(rw0, "dirty"));
+	/* Dirty tracking: the store's with a backing file; else it is a tmpfs file. */
+	EXPECT_EQ(c->backed, counter(rw, "page_mkwrite"));
+	if (c->backed)
+		EXPECT_TRUE(has_flag(rw0, "dirty"));
 	EXPECT_STREQ("wAAA", str(rw0, "text"));
 }
 
@@ -694,6 +709,17 @@ static void check_reclaim(struct __test_metadata *_metadata, const struct tour_c
 	EXPECT_EQ(0, event(cached, "vmlab_majflt"));
 	EXPECT_EQ(8, event(cached, "vmlab_resident"));
 	EXPECT_FALSE(has_flag(c0, "unevictable"));
+	for (i = 0; i < 8; i++) {
+		const struct vl_json *lk = need_page(_metadata, mlock, "vmlab", "parent", i);
+
+		EXPECT_TRUE(has_flag(lk, "mlocked")) TH_LOG("page %d", i);
+		EXPECT_TRUE(yes(lk, "present")) TH_LOG("page %d", i);
+	}
+	/* Without a backing file the store is a tmpfs file: nothing to evict but to swap. */
+	EXPECT_EQ(!c->backed, yes(evict, "skipped"));
+	EXPECT_EQ(!c->backed, yes(refault, "skipped"));
+	if (!c->backed)
+		goto locked;
 	/* POSIX_FADV_DONTNEED drops what MADV_DONTNEED left in the page cache. */
 	EXPECT_EQ(8, event(evict, "vmlab_resident_before"));
 	EXPECT_EQ(0, event(evict, "vmlab_resident_after"));
@@ -703,15 +729,13 @@ static void check_reclaim(struct __test_metadata *_metadata, const struct tour_c
 		EXPECT_EQ(event(refault, "native_majflt"), event(refault, "vmlab_majflt"));
 	for (i = 0; i < 8; i++) {
 		const struct vl_json *pg = need_page(_metadata, refault, "vmlab", "parent", i);
-		const struct vl_json *lk = need_page(_metadata, mlock, "vmlab", "parent", i);
 
 		memset(text, 'A' + i, 4);
 		text[4] = '\0';
 		EXPECT_STREQ(text, str(pg, "text")) TH_LOG("page %d", i);
 		EXPECT_EQ(num(pg, "backing_pfn"), num(pg, "pfn")) TH_LOG("page %d", i);
-		EXPECT_TRUE(has_flag(lk, "mlocked")) TH_LOG("page %d", i);
-		EXPECT_TRUE(yes(lk, "present")) TH_LOG("page %d", i);
 	}
+locked:
 	/* mlock keeps them; unlocked, MADV_PAGEOUT takes them. */
 	EXPECT_EQ(8, event(mlock, "vmlab_resident"));
 	EXPECT_EQ(event(mlock, "native_pageout_errno"), event(mlock, "vmlab_pageout_errno"));
@@ -748,6 +772,7 @@ FIXTURE_VARIANT(tour)
 {
 	const char *section;
 	void (*check)(struct __test_metadata *_metadata, const struct tour_ctx *c);
+	bool backing;	/* reload vmlab with a backing file for the store first */
 };
 
 FIXTURE_VARIANT_ADD(tour, anon) { .section = "anon", .check = check_anon };
@@ -757,6 +782,28 @@ FIXTURE_VARIANT_ADD(tour, shared_anon) { .section = "shared-anon", .check = chec
 FIXTURE_VARIANT_ADD(tour, huge) { .section = "huge", .check = check_huge };
 FIXTURE_VARIANT_ADD(tour, flags) { .section = "flags", .check = check_flags };
 FIXTURE_VARIANT_ADD(tour, reclaim) { .section = "reclaim", .check = check_reclaim };
+/* The store with a backing file: dirty tracking, write-back, a page cache over a file. */
+#define TOUR_BACKING	"/tmp/vmlab-tool-test-backing"
+
+FIXTURE_VARIANT_ADD(tour, cow_backed)
+{
+	.section = "cow", .check = check_cow, .backing = true,
+};
+
+FIXTURE_VARIANT_ADD(tour, shared_backed)
+{
+	.section = "shared", .check = check_shared, .backing = true,
+};
+
+FIXTURE_VARIANT_ADD(tour, flags_backed)
+{
+	.section = "flags", .check = check_flags, .backing = true,
+};
+
+FIXTURE_VARIANT_ADD(tour, reclaim_backed)
+{
+	.section = "reclaim", .check = check_reclaim, .backing = true,
+};
 
 FIXTURE_SETUP(tour)
 {
@@ -766,13 +813,28 @@ FIXTURE_SETUP(tour)
 		SKIP(return, "needs root: PFNs, kpageflags and vmlab's debugfs");
 	if (access(VMLAB_DEVICE_PATH, R_OK | W_OK))
 		SKIP(return, "%s: %s (vmlab not loaded)", VMLAB_DEVICE_PATH, strerror(errno));
+	if (variant->backing && !(getenv("VMLAB_KO") && *getenv("VMLAB_KO")))
+		SKIP(return, "VMLAB_KO unset: vmlab is reloaded only in the vm-run guests");
 	ASSERT_EQ(0, access(tool(), X_OK)) TH_LOG("no tool at %s: make userspace", tool());
 }
 
-FIXTURE_TEARDOWN(tour)
+/*
+ * In the parent, once the test's process is gone (it frees what it
+ * parsed): load vmlab again with no parameters after a _backed variant.
+ */
+FIXTURE_TEARDOWN_PARENT(tour)
 {
-	vl_json_free(self->doc);
-	result_free(&self->r);
+	int ret;
+
+	if (!variant->backing)
+		return;
+	if (vl_module_loaded()) {
+		ret = vl_module_unload(5000);
+		EXPECT_EQ(0, ret) TH_LOG("rmmod vmlab: %s", strerror(-ret));
+	}
+	ret = vl_module_load("");
+	EXPECT_EQ(0, ret) TH_LOG("insmod %s: %s", getenv("VMLAB_KO"), strerror(-ret));
+	unlink(TOUR_BACKING);
 }
 
 TEST_F_TIMEOUT(tour, json, 120)
@@ -780,7 +842,15 @@ TEST_F_TIMEOUT(tour, json, 120)
 	const struct vl_json *steps;
 	struct tour_ctx c;
 	size_t i;
+	int ret;
 
+	if (variant->backing) {
+		ret = vl_module_unload(5000);
+		ASSERT_EQ(0, ret) TH_LOG("rmmod vmlab: %s", strerror(-ret));
+		ret = vl_module_load("backing=" TOUR_BACKING);
+		ASSERT_EQ(0, ret) TH_LOG("insmod vmlab backing=%s: %s", TOUR_BACKING,
+					 strerror(-ret));
+	}
 	run_tool(&self->r, AS_IS, "tour", "--json", variant->section, NULL);
 	EXPECT_EQ(0, self->r.status) TH_LOG("stderr: %s", self->r.err);
 	self->doc = parse(_metadata, self->r.out, true);
@@ -788,6 +858,7 @@ TEST_F_TIMEOUT(tour, json, 120)
 	c.top = self->doc;
 	c.sec = vl_json_path(self->doc, "sections.0");
 	c.zero_pfn = num(self->doc, "zero_pfn");
+	c.backed = yes(self->doc, "store_backed");
 	ASSERT_NE(NULL, c.sec);
 	ASSERT_STREQ(variant->section, str(c.sec, "name"));
 	ASSERT_TRUE(yes(self->doc, "pfns_visible"));
@@ -806,6 +877,8 @@ TEST_F_TIMEOUT(tour, json, 120)
 		EXPECT_NE(0, strlen(str(st, "sentence")));
 	}
 	variant->check(_metadata, &c);
+	vl_json_free(self->doc);
+	result_free(&self->r);
 }
 
 /* inspect and page-types: a child holding one mapping of each kind. */
@@ -1006,6 +1079,22 @@ static int inspect_range(struct __test_metadata *_metadata, pid_t pid, unsigned 
 	return ret;
 }
 
+/*
+ * The kind inspect gives a page of the store: its own page cache with a
+ * backing file; without one the store is a tmpfs file, its pages shmem's.
+ */
+static const char *store_page_kind(void)
+{
+	struct vmlab_info info;
+	int fd = vl_open(O_RDWR), err;
+
+	if (fd < 0)
+		return "page-cache";
+	err = vl_info(fd, &info);
+	close(fd);
+	return !err && !info.has_backing ? "shmem" : "page-cache";
+}
+
 FIXTURE(held)
 {
 	pid_t pid;
@@ -1107,6 +1196,9 @@ TEST_F(held, inspect)
 	for (i = 0; i < variant->npages; i++) {
 		const char *kind = variant->kind[variant->npages > 4 ? 0 : i];
 		int file = variant->file[variant->npages > 4 ? 0 : i];
+
+		if (!strcmp(kind, "page-cache"))
+			kind = store_page_kind();
 		const char *level = variant->level;
 
 		/* Without THP vmlab's huge kind has 4 KiB entries, special ones. */

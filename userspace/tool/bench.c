@@ -219,6 +219,12 @@ static int bench_refault(size_t pages, bool backed, unsigned long long store_siz
 		       pages);
 		return 0;
 	}
+	/* A tmpfs file: POSIX_FADV_DONTNEED leaves its pages alone, as a memfd's. */
+	if (!backed) {
+		printf("%-13s skipped: the store has no backing file, it is a tmpfs file\n"
+		       "%-13s with nothing to evict (load vmlab with backing=)\n", "refault", "");
+		return 0;
+	}
 	if (diskfs_get(&disk, (off_t)(len + extra), why, sizeof(why))) {
 		printf("%-13s skipped: no disk filesystem for the native twin: %s\n", "refault",
 		       why);

@@ -85,10 +85,11 @@ static void print_header(struct tour *t)
 		return;
 	}
 	printf("vmlab tour on Linux %s\n", u.release);
-	printf("page size %zu, store %llu MiB (%s), written back by the kernel's flusher\n",
+	printf("page size %zu, store %llu MiB (%s)\n",
 	       t->ps, (unsigned long long)t->info.store_size >> 20,
-	       t->info.has_backing ? "in its backing file" : "no backing file: kept in tmpfs");
-	if (wb >= 0 && ex >= 0)
+	       t->info.has_backing ? "in its backing file, written back by the kernel's flusher" :
+	       "no backing file: the store is a tmpfs file, with nothing to write back");
+	if (t->info.has_backing && wb >= 0 && ex >= 0)
 		printf("(vm.dirty_writeback_centisecs %ld: it wakes every %ld.%02ld s;\n"
 		       "vm.dirty_expire_centisecs %ld: it writes pages dirty for %ld.%02ld s)\n",
 		       wb, wb / 100, wb % 100, ex, ex / 100, ex % 100);

@@ -24,7 +24,9 @@ static void expect_store_page(struct tour *t, struct step *s, size_t page, char 
 
 	step_expect(t, s, f->pg.present && f->pg.file,
 		    "page %zu is not present and file-backed in pagemap", page);
-	step_expect_pfn(t, s, f->pg.pfn == f->backing_pfn && f->pg.kind == PK_PAGECACHE,
+	/* A page cache page with a backing file; without one the store is a tmpfs file. */
+	step_expect_pfn(t, s, f->pg.pfn == f->backing_pfn &&
+			f->pg.kind == (t->info.has_backing ? PK_PAGECACHE : PK_SHMEM),
 			"page %zu (PFN %#llx, %s) is not the store's page %#llx", page,
 			(unsigned long long)f->pg.pfn, page_kind_name(f->pg.kind),
 			(unsigned long long)f->backing_pfn);

@@ -259,6 +259,16 @@ static int cache_steps(struct tour *t, struct twin *tw, const struct diskfs *dis
 
 	s = step_begin(t, "evict",
 		       "MADV_DONTNEED the mappings, then posix_fadvise(POSIX_FADV_DONTNEED) on each file");
+	if (!t->info.has_backing) {
+		/* A tmpfs file: nothing to drop, as for a memfd; the pageout step swaps it. */
+		step_skip(t, s,
+			  "the store has no backing file: it is a tmpfs file, which POSIX_FADV_DONTNEED and drop_caches leave alone and only swap can take (MADV_PAGEOUT below); not done (load vmlab with backing= for a page cache over a file)");
+		step_end(t, s);
+		s = step_begin(t, "refault", "read every page again");
+		step_skip(t, s, "nothing was evicted: the store is a tmpfs file");
+		step_end(t, s);
+		return 0;
+	}
 	for (k = VMLAB; k <= NATIVE; k++) {
 		struct side *sd = &tw->s[k];
 

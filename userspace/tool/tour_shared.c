@@ -2,7 +2,9 @@
 /*
  * vmlab tour, shared file mappings: writes go straight into the file's
  * pages, which become dirty; write-back cleans them and write-protects
- * them again, so that the next write is noticed.
+ * them again, so that the next write is noticed.  That is the store with a
+ * backing file; without one the store is a tmpfs file, as the twin is:
+ * nothing to write back, no write-notify, and the steps show that.
  */
 #include <stdio.h>
 #include <sys/mman.h>
@@ -16,6 +18,7 @@
 
 #define NPAGES	4
 #define TMPFS_DIRTY	"; tmpfs has nowhere to write to, and the twin's page stays dirty"
+#define NO_WRITENOTIFY	"writable at once: the store is a tmpfs file, which has no write-notify"
 
 static bool dirty(const struct fact *f)
 {
@@ -78,6 +81,41 @@ static double wait_flusher(struct tour *t, struct twin *tw, size_t page)
 	return -1;
 }
 
+/*
+ * The store without a backing file, after the write: msync writes nothing
+ * back and the next write takes no fault, as for the memfd twin.  Closes
+ * @tw.
+ */
+static int tmpfs_steps(struct tour *t, struct twin *tw)
+{
+	struct step *s;
+	int k;
+
+	s = step_begin(t, "msync", "msync(MS_SYNC) the mapping");
+	for (k = VMLAB; k <= NATIVE; k++)
+		msync(tw->s[k].addr, tw->len, MS_SYNC);
+	step_observe(t, s, tw);
+	step_expect(t, s, !t->counters || step_delta(s, "writeback_runs") == 0,
+		    "msync ran vmlab's write-back for a tmpfs store");
+	step_say(s,
+		 "msync(MS_SYNC) had nothing to write back: without backing= the store is a tmpfs file, as the twin is, and keeps its pages until swap takes them");
+	step_end(t, s);
+
+	s = step_begin(t, "rewrite", "write 'x' to page 1 again");
+	write_both(tw, 1, 'x');
+	step_observe(t, s, tw);
+	step_expect(t, s, !t->counters || step_delta(s, "page_mkwrite") == 0,
+		    "the write called ->page_mkwrite");
+	step_expect(t, s, !t->counters || step_delta(s, "faults_write_shared") == 0,
+		    "the write to the writable entry faulted");
+	step_say(s,
+		 "the write took no fault: nothing write-protected the entry%s",
+		 cnt(t, s, "", "page_mkwrite", "faults_write_shared", NULL));
+	step_end(t, s);
+	twin_close(tw);
+	return 0;
+}
+
 static int run_shared(struct tour *t)
 {
 	const struct fact *f, *n;
@@ -86,6 +124,8 @@ static int run_shared(struct tour *t)
 	int ret, k, store, around = 0;
 	long wb = t->wb_centisecs, ex = t->expire_centisecs;
 	long long dirty0, dirty1, written0, written1;
+	/* With a backing file the store tracks dirtying; else it is a tmpfs file. */
+	bool wn = t->info.has_backing;
 	double waited;
 	size_t i;
 
@@ -107,14 +147,16 @@ static int run_shared(struct tour *t)
 	step_observe(t, s, &tw);
 	f = step_fact(s, VMLAB, false, 0);
 	step_expect(t, s, f->pg.present && f->pg.file, "page 0 is not present and file-backed");
-	step_expect_pfn(t, s, f->pg.pfn == f->backing_pfn && !dirty(f),
+	/* A tmpfs page has no clean state to show: it is never written back. */
+	step_expect_pfn(t, s, f->pg.pfn == f->backing_pfn && (!wn || !dirty(f)),
 			"page 0 is not the store's clean page");
 	for (i = 1; i < NPAGES; i++)
 		around += step_fact(s, VMLAB, false, i)->pg.present;
 	step_say(s,
-		 "the read of page 0 mapped the store's own page%s, clean; fault-around mapped %d more of the store's pages%s",
-		 pfn_note(t, f), around,
-		 cnt(t, s, "", "faults_read_shared", "map_pages_shared", NULL));
+		 "the read of page 0 mapped the store's own page%s, %s; fault-around mapped %d more of the store's pages%s",
+		 pfn_note(t, f),
+		 wn ? "clean" : NO_WRITENOTIFY,
+		 around, cnt(t, s, "", "faults_read_shared", "map_pages_shared", NULL));
 	step_end(t, s);
 
 	s = step_begin(t, "write", "write 'w' to page 1");
@@ -125,8 +167,17 @@ static int run_shared(struct tour *t)
 	f = step_fact(s, VMLAB, false, 1);
 	step_expect_pfn(t, s, f->pg.pfn == f->backing_pfn && f->pg.file,
 			"page 1 is not the store's own page after the write");
-	step_expect_pfn(t, s, dirty(f), "page 1 is not dirty after the write");
 	step_expect(t, s, store == 'w', "read(2) of the store's page 1 returns %d, not 'w'", store);
+	if (!wn) {
+		step_expect(t, s, !t->counters || step_delta(s, "page_mkwrite") == 0,
+			    "->page_mkwrite was called for a tmpfs store");
+		step_say(s,
+			 "the write to page 1 went into the store's own page%s, no copy, with no ->page_mkwrite: a tmpfs file tracks no dirtying; read(2) of the store returns 'w' already%s",
+			 pfn_note(t, f), cnt(t, s, "", "faults_write_shared", NULL));
+		step_end(t, s);
+		return tmpfs_steps(t, &tw);
+	}
+	step_expect_pfn(t, s, dirty(f), "page 1 is not dirty after the write");
 	step_expect(t, s, !t->counters || step_delta(s, "page_mkwrite") > 0,
 		    "->page_mkwrite was not called");
 	step_say(s,
@@ -220,6 +271,7 @@ const struct section section_shared = {
 		 "straight into them and make them dirty; write-back (msync, or the kernel's\n"
 		 "flusher threads) cleans them and write-protects them again, so that the next\n"
 		 "write is noticed. vmlab's file is the store; the native twin is a memfd\n"
-		 "(tmpfs), which has no write-back.",
+		 "(tmpfs), which has no write-back, and nor has the store without backing=:\n"
+		 "it is a tmpfs file then.",
 	.run = run_shared,
 };
