@@ -61,7 +61,7 @@ static const char *const class_names[] = { "none", "zero", "backing", "ref", "ot
 struct fact {
 	char label[40];
 	int page;
-	bool present, exclusive, file, soft_dirty, anon;
+	bool present, exclusive, file, soft_dirty, anon, swapbacked;
 	int pfn_class;
 	long long value;	/* events: the value; pages: first byte when read, else -1 */
 };
@@ -227,6 +227,13 @@ static void event(struct run *r, const char *label, long long value)
 	add_fact(r, &f);
 }
 
+/*
+ * Whether pages' kpageflags swapbacked is a fact to compare: it is, but for
+ * the store with a backing file, whose pages are its own page cache's where
+ * the memfd twin's are tmpfs's (without one the store is a tmpfs file).
+ */
+static bool compare_swapbacked = true;
+
 /* Record every page of the region at @addr after step @label. */
 static void observe_at(struct run *r, const char *label, char *addr)
 {
@@ -258,8 +265,10 @@ static void observe_at(struct run *r, const char *label, char *addr)
 			f->pfn_class = PFN_REF;
 		else
 			f->pfn_class = PFN_OTHER;
-		if (pm.present && kfd >= 0 && !vl_kpageflags_read(kfd, pm.pfn, 1, &kpf))
+		if (pm.present && kfd >= 0 && !vl_kpageflags_read(kfd, pm.pfn, 1, &kpf)) {
 			f->anon = kpf & (1ULL << VL_KPF_ANON);
+			f->swapbacked = compare_swapbacked && (kpf & (1ULL << VL_KPF_SWAPBACKED));
+		}
 	}
 	if (kfd >= 0)
 		close(kfd);
@@ -641,9 +650,9 @@ static void log_fact(struct __test_metadata *_metadata, const char *impl, const 
 	else if (f->pfn_class < 0)
 		TH_LOG("  %-6s %-30s page %d byte %lld", impl, f->label, f->page, f->value);
 	else
-		TH_LOG("  %-6s %-30s page %d present %d excl %d file %d sd %d anon %d pfn %s",
+		TH_LOG("  %-6s %-30s page %d present %d excl %d file %d sd %d anon %d sb %d pfn %s",
 		       impl, f->label, f->page, f->present, f->exclusive, f->file,
-		       f->soft_dirty, f->anon, class_names[f->pfn_class]);
+		       f->soft_dirty, f->anon, f->swapbacked, class_names[f->pfn_class]);
 }
 
 static bool same_fact(const struct fact *a, const struct fact *b)
@@ -651,7 +660,8 @@ static bool same_fact(const struct fact *a, const struct fact *b)
 	return !strcmp(a->label, b->label) && a->page == b->page && a->present == b->present &&
 	       a->exclusive == b->exclusive && a->file == b->file &&
 	       a->soft_dirty == b->soft_dirty && a->anon == b->anon &&
-	       a->pfn_class == b->pfn_class && a->value == b->value;
+	       a->swapbacked == b->swapbacked && a->pfn_class == b->pfn_class &&
+	       a->value == b->value;
 }
 
 static long long vmlab_served(const struct vl_counters *b, const struct vl_counters *a,
@@ -679,11 +689,17 @@ static void twin_run(struct __test_metadata *_metadata, struct run run[2],
 {
 	struct vl_counters start, before, after, end;
 	uint64_t zero = find_zero_pfn();
-	int impl, i, mismatches = 0;
+	int impl, i, mismatches = 0, fd;
+	struct vmlab_info info;
 	long long served;
 	char live[64];
 
 	ASSERT_NE(0, zero);
+	fd = vl_open(O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vl_info(fd, &info));
+	close(fd);
+	compare_swapbacked = !(is_file_type(type) && info.has_backing);
 	ASSERT_EQ(0, vl_counters_read(&start));
 	for (impl = VMLAB; impl <= NATIVE; impl++) {
 		struct run *r = &run[impl];

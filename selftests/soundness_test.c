@@ -428,6 +428,22 @@ static int make_memcg(char *cg, size_t cglen, char *dir, size_t dirlen, unsigned
 	return 0;
 }
 
+/* Write @val to @file of cgroup @dir: 0, or -1. */
+static int write_cg(const char *dir, const char *file, unsigned long val)
+{
+	char path[192], buf[32];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	snprintf(buf, sizeof(buf), "%lu", val);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, buf, strlen(buf)) == (ssize_t)strlen(buf);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
 static long long cg_value(const char *dir, const char *file, const char *key)
 {
 	char path[192], buf[4096], *p;
@@ -455,6 +471,7 @@ static long long cg_value(const char *dir, const char *file, const char *key)
 struct cg_job {
 	const char *dir;
 	bool by_read;		/* read(2) the store, else write through a shared mapping */
+	bool memfd;		/* a memfd of the same size, not the store */
 	size_t len;
 };
 
@@ -465,7 +482,13 @@ static int cg_child(void *arg)
 	size_t i;
 	int fd;
 
-	fd = open(VMLAB_DEVICE_PATH, O_RDWR);
+	if (j->memfd) {
+		fd = memfd_create("vmlab-soundness-twin", 0);
+		if (fd < 0 || ftruncate(fd, j->len))
+			return 125;
+	} else {
+		fd = open(VMLAB_DEVICE_PATH, O_RDWR);
+	}
 	if (fd < 0)
 		return 121;
 	if (j->by_read) {
@@ -494,7 +517,10 @@ FIXTURE(memcg)
 FIXTURE_VARIANT(memcg)
 {
 	bool by_read;
+	bool backing;	/* the store with a backing file (MEMCG_BACKING) */
 };
+
+#define MEMCG_BACKING	"/tmp/vmlab-soundness-backing"
 
 FIXTURE_VARIANT_ADD(memcg, through_mapping)
 {
@@ -506,6 +532,11 @@ FIXTURE_VARIANT_ADD(memcg, through_read)
 	.by_read = true,
 };
 
+FIXTURE_VARIANT_ADD(memcg, backed_through_mapping)
+{
+	.by_read = false, .backing = true,
+};
+
 FIXTURE_SETUP(memcg)
 {
 	self->cg[0] = 0;
@@ -514,11 +545,17 @@ FIXTURE_SETUP(memcg)
 		SKIP(return, "needs root and $VMLAB_KO to load vmlab afresh");
 	/* A fresh store: pages already resident would be charged to nobody. */
 	ASSERT_EQ(0, vl_module_unload(5000));
-	ASSERT_EQ(0, vl_module_load(""));
+	unlink(MEMCG_BACKING);
+	ASSERT_EQ(0, vl_module_load(variant->backing ? "backing=" MEMCG_BACKING : ""));
 }
 
 FIXTURE_TEARDOWN(memcg)
 {
+	if (variant->backing) {
+		EXPECT_EQ(0, vl_module_unload(5000));
+		EXPECT_EQ(0, vl_module_load(""));
+		unlink(MEMCG_BACKING);
+	}
 	vl_device_ungrant();
 	if (self->dir[0])
 		rmdir(self->dir);
@@ -540,6 +577,7 @@ TEST_F(memcg, store_charged_to_memcg)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, vl_info(fd, &info));
 	close(fd);
+	ASSERT_EQ(variant->backing, (bool)info.has_backing);
 	job.len = info.store_size;
 	err = make_memcg(self->cg, sizeof(self->cg), self->dir, sizeof(self->dir), max);
 	if (err == -ENODEV || err == -ENOENT)
@@ -557,13 +595,42 @@ TEST_F(memcg, store_charged_to_memcg)
 	TH_LOG("%s %llu bytes of the store as nobody in memory.max %lu: %s %d, %s %lld, %s %lld",
 	       variant->by_read ? "read" : "wrote", (unsigned long long)job.len, max, "status", st,
 	       "peak", peak, "oom_kill", oom_kills);
-	/*
-	 * The limit held, never above memory.max, and the task finished: the
-	 * store's pages are reclaimable file pages, so the cgroup reclaims
-	 * them (writing the dirty ones back) instead of killing the task, as
-	 * for a file on a disk filesystem.
-	 */
+	/* The limit held, never above memory.max. */
 	EXPECT_GE((long long)max, peak);
+	if (!variant->backing && !variant->by_read) {
+		struct cg_job twin = job;
+		long long twin_peak, twin_ooms;
+		int twin_st;
+
+		/*
+		 * Without a backing file the store is a tmpfs file: its pages
+		 * are charged to the writer's cgroup and, with no swap there
+		 * (memory.swap.max 0), cannot be reclaimed; the writer fares
+		 * as a memfd's does, in a fresh cgroup of the same limits.
+		 */
+		ASSERT_EQ(0, rmdir(self->dir));
+		ASSERT_EQ(0, mkdir(self->dir, 0755));
+		ASSERT_EQ(0, write_cg(self->dir, "memory.max", max));
+		write_cg(self->dir, "memory.swap.max", 0);
+		twin.memfd = true;
+		twin_st = as_nobody(self->dir, true, cg_child, &twin);
+		twin_peak = cg_value(self->dir, "memory.peak", NULL);
+		if (twin_peak < 0)
+			twin_peak = cg_value(self->dir, "memory.current", NULL);
+		twin_ooms = cg_value(self->dir, "memory.events", "oom_kill");
+		TH_LOG("memfd twin: status %d, peak %lld, oom_kill %lld", twin_st, twin_peak,
+		       twin_ooms);
+		EXPECT_LT((long long)max / 2, peak);
+		EXPECT_EQ(twin_st, st);
+		EXPECT_EQ(twin_ooms > 0, oom_kills > 0);
+		return;
+	}
+	/*
+	 * And the task finished: the store's pages are reclaimable file pages
+	 * (with a backing file), so the cgroup reclaims them (writing the
+	 * dirty ones back) instead of killing the task, as for a file on a
+	 * disk filesystem; reading the store allocates nothing.
+	 */
 	EXPECT_EQ(0, st);
 	EXPECT_EQ(0, oom_kills);
 }
