@@ -1560,6 +1560,48 @@ out:
 }
 
 /*
+ * MADV_REMOVE of a shared store mapping: without a backing file the store
+ * is a tmpfs file, and the range is freed (reads zeroes after) as a
+ * memfd's is; with one the device is no regular file (ENODEV, the README's
+ * errors table).
+ */
+TEST(madv_remove_as_a_memfd)
+{
+	off_t off = region_off(REGION_NOTIFY, 2);
+	size_t ps = page_size();
+	struct vmlab_info info;
+	int fd, twin, rv, rt, ev, et;
+	char *map, *tmap;
+
+	fd = open_store(_metadata, &info);
+	if (info.has_backing)
+		SKIP(return, "the store has a backing file: MADV_REMOVE fails with ENODEV");
+	twin = memfd_create("vmlab-store-test-twin", 0);
+	ASSERT_LE(0, twin);
+	ASSERT_EQ(0, ftruncate(twin, off + ps));
+	ASSERT_EQ(1, pwrite(fd, "r", 1, off));
+	ASSERT_EQ(1, pwrite(twin, "r", 1, off));
+	map = map_store(_metadata, fd, 1, PROT_READ | PROT_WRITE, MAP_SHARED, off);
+	tmap = map_store(_metadata, twin, 1, PROT_READ | PROT_WRITE, MAP_SHARED, off);
+	errno = 0;
+	rv = madvise(map, ps, MADV_REMOVE);
+	ev = errno;
+	errno = 0;
+	rt = madvise(tmap, ps, MADV_REMOVE);
+	et = errno;
+	EXPECT_EQ(rt, rv) {
+		TH_LOG("MADV_REMOVE: vmlab %s, memfd %s", strerror(ev), strerror(et));
+	}
+	EXPECT_EQ(et, ev);
+	EXPECT_EQ(peek(tmap), peek(map));
+	EXPECT_EQ(0, peek(map));
+	munmap(tmap, ps);
+	munmap(map, ps);
+	close(twin);
+	close(fd);
+}
+
+/*
  * Racing first faults: RACERS threads of one process, or processes, each
  * with a mapping of its own, fault the same never-touched store page at
  * once.  The store gets one page: all see one PFN (private writes each get
