@@ -464,7 +464,9 @@ static void check_anon(struct __test_metadata *_metadata, const struct tour_ctx 
 	EXPECT_EQ(num(n0, "pfn"), num(r0, "pfn"));
 	EXPECT_STREQ("zero", str(r0, "kind"));
 	EXPECT_EQ(1, counter(read, "zero_page_maps"));
-	/* A write gets a page of its own. */
+	/* A write gets a page of its own, copied by the core from a zeroed page, in one fault. */
+	EXPECT_EQ(1, counter(write, "zero_sources"));
+	EXPECT_EQ(0, counter(write, "zero_page_maps"));
 	EXPECT_STREQ("anon", str(w1, "kind"));
 	EXPECT_TRUE(yes(w1, "exclusive"));
 	EXPECT_FALSE(yes(w1, "file"));
