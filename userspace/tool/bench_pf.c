@@ -1196,7 +1196,7 @@ int cmd_bench_pf(int argc, char **argv)
 	}
 	pf_knob_restore(&pf_thp);
 	pf_knob_restore(&pf_shmem_thp);
-	if (!o.json) {
+	if (!o.json && nmem) {
 		printf("memory: bytes of metadata per resident 4 KiB page, %zu KiB mapped\n"
 		       "MAP_SHARED and written: growth of Slab + Percpu + PageTables + Cached,\n"
 		       "less the pages the writes made resident (not resident before, by mincore)\n",
@@ -1205,7 +1205,7 @@ int cmd_bench_pf(int argc, char **argv)
 			printf("%-12s memory %8.1f %8.1f  (new: vmlab %lu, native %lu of %lu)\n",
 			       mem[k].c->name, mem[k].bytes[0], mem[k].bytes[1], mem[k].fresh[0],
 			       mem[k].fresh[1], mem[k].pages);
-	} else {
+	} else if (o.json) {
 		vl_jw_init(&w, stdout);
 		vl_jw_object(&w, NULL);
 		vl_jw_uint(&w, "size", o.size);
