@@ -212,7 +212,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "stat"))
 		return cmd_stat(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench")) {
-		if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help")))
+		const char *opt = argc > 2 && !strcmp(argv[2], "pf") ? argv[3] : argv[2];
+
+		if (argc > 2 && opt && (!strcmp(opt, "-h") || !strcmp(opt, "--help")))
 			return usage_of("bench", true, VX_OK);
 		ret = vx_need_device();
 		if (!ret && argc > 2 && !strcmp(argv[2], "pf"))
