@@ -15,8 +15,8 @@
  * timed part cost per page in faults (getrusage), page allocations
  * (/proc/vmstat pgalloc_*), TLB shootdowns (/proc/interrupts TLB) and, in
  * a pass of their own that is not timed, so that tracing does not weigh on
- * the times, mmap_lock acquisitions (tracefs mmap_lock_acquire_returned, a
- * hist trigger keyed on the thread).
+ * the times, mmap_lock acquisitions (tracefs mmap_lock_acquire_returned,
+ * when it was enabled at boot: see pf_trace_find()).
  *
  * Transparent huge pages are off for the run (enabled and shmem_enabled
  * "never", restored after), so that the 4 KiB paths are compared; the huge
@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "vmlab_uapi.h"
+#include "debugfs.h"
 #include "device.h"
 #include "json.h"
 #include "procfs.h"
@@ -165,6 +166,9 @@ struct pf_run {
 
 /* The tracefs files of mmap_lock_acquire_returned, or why there are none. */
 static char pf_trace_dir[128];
+/* A file of the tracefs directory found, in a buffer of its own per call site. */
+#define PF_PATH(name)	(snprintf(pf_trace_path, sizeof(pf_trace_path), "%s/%s", pf_trace_dir, name), pf_trace_path)
+static char pf_trace_path[192];
 static const char *pf_trace_why;
 
 static double pf_now(void)
@@ -269,7 +273,14 @@ static long long pf_faults(void)
 	return ru.ru_minflt + ru.ru_majflt;
 }
 
-/* mmap_lock acquisitions, through a hist trigger on the tracefs event. */
+/*
+ * mmap_lock acquisitions, from the tracefs event mmap_lock_acquire_returned
+ * when it was enabled at boot (trace_event=mmap_lock:mmap_lock_acquire_returned,
+ * which `make bench` passes): the pass turns the ring buffer on and off and
+ * counts the events of its threads.  The event is never turned on or off
+ * here: that patches kernel text, which has crashed TCG guests at an int3
+ * (in the patched tracepoint) several times out of a few hundred tries.
+ */
 
 static int pf_write(const char *path, const char *text)
 {
@@ -284,22 +295,23 @@ static int pf_write(const char *path, const char *text)
 }
 
 #define PF_EVENT	"events/mmap_lock/mmap_lock_acquire_returned"
-#define PF_TRIGGER	"hist:keys=common_pid:size=256 if success == 1"
+/* Ring buffer per CPU while the pass runs: room for the events of a pass. */
+#define PF_TRACE_KB	"16384"
 
-/* Find the event, mounting tracefs when needed; else say why not. */
+/* Find the event enabled at boot, mounting tracefs when needed; else say why not. */
 static void pf_trace_find(void)
 {
 	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
-	char path[256];
+	char path[256], *on = NULL;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
 		snprintf(path, sizeof(path), "%s/events", dirs[i]);
 		if (access(path, F_OK) && i == 0)
 			mount("tracefs", dirs[0], "tracefs", 0, NULL);
-		snprintf(path, sizeof(path), "%s/" PF_EVENT "/trigger", dirs[i]);
-		if (!access(path, W_OK)) {
-			snprintf(pf_trace_dir, sizeof(pf_trace_dir), "%s/" PF_EVENT, dirs[i]);
+		snprintf(path, sizeof(path), "%s/" PF_EVENT "/enable", dirs[i]);
+		if (!access(path, R_OK)) {
+			snprintf(pf_trace_dir, sizeof(pf_trace_dir), "%s", dirs[i]);
 			break;
 		}
 	}
@@ -309,45 +321,68 @@ static void pf_trace_find(void)
 			"no tracefs event mmap_lock_acquire_returned";
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/trigger", pf_trace_dir);
-	if (pf_write(path, PF_TRIGGER)) {
-		pf_trace_why = "the kernel takes no hist trigger on mmap_lock_acquire_returned";
+	if (vl_read_text(path, &on) || on[0] != '1' ||
+	    pf_write(PF_PATH("tracing_on"), "0")) {
+		pf_trace_why = "mmap_lock_acquire_returned is not enabled: boot with trace_event=mmap_lock:mmap_lock_acquire_returned (make bench does; enabling it at run time patches kernel text, which crashes TCG guests)";
 		pf_trace_dir[0] = '\0';
-		return;
 	}
-	pf_write(path, "!" PF_TRIGGER);
+	free(on);
+	if (pf_trace_dir[0])
+		pf_write(PF_PATH("buffer_size_kb"), PF_TRACE_KB);
 }
 
+/* Empty the ring buffer and start recording. */
 static int pf_trace_on(void)
 {
-	char path[256];
+	int fd = open(PF_PATH("trace"), O_WRONLY | O_TRUNC);
 
-	snprintf(path, sizeof(path), "%s/trigger", pf_trace_dir);
-	return pf_write(path, PF_TRIGGER);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return pf_write(PF_PATH("tracing_on"), "1");
 }
 
-/* The acquisitions of the threads @tid (@n of them) since pf_trace_on(); trigger removed. */
+/* The thread id of a trace line ("  comm-TID  [CPU] ..."), or -1. */
+static long long pf_trace_tid(const char *line)
+{
+	const char *cpu = strstr(line, " [");
+	const char *p;
+
+	if (!cpu)
+		return -1;
+	p = cpu;
+	while (p > line && p[-1] == ' ')
+		p--;
+	while (p > line && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	if (p == line || p[-1] != '-')
+		return -1;
+	return atoll(p);
+}
+
+/* The acquisitions of the threads @tid (@n of them) since pf_trace_on(); recording stopped. */
 static long long pf_trace_off(const pid_t *tid, int n)
 {
-	char path[256], line[256];
-	long long sum = 0, pid, hits;
+	char line[512];
+	long long sum = 0, t;
 	FILE *f;
 	int i;
 
-	snprintf(path, sizeof(path), "%s/hist", pf_trace_dir);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "{ common_pid: %lld } hitcount: %lld", &pid, &hits) != 2)
+	pf_write(PF_PATH("tracing_on"), "0");
+	f = fopen(PF_PATH("trace"), "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' || !strstr(line, "mmap_lock_acquire_returned:") ||
+		    !strstr(line, "success=true"))
 			continue;
+		t = pf_trace_tid(line);
 		for (i = 0; i < n; i++)
-			if (pid == tid[i])
-				sum += hits;
+			if (t == tid[i])
+				sum++;
 	}
-	if (f)
-		fclose(f);
-	snprintf(path, sizeof(path), "%s/trigger", pf_trace_dir);
-	pf_write(path, "!" PF_TRIGGER);
-	return f ? sum : -1;
+	fclose(f);
+	return sum;
 }
 
 /* Transparent huge pages: off for the run, restored after. */
@@ -931,8 +966,8 @@ static void pf_print_header(const struct pf_opts *o, const char *thp, const char
 	       "faster: 1.00 or more the target; for populate, native time / vmlab time per\n"
 	       "MAP_POPULATE, so > 1 still means vmlab is faster); per page of the timed part:\n"
 	       "flt = minflt+majflt (getrusage), alloc = pgalloc_* (/proc/vmstat), tlb = TLB\n"
-	       "shootdowns (/proc/interrupts), lock = mmap_lock acquisitions (tracefs, in an\n"
-	       "untimed pass of its own)\n");
+	       "shootdowns (/proc/interrupts), lock = mmap_lock acquisitions (tracefs event\n"
+	       "enabled at boot, in an untimed pass of its own)\n");
 	printf("populate: MAP_POPULATE of %zu KiB per thread; 2t-one: each thread\n"
 	       "MADV_POPULATE_WRITE of its half, %lu pages at a time\n", 2 * o->size >> 10,
 	       PF_POPULATE_STEP);
