@@ -166,9 +166,15 @@ struct pf_run {
 
 /* The tracefs files of mmap_lock_acquire_returned, or why there are none. */
 static char pf_trace_dir[128];
-/* A file of the tracefs directory found, in a buffer of its own per call site. */
-#define PF_PATH(name)	(snprintf(pf_trace_path, sizeof(pf_trace_path), "%s/%s", pf_trace_dir, name), pf_trace_path)
 static char pf_trace_path[192];
+
+/* The path of file @name of the tracefs directory found; valid until the next call. */
+static const char *pf_path(const char *name)
+{
+	snprintf(pf_trace_path, sizeof(pf_trace_path), "%s/%s", pf_trace_dir, name);
+	return pf_trace_path;
+}
+
 static const char *pf_trace_why;
 
 static double pf_now(void)
@@ -322,24 +328,25 @@ static void pf_trace_find(void)
 		return;
 	}
 	if (vl_read_text(path, &on) || on[0] != '1' ||
-	    pf_write(PF_PATH("tracing_on"), "0")) {
-		pf_trace_why = "mmap_lock_acquire_returned is not enabled: boot with trace_event=mmap_lock:mmap_lock_acquire_returned (make bench does; enabling it at run time patches kernel text, which crashes TCG guests)";
+	    pf_write(pf_path("tracing_on"), "0")) {
+		/* Not turned on here: see above. */
+		pf_trace_why = "event not enabled at boot (needs trace_event=mmap_lock:*)";
 		pf_trace_dir[0] = '\0';
 	}
 	free(on);
 	if (pf_trace_dir[0])
-		pf_write(PF_PATH("buffer_size_kb"), PF_TRACE_KB);
+		pf_write(pf_path("buffer_size_kb"), PF_TRACE_KB);
 }
 
 /* Empty the ring buffer and start recording. */
 static int pf_trace_on(void)
 {
-	int fd = open(PF_PATH("trace"), O_WRONLY | O_TRUNC);
+	int fd = open(pf_path("trace"), O_WRONLY | O_TRUNC);
 
 	if (fd < 0)
 		return -errno;
 	close(fd);
-	return pf_write(PF_PATH("tracing_on"), "1");
+	return pf_write(pf_path("tracing_on"), "1");
 }
 
 /* The thread id of a trace line ("  comm-TID  [CPU] ..."), or -1. */
@@ -368,8 +375,8 @@ static long long pf_trace_off(const pid_t *tid, int n)
 	FILE *f;
 	int i;
 
-	pf_write(PF_PATH("tracing_on"), "0");
-	f = fopen(PF_PATH("trace"), "r");
+	pf_write(pf_path("tracing_on"), "0");
+	f = fopen(pf_path("trace"), "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
