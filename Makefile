@@ -11,7 +11,8 @@
 #   make check-debug  the same suite on a debug kernel built from linux-source-6.12
 #                     (KASAN, lockdep, DEBUG_VM, PAGE_TABLE_CHECK, kmemleak, UBSAN,
 #                     fault injection); the kernel build is cached
-#   make bench        vmlab's mapping types against their native twins, as ratios (each guest kernel)
+#   make bench        vmlab's mapping types against their native twins, as ratios, and
+#                     vmlab bench pf, page-fault throughput (each guest kernel)
 #   make lint         checkpatch --strict, W=1 and sparse builds for the three kernels
 #   make install      the tool, its man page, the udev rule and the uapi header
 #                     (PREFIX, DESTDIR; the module: DKMS, see README.md)
@@ -106,11 +107,17 @@ demo: setup
 	@$(MAKE) --no-print-directory modules userspace
 	scripts/vm-run --kernel 6.12 --hugepages 64 --swap 256M -- userspace/vmlab tour
 
-# Each kernel in its own boot; vmlab and native measured in the same boot.
+# Each kernel in its own boot; vmlab and native measured in the same boot:
+# vmlab bench, then vmlab bench pf (its huge case maps 2 x 32 MiB of huge
+# pages at once; its store cases 64 MiB of the store, its memory rows 64 MiB
+# more, past them).  The mmap_lock event is enabled at boot: turning it on
+# in the running guest patches kernel text, which crashes TCG guests.
 bench: ready modules userspace
 	@set -e; for k in $(GUEST_KERNELS); do \
 		echo "=== guest $$k ==="; \
-		scripts/vm-run --kernel $$k -- userspace/vmlab bench; \
+		scripts/vm-run --kernel $$k --hugepages 64 --module-args store_size=512M \
+			--append trace_event=mmap_lock:mmap_lock_acquire_returned \
+			-- sh -c 'userspace/vmlab bench && userspace/vmlab bench pf'; \
 	done
 
 lint: ready

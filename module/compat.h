@@ -180,6 +180,33 @@ static inline bool vmlab_huge_needs_dax(void)
 }
 
 /*
+ * vmlab_vma_locked() - whether a handler runs under the per-VMA lock alone,
+ * without mmap_lock.  6.4 added the per-VMA lock and FAULT_FLAG_VMA_LOCK.
+ */
+static inline bool vmlab_vma_locked(const struct vm_fault *vmf)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	return vmf->flags & FAULT_FLAG_VMA_LOCK;
+#else
+	return false;
+#endif
+}
+
+/*
+ * VMLAB_MAP_NOTHING - ->map_pages of mappings that have nothing to map
+ * around a fault.  Since 6.7 the core calls ->fault under the per-VMA lock
+ * (CONFIG_PER_VMA_LOCK, 6.4) without mmap_lock only for VMAs that have a
+ * ->map_pages (vmf_can_call_fault()); every other fault of the VMA is
+ * retried under mmap_lock.  Without the per-VMA lock (6.1) ->map_pages
+ * would only cost a call per read fault, so there is none.
+ */
+#ifdef CONFIG_PER_VMA_LOCK
+#define VMLAB_MAP_NOTHING vmlab_map_nothing
+#else
+#define VMLAB_MAP_NOTHING NULL
+#endif
+
+/*
  * VMLAB_HAVE_PMD_MAPS - whether the kernel maps file pages with PMD entries.
  * Not a release but a configuration: without CONFIG_TRANSPARENT_HUGEPAGE
  * (Debian's PREEMPT_RT 6.12, where THP depends on !PREEMPT_RT) the core

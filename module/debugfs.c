@@ -22,7 +22,23 @@
 
 #include "vmlab.h"
 
-atomic64_t vmlab_counters[VMLAB_NR_COUNTERS];
+DEFINE_PER_CPU(struct vmlab_counters, vmlab_counters);
+
+/**
+ * vmlab_counter_sum() - the value of counter @c, summed over the CPUs
+ * @c: the counter
+ *
+ * Return: the sum; exact when no CPU changes the counter meanwhile.
+ */
+long vmlab_counter_sum(enum vmlab_counter c)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(vmlab_counters, cpu).cnt[c];
+	return sum;
+}
 
 const char *const vmlab_type_names[VMLAB_NR_TYPES] = {
 	[VMLAB_PRIVATE_COW] = "private_cow",
@@ -42,6 +58,8 @@ static const char *const vmlab_counter_names[VMLAB_NR_COUNTERS] = {
 	[VMLAB_CNT_VMAS_LIVE] = "vmas_live",
 	[VMLAB_CNT_COW_SOURCES] = "cow_sources",
 	[VMLAB_CNT_ZERO_PAGE_MAPS] = "zero_page_maps",
+	[VMLAB_CNT_ZERO_SOURCES] = "zero_sources",
+	[VMLAB_CNT_FAULTS_VMA_LOCKED] = "faults_vma_locked",
 	[VMLAB_CNT_SIGBUS] = "sigbus",
 	[VMLAB_CNT_PAGE_MKWRITE] = "page_mkwrite",
 	[VMLAB_CNT_PAGES_ALLOCATED] = "pages_allocated",
@@ -69,7 +87,7 @@ static int counters_show(struct seq_file *m, void *unused)
 	int i, base = 0;
 
 	for (i = 0; i < VMLAB_NR_COUNTERS; i++) {
-		long long v = atomic64_read(&vmlab_counters[i]);
+		long long v = vmlab_counter_sum(i);
 
 		if (vmlab_counter_names[i]) {
 			base = i;
@@ -228,7 +246,7 @@ static int vmas_show(struct seq_file *m, void *v)
 	seq_printf(m, "%d %lx %lx %s %lx %lx %lld\n", vmlab_mm_pid(vma->vm_mm),
 		   READ_ONCE(vma->vm_start), READ_ONCE(vma->vm_end),
 		   vmlab_type_names[vv->type], READ_ONCE(vma->vm_flags),
-		   READ_ONCE(vma->vm_pgoff), (long long)atomic64_read(&vv->faults));
+		   READ_ONCE(vma->vm_pgoff), (long long)vmlab_vma_faults(vv));
 	return 0;
 }
 

@@ -13,19 +13,67 @@
  * MAP_PRIVATE the core copies the page on the first write, so private
  * mappings of the store get their copies exactly as private mappings of a
  * file do.  A private anonymous mapping has no object: a read maps the
- * shared zero page read-only, and a write breaks that entry into a fresh
- * anonymous page, as in do_anonymous_page().
+ * shared zero page read-only, and a first write hands the core a zeroed
+ * page to copy into the anonymous page it made for the fault: one fault
+ * and one new page, as do_anonymous_page() takes.
  *
  * On 6.12 the handlers may run under the per-VMA lock alone, without
  * mmap_lock: nothing here relies on mmap_lock.
  */
+#include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/pfn_t.h>
 #include <linux/shmem_fs.h>
 #include <linux/vmstat.h>
 
+#include "compat.h"
 #include "vmlab.h"
+
+/*
+ * Zeroed pages, one per CPU, never mapped and never written: the source
+ * the core copies a private anonymous page's first write from.  Set at
+ * load, read-only until unload.
+ */
+static DEFINE_PER_CPU_READ_MOSTLY(struct page *, vmlab_zero_src);
+
+/**
+ * vmlab_fault_init() - allocate the zeroed source pages, at load
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int vmlab_fault_init(void)
+{
+	struct page *page;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		page = vmlab_inject(VMLAB_INJECT_ZERO_SOURCES) ? NULL :
+			alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_ZERO, 0);
+		if (!page)
+			goto err_free;
+		per_cpu(vmlab_zero_src, cpu) = page;
+	}
+	return 0;
+
+err_free:
+	vmlab_fault_exit();
+	return -ENOMEM;
+}
+
+/**
+ * vmlab_fault_exit() - free the zeroed source pages, at unload
+ */
+void vmlab_fault_exit(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		if (per_cpu(vmlab_zero_src, cpu))
+			__free_page(per_cpu(vmlab_zero_src, cpu));
+		per_cpu(vmlab_zero_src, cpu) = NULL;
+	}
+}
 
 static struct vmlab_vma *vmlab_vma_record(struct vm_area_struct *vma)
 {
@@ -37,7 +85,9 @@ static void vmlab_count_fault(struct vm_fault *vmf, enum vmlab_type type)
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 
 	vmlab_count((write ? VMLAB_CNT_FAULTS_WRITE : VMLAB_CNT_FAULTS_READ) + type);
-	atomic64_inc(&vmlab_vma_record(vmf->vma)->faults);
+	if (vmlab_vma_locked(vmf))
+		vmlab_count(VMLAB_CNT_FAULTS_VMA_LOCKED);
+	vmlab_vma_count_fault(vmlab_vma_record(vmf->vma));
 }
 
 /**
@@ -189,7 +239,7 @@ vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf)
 	struct folio *folio = page_folio(vmf->page);
 
 	vmlab_count(VMLAB_CNT_PAGE_MKWRITE);
-	atomic64_inc(&vmlab_vma_record(vmf->vma)->faults);
+	vmlab_vma_count_fault(vmlab_vma_record(vmf->vma));
 	folio_lock(folio);
 	if (folio->mapping != vmf->vma->vm_file->f_mapping) {
 		folio_unlock(folio);
@@ -202,20 +252,40 @@ vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf)
 }
 
 /**
+ * vmlab_map_nothing() - ->map_pages of mappings with nothing to map around
+ * @vmf: the fault
+ * @start_pgoff: first page to map around the fault
+ * @end_pgoff: last page to map around the fault
+ *
+ * Private anonymous and huge mappings have no page cache to map around a
+ * fault, as native anonymous and hugetlb mappings have none; but on
+ * kernels with the per-VMA lock the core calls ->fault under that lock
+ * only for VMAs with a ->map_pages (see VMLAB_MAP_NOTHING in compat.h).
+ *
+ * Return: 0, nothing mapped.
+ */
+vm_fault_t vmlab_map_nothing(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff)
+{
+	return 0;
+}
+
+/**
  * vmlab_private_anon_fault() - ->fault of private anonymous mappings
  * @vmf: the fault on a page with no entry
  *
- * Installs the shared zero page read-only, the entry do_anonymous_page()
- * makes for a read.  A write fault is answered the same way and retried by
- * the CPU as a write to a read-only zero page, which the core breaks into a
- * new zeroed, exclusive anonymous page (wp_page_copy()): one more trip than
- * do_anonymous_page(), the same result.
+ * A read installs the shared zero page read-only, the entry
+ * do_anonymous_page() makes for a read.  A write (the core has made the
+ * page the mapping will have, vmf->cow_page) gets a zeroed page to copy
+ * from: the core copies it and installs its new page, anonymous,
+ * exclusive, writable and dirty, as do_anonymous_page() does.
  *
- * Return: VM_FAULT_NOPAGE, or VM_FAULT_OOM when no page table could be made;
- * VM_FAULT_SIGBUS for an injected failure of the map.
+ * Return: VM_FAULT_LOCKED with vmf->page set to the locked source for a
+ * write; VM_FAULT_NOPAGE for a read, or VM_FAULT_OOM when no page table
+ * could be made; VM_FAULT_SIGBUS for an injected failure.
  */
 vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf)
 {
+	struct page *src;
 	vm_fault_t ret;
 
 	vmlab_count_fault(vmf, VMLAB_PRIVATE_ANON);
@@ -225,6 +295,18 @@ vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf)
 	 */
 	if (vmlab_inject(VMLAB_INJECT_ZERO_PAGE_MAP))
 		return VM_FAULT_SIGBUS;
+	if ((vmf->flags & FAULT_FLAG_WRITE) && vmf->cow_page) {
+		/*
+		 * Any CPU's page will do, should this task move: each is
+		 * locked while the core copies it, by one fault at a time.
+		 */
+		src = this_cpu_read(vmlab_zero_src);
+		get_page(src);
+		lock_page(src);
+		vmf->page = src;
+		vmlab_count(VMLAB_CNT_ZERO_SOURCES);
+		return VM_FAULT_LOCKED;
+	}
 	ret = vmf_insert_mixed(vmf->vma, vmf->address & PAGE_MASK,
 			       pfn_to_pfn_t(my_zero_pfn(vmf->address)));
 	if (ret == VM_FAULT_NOPAGE)

@@ -176,7 +176,9 @@ static vm_fault_t vmlab_huge_fault(struct vm_fault *vmf, vmlab_pe_size_t size)
 		return VM_FAULT_SIGBUS;
 	}
 	vmlab_count(VMLAB_CNT_HUGE_PMD_FAULTS);
-	atomic64_inc(&vmlab_huge_record(vma)->faults);
+	if (vmlab_vma_locked(vmf))
+		vmlab_count(VMLAB_CNT_FAULTS_VMA_LOCKED);
+	vmlab_vma_count_fault(vmlab_huge_record(vma));
 	/* As when the PMD cannot be made: the 4 KiB path serves the fault. */
 	if (vmlab_inject(VMLAB_INJECT_HUGE_PMD_MAP)) {
 		vmlab_count(VMLAB_CNT_HUGE_PMD_FALLBACKS);
@@ -199,7 +201,9 @@ static vm_fault_t vmlab_huge_pte_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	}
 	vmlab_count((write ? VMLAB_CNT_FAULTS_WRITE : VMLAB_CNT_FAULTS_READ) + VMLAB_HUGE);
-	atomic64_inc(&vmlab_huge_record(vma)->faults);
+	if (vmlab_vma_locked(vmf))
+		vmlab_count(VMLAB_CNT_FAULTS_VMA_LOCKED);
+	vmlab_vma_count_fault(vmlab_huge_record(vma));
 	pfn = folio_pfn(folio) + (vmf->pgoff & (HPAGE_PMD_NR - 1));
 	/* Not VM_FAULT_OOM: retried for ever, it would never end the fault. */
 	if (vmlab_inject(VMLAB_INJECT_HUGE_PTE_MAP))
@@ -234,16 +238,18 @@ static void vmlab_huge_vm_close(struct vm_area_struct *vma)
 }
 
 /*
- * No ->map_pages (it would map the own file's empty page cache), no
- * ->page_mkwrite (nothing to write back), no ->may_split: a piece that no
- * longer covers an aligned 2 MiB maps it with 4 KiB entries.  No
- * ->huge_fault on a kernel without PMD maps of file pages (no THP): there
- * every entry is a 4 KiB one.
+ * A ->map_pages that maps nothing (the own file's page cache is empty; it
+ * lets 4 KiB faults complete under the per-VMA lock), no ->page_mkwrite
+ * (nothing to write back), no ->may_split: a piece that no longer covers
+ * an aligned 2 MiB maps it with 4 KiB entries.  No ->huge_fault on a
+ * kernel without PMD maps of file pages (no THP): there every entry is a
+ * 4 KiB one.
  */
 static const struct vm_operations_struct vmlab_huge_vm_ops = {
 	.open = vmlab_huge_vm_open,
 	.close = vmlab_huge_vm_close,
 	.fault = vmlab_huge_pte_fault,
+	.map_pages = VMLAB_MAP_NOTHING,
 	.huge_fault = VMLAB_HAVE_PMD_MAPS ? vmlab_huge_fault : NULL,
 };
 

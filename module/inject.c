@@ -66,6 +66,7 @@ static const char *const vmlab_inject_names[VMLAB_NR_INJECT] = {
 	[VMLAB_INJECT_FS_MOUNT] = "fs_mount",
 	[VMLAB_INJECT_BACKING_OPEN] = "backing_open",
 	[VMLAB_INJECT_MISC_REGISTER] = "misc_register",
+	[VMLAB_INJECT_ZERO_SOURCES] = "zero_sources",
 };
 
 static unsigned int inject_nth_at_load;
@@ -74,16 +75,21 @@ MODULE_PARM_DESC(inject_nth_at_load,
 		 "fail the Nth fallible step of module initialisation (0: none)");
 
 /**
- * struct vmlab_inject_site - the numbers of one injection point
- * @calls: calls of vmlab_inject() for the point
+ * struct vmlab_inject_site - the failures injected at one point
  * @injected: failures injected at the point
  */
 struct vmlab_inject_site {
-	atomic64_t calls;
 	atomic64_t injected;
 };
 
 static struct vmlab_inject_site vmlab_inject_sites[VMLAB_NR_INJECT];
+
+/* Calls of vmlab_inject() per point, per CPU: some points are on the fault path. */
+struct vmlab_inject_calls {
+	long calls[VMLAB_NR_INJECT];
+};
+
+static DEFINE_PER_CPU(struct vmlab_inject_calls, vmlab_inject_calls);
 
 /*
  * The controls.  Each is read once per call without a lock: a call that
@@ -162,7 +168,7 @@ bool vmlab_inject_for(enum vmlab_inject_point point, struct task_struct *who)
 	struct vmlab_inject_site *site = &vmlab_inject_sites[point];
 	enum vmlab_inject_why why;
 
-	atomic64_inc(&site->calls);
+	this_cpu_inc(vmlab_inject_calls.calls[point]);
 	why = vmlab_inject_decide(point, who);
 	if (why == VMLAB_INJECT_NO && !vmlab_kernel_should_fail())
 		return false;
@@ -295,12 +301,16 @@ static const struct file_operations point_fops = {
 
 static int points_show(struct seq_file *m, void *unused)
 {
-	int i;
+	int i, cpu;
 
-	for (i = 0; i < VMLAB_NR_INJECT; i++)
-		seq_printf(m, "%s %lld %lld\n", vmlab_inject_names[i],
-			   (long long)atomic64_read(&vmlab_inject_sites[i].calls),
+	for (i = 0; i < VMLAB_NR_INJECT; i++) {
+		long long calls = 0;
+
+		for_each_possible_cpu(cpu)
+			calls += per_cpu(vmlab_inject_calls, cpu).calls[i];
+		seq_printf(m, "%s %lld %lld\n", vmlab_inject_names[i], calls,
 			   (long long)atomic64_read(&vmlab_inject_sites[i].injected));
+	}
 	return 0;
 }
 
@@ -312,10 +322,11 @@ static int points_open(struct inode *inode, struct file *file)
 static ssize_t points_write(struct file *file, const char __user *ubuf, size_t len,
 			    loff_t *ppos)
 {
-	int i;
+	int i, cpu;
 
 	for (i = 0; i < VMLAB_NR_INJECT; i++) {
-		atomic64_set(&vmlab_inject_sites[i].calls, 0);
+		for_each_possible_cpu(cpu)
+			per_cpu(vmlab_inject_calls, cpu).calls[i] = 0;
 		atomic64_set(&vmlab_inject_sites[i].injected, 0);
 	}
 	return len;

@@ -147,12 +147,15 @@ static int __init vmlab_init(void)
 	int ret;
 
 	vmlab_inject_load_begin();
+	ret = vmlab_fault_init();
+	if (ret)
+		goto err_out;
 	ret = vmlab_objects_init();
 	if (ret)
-		goto err_out;
+		goto err_fault;
 	ret = vmlab_store_init();
 	if (ret)
-		goto err_out;
+		goto err_fault;
 	vmlab_debugfs_init();
 	ret = vmlab_inject(VMLAB_INJECT_MISC_REGISTER) ? -ENOMEM : misc_register(&vmlab_misc);
 	if (ret)
@@ -163,6 +166,8 @@ static int __init vmlab_init(void)
 err_debugfs:
 	vmlab_debugfs_exit();
 	vmlab_store_exit();
+err_fault:
+	vmlab_fault_exit();
 err_out:
 	vmlab_inject_load_end();
 	return ret;
@@ -173,6 +178,7 @@ static void __exit vmlab_exit(void)
 	misc_deregister(&vmlab_misc);
 	vmlab_debugfs_exit();
 	vmlab_store_exit();
+	vmlab_fault_exit();
 }
 
 module_init(vmlab_init);

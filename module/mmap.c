@@ -28,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/mutex.h>
 
+#include "compat.h"
 #include "vmlab.h"
 
 LIST_HEAD(vmlab_vmas);
@@ -53,7 +54,8 @@ void vmlab_file_put(struct vmlab_file *vf)
  * @vf: the open file
  * @type: what the VMA maps
  * @gfp: allocation flags; ->open cannot fail, so it allocates the record,
- *	a few dozen bytes, with __GFP_NOFAIL
+ *	a few dozen bytes, with __GFP_NOFAIL (its per-CPU fault counter may
+ *	still fail: the record then counts in one shared counter)
  *
  * Return: the record, or NULL when it could not be allocated.
  */
@@ -68,6 +70,12 @@ struct vmlab_vma *vmlab_vma_add(struct vm_area_struct *vma, struct vmlab_file *v
 	vv = kzalloc(sizeof(*vv), gfp);
 	if (!vv)
 		return NULL;
+	/* Per-CPU memory knows no __GFP_NOFAIL: ->open's may count in faults_slow. */
+	vv->faults = alloc_percpu_gfp(unsigned long, (gfp & ~__GFP_NOFAIL) | __GFP_NOWARN);
+	if (!vv->faults && !(gfp & __GFP_NOFAIL)) {
+		kfree(vv);
+		return NULL;
+	}
 	vv->vma = vma;
 	vv->vf = vf;
 	vv->type = type;
@@ -106,7 +114,25 @@ void vmlab_vm_close(struct vm_area_struct *vma)
 	vmlab_uncount(VMLAB_CNT_VMAS_LIVE + vv->type);
 	atomic_dec(&vv->vf->nr_vmas);
 	vmlab_file_put(vv->vf);
+	free_percpu(vv->faults);
 	kfree(vv);
+}
+
+/**
+ * vmlab_vma_faults() - the faults served in a VMA
+ * @vv: the VMA's record
+ *
+ * Return: the sum over the CPUs; exact when the VMA takes no fault meanwhile.
+ */
+unsigned long vmlab_vma_faults(struct vmlab_vma *vv)
+{
+	unsigned long sum = atomic_long_read(&vv->faults_slow);
+	int cpu;
+
+	if (vv->faults)
+		for_each_possible_cpu(cpu)
+			sum += *per_cpu_ptr(vv->faults, cpu);
+	return sum;
 }
 
 /* Store, MAP_SHARED or MAP_PRIVATE: page cache, fault-around, dirty tracking. */
@@ -138,11 +164,15 @@ static const struct vm_operations_struct vmlab_store_tmpfs_vm_ops = {
 	.map_pages = vmlab_object_map_pages,
 };
 
-/* Private anonymous: no ->map_pages, its object has no pages to map. */
+/*
+ * Private anonymous: its object has no pages to map around a fault; the
+ * ->map_pages that maps nothing lets faults complete under the per-VMA lock.
+ */
 static const struct vm_operations_struct vmlab_private_anon_vm_ops = {
 	.open = vmlab_vm_open,
 	.close = vmlab_vm_close,
 	.fault = vmlab_private_anon_fault,
+	.map_pages = VMLAB_MAP_NOTHING,
 };
 
 /*

@@ -11,6 +11,7 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/types.h>
 
 #include "vmlab_uapi.h"
@@ -56,6 +57,10 @@ extern const char *const vmlab_type_names[VMLAB_NR_TYPES];
  * @VMLAB_CNT_VMAS_LIVE_LAST: last of them
  * @VMLAB_CNT_COW_SOURCES: store pages handed to the core as the source of a copy-on-write
  * @VMLAB_CNT_ZERO_PAGE_MAPS: zero-page entries installed in private anonymous mappings
+ * @VMLAB_CNT_ZERO_SOURCES: zeroed pages handed to the core as the source of a
+ *	private anonymous page's first write
+ * @VMLAB_CNT_FAULTS_VMA_LOCKED: ->fault and ->huge_fault calls made under the
+ *	per-VMA lock alone, without mmap_lock (0 on a kernel without per-VMA locks)
  * @VMLAB_CNT_SIGBUS: faults beyond the end of an object
  * @VMLAB_CNT_PAGE_MKWRITE: ->page_mkwrite calls
  * @VMLAB_CNT_PAGES_ALLOCATED: pages the store's ->read_folio was asked to read in
@@ -97,6 +102,8 @@ enum vmlab_counter {
 	VMLAB_CNT_VMAS_LIVE_LAST = VMLAB_CNT_VMAS_LIVE + VMLAB_NR_TYPES - 1,
 	VMLAB_CNT_COW_SOURCES,
 	VMLAB_CNT_ZERO_PAGE_MAPS,
+	VMLAB_CNT_ZERO_SOURCES,
+	VMLAB_CNT_FAULTS_VMA_LOCKED,
 	VMLAB_CNT_SIGBUS,
 	VMLAB_CNT_PAGE_MKWRITE,
 	VMLAB_CNT_PAGES_ALLOCATED,
@@ -116,25 +123,35 @@ enum vmlab_counter {
 	VMLAB_NR_COUNTERS
 };
 
-extern atomic64_t vmlab_counters[VMLAB_NR_COUNTERS];
+/*
+ * The counters, one set per CPU: a fault bumps its own CPU's, with no
+ * shared cache line and no lock; debugfs shows the sums.  A population
+ * counter's per-CPU parts may be negative, their sum is exact.
+ */
+struct vmlab_counters {
+	long cnt[VMLAB_NR_COUNTERS];
+};
+DECLARE_PER_CPU(struct vmlab_counters, vmlab_counters);
 
 /* vmlab_count() - add one to counter @c. */
 static inline void vmlab_count(enum vmlab_counter c)
 {
-	atomic64_inc(&vmlab_counters[c]);
+	this_cpu_inc(vmlab_counters.cnt[c]);
 }
 
 /* vmlab_count_add() - add @n to counter @c. */
 static inline void vmlab_count_add(enum vmlab_counter c, long n)
 {
-	atomic64_add(n, &vmlab_counters[c]);
+	this_cpu_add(vmlab_counters.cnt[c], n);
 }
 
 /* vmlab_uncount() - take one from population counter @c. */
 static inline void vmlab_uncount(enum vmlab_counter c)
 {
-	atomic64_dec(&vmlab_counters[c]);
+	this_cpu_dec(vmlab_counters.cnt[c]);
 }
+
+long vmlab_counter_sum(enum vmlab_counter c);
 
 /**
  * enum vmlab_inject_point - the fallible steps of the module, each a point
@@ -151,7 +168,8 @@ static inline void vmlab_uncount(enum vmlab_counter c)
  * @VMLAB_INJECT_DAX_FILE: the huge kind's own file
  * @VMLAB_INJECT_BACKING_READ: reading a page of the store from the backing file
  * @VMLAB_INJECT_BACKING_WRITE: writing a page of the store back to the backing file
- * @VMLAB_INJECT_ZERO_PAGE_MAP: mapping the zero page in a private anonymous mapping
+ * @VMLAB_INJECT_ZERO_PAGE_MAP: a fault of a private anonymous mapping (mapping
+ *	the zero page, or handing the core a zeroed page to copy)
  * @VMLAB_INJECT_HUGE_STATE_ALLOC: the huge kind's state of an open file
  * @VMLAB_INJECT_HUGE_FILE_OPEN: the unlinked hugetlbfs file that holds the pool pages
  * @VMLAB_INJECT_HUGE_FALLOCATE: taking a 2 MiB page from the pool
@@ -163,6 +181,8 @@ static inline void vmlab_uncount(enum vmlab_counter c)
  * @VMLAB_INJECT_BACKING_OPEN: opening the store's backing file (or making
  *	its tmpfs file, the store without one), at load
  * @VMLAB_INJECT_MISC_REGISTER: registering /dev/vmlab, at load
+ * @VMLAB_INJECT_ZERO_SOURCES: allocating the zeroed pages private anonymous
+ *	writes are copied from, at load
  * @VMLAB_NR_INJECT: number of points; not a point
  */
 enum vmlab_inject_point {
@@ -186,6 +206,7 @@ enum vmlab_inject_point {
 	VMLAB_INJECT_FS_MOUNT,
 	VMLAB_INJECT_BACKING_OPEN,
 	VMLAB_INJECT_MISC_REGISTER,
+	VMLAB_INJECT_ZERO_SOURCES,
 	VMLAB_NR_INJECT
 };
 
@@ -250,16 +271,31 @@ struct vmlab_file {
  * @vma: the VMA; valid while this record is on the list of live VMAs
  * @vf: the open file the VMA descends from (holds a reference)
  * @type: what the VMA maps
- * @faults: faults served in this VMA by ->fault and ->page_mkwrite
+ * @faults: faults served in this VMA by ->fault and ->page_mkwrite, per CPU
+ *	(the threads of a process fault one VMA on several CPUs); NULL when
+ *	->open could not have per-CPU memory, and then counted in @faults_slow
+ * @faults_slow: faults counted here when @faults is NULL
  * @node: entry in the list of live VMAs, under vmlab_vmas_lock
  */
 struct vmlab_vma {
 	struct vm_area_struct *vma;
 	struct vmlab_file *vf;
 	enum vmlab_type type;
-	atomic64_t faults;
+	unsigned long __percpu *faults;
+	atomic_long_t faults_slow;
 	struct list_head node;
 };
+
+/* vmlab_vma_count_fault() - count a fault served in the VMA of record @vv. */
+static inline void vmlab_vma_count_fault(struct vmlab_vma *vv)
+{
+	if (likely(vv->faults))
+		this_cpu_inc(*vv->faults);
+	else
+		atomic_long_inc(&vv->faults_slow);
+}
+
+unsigned long vmlab_vma_faults(struct vmlab_vma *vv);
 
 /* The store: the device's byte array, object 0. */
 extern struct vmlab_object *vmlab_store;
@@ -300,6 +336,9 @@ vm_fault_t vmlab_store_tmpfs_fault(struct vm_fault *vmf);
 vm_fault_t vmlab_object_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff);
 vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf);
 vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf);
+vm_fault_t vmlab_map_nothing(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff);
+int vmlab_fault_init(void);
+void vmlab_fault_exit(void);
 
 /* mmap.c: mmap(2) of each kind and the VMA records */
 int vmlab_mmap(struct file *file, struct vm_area_struct *vma);

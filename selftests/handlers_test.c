@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include "debugfs.h"
 #include "device.h"
 #include "pagemap.h"
+#include "procfs.h"
 #include "touch.h"
 
 #define NPAGES	4
@@ -197,17 +200,20 @@ TEST_F(handlers, write_fault)
 {
 	(void)memset(self->addr + 2 * self->ps, 'w', 1);
 	ASSERT_EQ(0, vl_counters_read(&self->after));
-	TH_LOG("%s write: faults_write %lld cow_sources %lld page_mkwrite %lld zero_page_maps %lld",
+	TH_LOG("%s write: faults_write %lld cow_sources %lld page_mkwrite %lld zero_page_maps %lld zero_sources %lld",
 	       variant->type, (long long)delta("faults_write", variant->type),
 	       (long long)delta("cow_sources", NULL),
 	       (long long)delta("page_mkwrite", NULL),
-	       (long long)delta("zero_page_maps", NULL));
+	       (long long)delta("zero_page_maps", NULL),
+	       (long long)delta("zero_sources", NULL));
 	EXPECT_EQ(1, delta("faults_write", variant->type));
 	EXPECT_EQ(!strcmp(variant->type, "private_cow"), delta("cow_sources", NULL));
 	/* do_shared_fault() asks ->page_mkwrite, which the store has with a backing file only. */
 	EXPECT_EQ(!strcmp(variant->type, "shared") && store_backed(&self->info, variant->kind),
 		  delta("page_mkwrite", NULL));
-	EXPECT_EQ(!strcmp(variant->type, "private_anon"), delta("zero_page_maps", NULL));
+	/* A first write maps no zero page: the core copies a zeroed page into its own. */
+	EXPECT_EQ(0, delta("zero_page_maps", NULL));
+	EXPECT_EQ(!strcmp(variant->type, "private_anon"), delta("zero_sources", NULL));
 	/* The private anonymous copy is the core's page, not vmlab's. */
 	if (!strcmp(variant->type, "private_anon"))
 		EXPECT_EQ(0, delta("pages_allocated", NULL));
@@ -359,6 +365,181 @@ TEST_F(handlers, concurrent_first_touch)
 	EXPECT_EQ(shared, parent_pfn == child_pfn);
 	/* Each page read in once: as many reads as new pages of the store. */
 	EXPECT_EQ(delta("pages_store", NULL), delta("pages_allocated", NULL));
+}
+
+/*
+ * What a first touch of each page costs, vmlab against its native twin in
+ * the same process: faults (getrusage) and pages allocated (/proc/vmstat
+ * pgalloc_*); and whether vmlab's handlers ran under the per-VMA lock
+ * alone, as the twin's do on a kernel that handles faults of file
+ * mappings that way (6.7 on, CONFIG_PER_VMA_LOCK).  Counts, never times.
+ * (Not the kernel's mmap_lock trace events: turning events on and off
+ * patches kernel text, which has crashed a TCG guest at an int3.)
+ */
+#define COST_PAGES	256
+
+FIXTURE(cost)
+{
+	int fd;
+	bool vma_locks;		/* the kernel handles file faults under the per-VMA lock */
+};
+
+FIXTURE_VARIANT(cost)
+{
+	const char *type;	/* debugfs name of the mapping type */
+	unsigned int kind;
+	int share;		/* MAP_PRIVATE or MAP_SHARED */
+	bool write;
+	off_t offset;		/* in the store: a range no other test program uses */
+};
+
+FIXTURE_VARIANT_ADD(cost, private_anon_write)
+{
+	.type = "private_anon", .kind = VMLAB_KIND_ANON, .share = MAP_PRIVATE, .write = true,
+};
+
+FIXTURE_VARIANT_ADD(cost, private_anon_read)
+{
+	.type = "private_anon", .kind = VMLAB_KIND_ANON, .share = MAP_PRIVATE, .write = false,
+};
+
+FIXTURE_VARIANT_ADD(cost, shared_anon_write)
+{
+	.type = "shared_anon", .kind = VMLAB_KIND_ANON, .share = MAP_SHARED, .write = true,
+};
+
+FIXTURE_VARIANT_ADD(cost, private_cow_write)
+{
+	.type = "private_cow", .kind = VMLAB_KIND_STORE, .share = MAP_PRIVATE, .write = true,
+	.offset = 44 << 20,
+};
+
+FIXTURE_VARIANT_ADD(cost, shared_write)
+{
+	.type = "shared", .kind = VMLAB_KIND_STORE, .share = MAP_SHARED, .write = true,
+	.offset = 45 << 20,
+};
+
+/* Whether the running kernel (6.7 on, with per-VMA locks) handles file faults under the VMA lock. */
+static bool kernel_vma_locks(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+	char *syms = NULL;
+	bool has;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	if (major < 6 || (major == 6 && minor < 7))
+		return false;
+	if (vl_read_text("/proc/kallsyms", &syms))
+		return false;
+	has = strstr(syms, " lock_vma_under_rcu\n");
+	free(syms);
+	return has;
+}
+
+FIXTURE_SETUP(cost)
+{
+	self->fd = vl_open(O_RDWR);
+	if (self->fd < 0)
+		SKIP(return, "cannot open /dev/vmlab: run as root, with vmlab loaded");
+	ASSERT_EQ(0, vl_select(self->fd, variant->kind, -1));
+	self->vma_locks = kernel_vma_locks();
+}
+
+FIXTURE_TEARDOWN(cost)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* Sum of the pgalloc_* lines of /proc/vmstat. */
+static long long pgalloc_total(void)
+{
+	long long sum = 0, v;
+	char *text = NULL, *line, *save;
+	char name[64];
+
+	if (vl_read_text("/proc/vmstat", &text))
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%63s %lld", name, &v) == 2 && !strncmp(name, "pgalloc_", 8))
+			sum += v;
+	free(text);
+	return sum;
+}
+
+struct cost {
+	long faults, allocs;
+};
+
+/* First touch of COST_PAGES pages of @fd (-1: anonymous) at @offset; what it cost. */
+static int first_touch(int fd, off_t offset, bool write, int share, struct cost *c)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), len = COST_PAGES * ps, i;
+	int flags = share | (fd < 0 ? MAP_ANONYMOUS : 0);
+	struct rusage r0, r1;
+	long long allocs;
+	volatile char *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	/* 4 KiB pages on both sides: THP would fault the native one 512 at a time. */
+	madvise((void *)p, len, MADV_NOHUGEPAGE);
+	allocs = pgalloc_total();
+	getrusage(RUSAGE_THREAD, &r0);
+	for (i = 0; i < len; i += ps) {
+		if (write)
+			p[i] = 1;
+		else
+			(void)p[i];
+	}
+	getrusage(RUSAGE_THREAD, &r1);
+	c->allocs = pgalloc_total() - allocs;
+	c->faults = (r1.ru_minflt - r0.ru_minflt) + (r1.ru_majflt - r0.ru_majflt);
+	munmap((void *)p, len);
+	return 0;
+}
+
+TEST_F(cost, first_touch_as_native)
+{
+	size_t len = COST_PAGES * (size_t)sysconf(_SC_PAGESIZE);
+	struct vl_counters before, after;
+	long long handled, locked;
+	struct cost v, n;
+	int nfd = -1;
+
+	if (variant->kind == VMLAB_KIND_STORE) {
+		/* The twin is a memfd; both in memory: the cost of the fault, not of a read. */
+		char *buf = calloc(1, len);
+
+		ASSERT_NE(NULL, buf);
+		nfd = memfd_create("cost_twin", 0);
+		ASSERT_LE(0, nfd);
+		ASSERT_EQ((ssize_t)len, pwrite(self->fd, buf, len, variant->offset));
+		ASSERT_EQ((ssize_t)len, pwrite(nfd, buf, len, 0));
+		free(buf);
+	}
+	ASSERT_EQ(0, vl_counters_read(&before));
+	ASSERT_EQ(0, first_touch(self->fd, variant->offset, variant->write, variant->share, &v));
+	ASSERT_EQ(0, vl_counters_read(&after));
+	ASSERT_EQ(0, first_touch(nfd, 0, variant->write, variant->share, &n));
+	if (nfd >= 0)
+		close(nfd);
+	handled = counter_delta(&before, &after, variant->write ? "faults_write" : "faults_read",
+				variant->type);
+	locked = vl_counter_delta(&before, &after, "faults_vma_locked");
+	TH_LOG("%d pages %s: faults vmlab %ld native %ld; pages allocated vmlab %ld native %ld; vmlab ->fault calls %lld, %lld of them under the per-VMA lock alone (kernel does that for file faults: %s)",
+	       COST_PAGES, variant->write ? "written" : "read", v.faults, n.faults, v.allocs,
+	       n.allocs, handled, locked, self->vma_locks ? "yes" : "no");
+	EXPECT_EQ(n.faults, v.faults);
+	/* Other CPUs allocate too: allow some noise, far below one page more per page. */
+	EXPECT_GE(n.allocs + COST_PAGES / 8 + 16, v.allocs);
+	EXPECT_EQ(COST_PAGES, handled);
+	/* Every fault ran where the twin's run: under the VMA lock where the kernel can. */
+	EXPECT_EQ(self->vma_locks ? handled : 0, locked);
 }
 
 TEST_HARNESS_MAIN

@@ -11,6 +11,8 @@
  *   page_types  vmlab inspect against the kernel's tools/mm/page-types on
  *               the same range of each mapping: the same PFNs and flag names
  *   stat        vmlab stat --json and --watch
+ *   bench_pf    vmlab bench pf --json, short: every case, mode and field,
+ *               and counts (native pf1: one fault per page), never times
  *   errors      exit statuses and messages: usage, a process that is gone,
  *               no /dev/vmlab and no debugfs (in a private mount namespace),
  *               not root
@@ -25,6 +27,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -57,6 +60,7 @@
 #include "kmodule.h"
 #include "pagemap.h"
 #include "pagetypes.h"
+#include "procfs.h"
 #include "touch.h"
 
 #define PS		4096UL
@@ -462,7 +466,9 @@ static void check_anon(struct __test_metadata *_metadata, const struct tour_ctx 
 	EXPECT_EQ(num(n0, "pfn"), num(r0, "pfn"));
 	EXPECT_STREQ("zero", str(r0, "kind"));
 	EXPECT_EQ(1, counter(read, "zero_page_maps"));
-	/* A write gets a page of its own. */
+	/* A write gets a page of its own, copied by the core from a zeroed page, in one fault. */
+	EXPECT_EQ(1, counter(write, "zero_sources"));
+	EXPECT_EQ(0, counter(write, "zero_page_maps"));
 	EXPECT_STREQ("anon", str(w1, "kind"));
 	EXPECT_TRUE(yes(w1, "exclusive"));
 	EXPECT_FALSE(yes(w1, "file"));
@@ -1424,6 +1430,145 @@ TEST_F(stat, watch)
 		refreshes++;
 	EXPECT_EQ(3, refreshes);
 	EXPECT_NE(NULL, strstr(r.out, "private_anon"));
+	result_free(&r);
+}
+
+/*
+ * bench pf: one short run of every case, counted, never timed: every case
+ * and mode with every field, pages touched, and the native pf1's faults
+ * per page (one fault per page touched, on any kernel).
+ */
+
+static const char *const pf_cases[] = {
+	"pf1", "pf2", "pf3", "pf4", "shared_anon", "huge", "shared_rw", "shared_msync",
+	"populate",
+};
+
+static const char *const pf_modes[] = { "1t", "2t-own", "2t-one" };
+
+/* Fields of every result, each with _vmlab and _native but ratio*. */
+static const char *const pf_fields[] = {
+	"pages_per_s", "faults_per_page", "allocs_per_page", "tlb_per_page",
+	"mmap_lock_per_page",
+};
+
+static const char *const pf_case_fields[][2] = {
+	{ "huge", "fault_mib_per_s" },
+	{ "huge", "memset_mib_per_s" },
+	{ "populate", "ms_per_populate" },
+};
+
+/* The number at @key of @obj; NAN when it is missing or no number. */
+static double dbl(const struct vl_json *obj, const char *key)
+{
+	const struct vl_json *v = vl_json_get(obj, key);
+
+	return v && v->type == VL_JSON_NUMBER ? v->number : NAN;
+}
+
+static const struct vl_json *pf_result(const struct vl_json *results, const char *c,
+				       const char *mode)
+{
+	size_t i;
+
+	for (i = 0; results && i < results->n; i++)
+		if (!strcmp(str(&results->items[i], "case"), c) &&
+		    !strcmp(str(&results->items[i], "mode"), mode))
+			return &results->items[i];
+	return NULL;
+}
+
+FIXTURE(bench_pf)
+{
+	int unused;
+};
+
+FIXTURE_SETUP(bench_pf)
+{
+	if (geteuid())
+		SKIP(return, "needs root: tracefs, /proc/sys/vm, THP settings");
+	if (access(VMLAB_DEVICE_PATH, R_OK | W_OK))
+		SKIP(return, "%s: %s (vmlab not loaded)", VMLAB_DEVICE_PATH, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(bench_pf)
+{
+}
+
+/* About a minute in a TCG guest: 27 case/mode pairs, each side twice. */
+TEST_F_TIMEOUT(bench_pf, json, 300)
+{
+	const struct vl_json *results, *memory, *res;
+	char key[64];
+	long long huge_free = 0;
+	struct vl_json *doc;
+	struct result r;
+	size_t c, m, f, k;
+	int side;
+
+	vl_meminfo_field("HugePages_Free", &huge_free);
+	run_tool(&r, AS_IS, "bench", "pf", "--size", "1M", "--duration", "0.05", "--warmup",
+		 "0.01", "--rounds", "1", "--json", NULL);
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	doc = parse(_metadata, r.out, true);
+	ASSERT_NE(NULL, doc);
+	results = vl_json_get(doc, "results");
+	ASSERT_NE(NULL, results);
+	for (c = 0; c < ARRAY_SIZE(pf_cases); c++) {
+		/* The huge case needs 2 free huge pages (two threads' 2 MiB). */
+		if (!strcmp(pf_cases[c], "huge") && huge_free < 2) {
+			TH_LOG("huge: not checked: %lld free huge pages", huge_free);
+			continue;
+		}
+		for (m = 0; m < ARRAY_SIZE(pf_modes); m++) {
+			res = pf_result(results, pf_cases[c], pf_modes[m]);
+			EXPECT_NE(NULL, res)
+				TH_LOG("no result for %s %s", pf_cases[c], pf_modes[m]);
+			if (!res)
+				continue;
+			EXPECT_FALSE(isnan(dbl(res, "ratio")))
+				TH_LOG("%s %s: ratio", pf_cases[c], pf_modes[m]);
+			/* mmap_lock_per_page_*: null without the tracefs event. */
+			for (f = 0; f < 2 * ARRAY_SIZE(pf_fields); f++) {
+				snprintf(key, sizeof(key), "%s_%s", pf_fields[f / 2],
+					 f % 2 ? "native" : "vmlab");
+				EXPECT_NE(NULL, vl_json_get(res, key))
+					TH_LOG("%s %s: no %s", pf_cases[c], pf_modes[m], key);
+			}
+			for (k = 0; k < 2 * ARRAY_SIZE(pf_case_fields); k++) {
+				if (strcmp(pf_case_fields[k / 2][0], pf_cases[c]))
+					continue;
+				snprintf(key, sizeof(key), "%s_%s", pf_case_fields[k / 2][1],
+					 k % 2 ? "native" : "vmlab");
+				EXPECT_FALSE(isnan(dbl(res, key)))
+					TH_LOG("%s %s: no %s", pf_cases[c], pf_modes[m], key);
+			}
+			EXPECT_LT(0, dbl(res, "pages_per_s_vmlab"))
+				TH_LOG("%s %s: vmlab %f pages/s", pf_cases[c], pf_modes[m],
+				       dbl(res, "pages_per_s_vmlab"));
+			EXPECT_LT(0, dbl(res, "pages_per_s_native"))
+				TH_LOG("%s %s: native %f pages/s", pf_cases[c], pf_modes[m],
+				       dbl(res, "pages_per_s_native"));
+			if (strcmp(pf_cases[c], "pf1"))
+				continue;
+			/* A count: one fault per page touched, natively. */
+			EXPECT_LE(0.9, dbl(res, "faults_per_page_native"))
+				TH_LOG("pf1 %s: native %f faults per page", pf_modes[m],
+				       dbl(res, "faults_per_page_native"));
+			EXPECT_GE(1.1, dbl(res, "faults_per_page_native"))
+				TH_LOG("pf1 %s: native %f faults per page", pf_modes[m],
+				       dbl(res, "faults_per_page_native"));
+		}
+	}
+	memory = vl_json_get(doc, "memory");
+	ASSERT_NE(NULL, memory);
+	EXPECT_EQ(2, memory->n);
+	for (k = 0; k < memory->n; k++)
+		for (side = 0; side < 2; side++)
+			EXPECT_FALSE(isnan(dbl(&memory->items[k], side ? "bytes_per_page_native" :
+									  "bytes_per_page_vmlab")))
+				TH_LOG("memory %s", str(&memory->items[k], "case"));
+	vl_json_free(doc);
 	result_free(&r);
 }
 

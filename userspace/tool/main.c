@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "bench_pf.h"
 #include "tool.h"
 #include "vmlab_version.h"
 
@@ -17,6 +18,8 @@ static const char synopsis[] =
 	"       vmlab inspect [--json] [--vmlab] PID [ADDR[-END]]\n"
 	"       vmlab stat [--json] [--watch [SECONDS]] [--count N]\n"
 	"       vmlab bench [PAGES]\n"
+	"       vmlab bench pf [--json] [--case NAME] [--size BYTES] [--warmup S]\n"
+	"                      [--duration S] [--rounds N]\n"
 	"       vmlab help [COMMAND]\n"
 	"       vmlab --version\n";
 
@@ -30,6 +33,8 @@ static const char manual[] =
 	"    vmlab inspect [--json] [--vmlab] PID [ADDR[-END]]\n"
 	"    vmlab stat [--json] [--watch [SECONDS]] [--count N]\n"
 	"    vmlab bench [PAGES]\n"
+	"    vmlab bench pf [--json] [--case NAME] [--size BYTES] [--warmup S]\n"
+	"                   [--duration S] [--rounds N]\n"
 	"    vmlab help [COMMAND]\n"
 	"    vmlab --version\n"
 	"\n"
@@ -120,7 +125,17 @@ static const struct {
 	  "        Fault, write and munmap times and memory of each mapping type against\n"
 	  "        its native twin, PAGES pages per region (default 1024); then refault:\n"
 	  "        the store and a file on a disk filesystem (as root without one: ext4 on\n"
-	  "        a loop device, made for the run), evicted and read back page by page.\n" },
+	  "        a loop device, made for the run), evicted and read back page by page.\n"
+	  "    bench pf [--json] [--case NAME] [--size BYTES] [--warmup S] [--duration S]\n"
+	  "             [--rounds N]\n"
+	  "        Page-fault throughput, will-it-scale style: map, touch one byte per\n"
+	  "        4 KiB page, unmap, for a fixed time; pages/s of vmlab against its native\n"
+	  "        twin (ratio > 1: vmlab is faster), with faults, page allocations, TLB\n"
+	  "        shootdowns and mmap_lock acquisitions per page. Cases: pf1 (private\n"
+	  "        anon write), pf2 (private store write), pf3 (shared store write), pf4\n"
+	  "        (private store read), shared_anon, huge, shared_rw, shared_msync,\n"
+	  "        populate; modes 1t, 2t-own, 2t-one. THP is off for the run. Defaults:\n"
+	  "        --size 32M per thread, --warmup 0.25, --duration 0.75, --rounds 3.\n" },
 };
 
 int usage_of(const char *command, bool to_stdout, int status)
@@ -197,9 +212,13 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "stat"))
 		return cmd_stat(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench")) {
-		if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help")))
+		const char *opt = argc > 2 && !strcmp(argv[2], "pf") ? argv[3] : argv[2];
+
+		if (argc > 2 && opt && (!strcmp(opt, "-h") || !strcmp(opt, "--help")))
 			return usage_of("bench", true, VX_OK);
 		ret = vx_need_device();
+		if (!ret && argc > 2 && !strcmp(argv[2], "pf"))
+			return cmd_bench_pf(argc - 2, argv + 2);
 		return ret ? ret : cmd_bench(argc - 1, argv + 1);
 	}
 	vx_error(VX_USAGE, "no command '%s'", cmd);

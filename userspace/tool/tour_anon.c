@@ -80,8 +80,8 @@ static int run_anon(struct tour *t)
 	step_say(s,
 		 "the write to page 1 gave it a zero-filled page of its own%s: anonymous, and exclusive (mapped once)%s",
 		 pfn_note(t, f), cnt(t, s,
-				     "; vmlab's ->fault answered the write with the zero page and the core replaced that with the new page",
-				     "faults_write_private_anon", "zero_page_maps", NULL));
+				     "; vmlab's ->fault handed the core a zeroed page, which the core copied into the new page it installed, in one fault",
+				     "faults_write_private_anon", "zero_sources", NULL));
 	step_end(t, s);
 
 	s = step_begin(t, "write-zero", "write 'b' to page 0, which maps the zero page");

@@ -52,7 +52,7 @@ static int populate(struct tour *t)
 	}
 	step_say(s,
 		 "MAP_POPULATE faulted all %d pages in during mmap, before any access; a writable private mapping is populated by write faults, so each is already a zero-filled anonymous page of its own%s",
-		 NPAGES, cnt(t, s, "", "faults_write_private_anon", "zero_page_maps", NULL));
+		 NPAGES, cnt(t, s, "", "faults_write_private_anon", "zero_sources", NULL));
 	step_end(t, s);
 out:
 	twin_close(&tw);
