@@ -194,9 +194,10 @@ static inline bool vmlab_vma_locked(const struct vm_fault *vmf)
 
 /*
  * VMLAB_MAP_NOTHING - ->map_pages of mappings that have nothing to map
- * around a fault.  Since 6.7 the core calls ->fault under the per-VMA lock
- * (CONFIG_PER_VMA_LOCK, 6.4) without mmap_lock only for VMAs that have a
- * ->map_pages (vmf_can_call_fault()); every other fault of the VMA is
+ * around a fault.  Since 6.7 the core handles faults of file VMAs under
+ * the per-VMA lock (CONFIG_PER_VMA_LOCK, 6.4) without mmap_lock, but calls
+ * ->fault (and ->page_mkwrite, ->pfn_mkwrite) that way only for VMAs that
+ * have a ->map_pages (vmf_can_call_fault()); without one those faults are
  * retried under mmap_lock.  Without the per-VMA lock (6.1) ->map_pages
  * would only cost a call per read fault, so there is none.
  */

@@ -36,7 +36,7 @@ long vmlab_counter_sum(enum vmlab_counter c)
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += per_cpu(vmlab_counters, cpu).cnt[c];
+		sum += READ_ONCE(per_cpu(vmlab_counters, cpu).cnt[c]);
 	return sum;
 }
 

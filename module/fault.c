@@ -31,9 +31,10 @@
 #include "vmlab.h"
 
 /*
- * Zeroed pages, one per CPU, never mapped and never written: the source
- * the core copies a private anonymous page's first write from.  Set at
- * load, read-only until unload.
+ * Zeroed pages, one per possible CPU, never mapped and never written: the
+ * source the core copies a private anonymous page's first write from.  Set
+ * at load, read-only until unload.  Each is unmovable: it keeps its memory
+ * block from being offlined while vmlab is loaded.
  */
 static DEFINE_PER_CPU_READ_MOSTLY(struct page *, vmlab_zero_src);
 
@@ -42,14 +43,15 @@ static DEFINE_PER_CPU_READ_MOSTLY(struct page *, vmlab_zero_src);
  *
  * Return: 0, or -ENOMEM.
  */
-int vmlab_fault_init(void)
+int __init vmlab_fault_init(void)
 {
 	struct page *page;
 	int cpu;
 
+	if (vmlab_inject(VMLAB_INJECT_ZERO_SOURCES))
+		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
-		page = vmlab_inject(VMLAB_INJECT_ZERO_SOURCES) ? NULL :
-			alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_ZERO, 0);
+		page = alloc_pages_node(cpu_to_mem(cpu), GFP_KERNEL | __GFP_ZERO, 0);
 		if (!page)
 			goto err_free;
 		per_cpu(vmlab_zero_src, cpu) = page;
@@ -280,8 +282,9 @@ vm_fault_t vmlab_map_nothing(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t 
  * exclusive, writable and dirty, as do_anonymous_page() does.
  *
  * Return: VM_FAULT_LOCKED with vmf->page set to the locked source for a
- * write; VM_FAULT_NOPAGE for a read, or VM_FAULT_OOM when no page table
- * could be made; VM_FAULT_SIGBUS for an injected failure.
+ * write; else VM_FAULT_NOPAGE with the zero page mapped, or VM_FAULT_OOM
+ * when no page table could be made; VM_FAULT_SIGBUS for an injected
+ * failure.
  */
 vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf)
 {
@@ -297,15 +300,20 @@ vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	if ((vmf->flags & FAULT_FLAG_WRITE) && vmf->cow_page) {
 		/*
-		 * Any CPU's page will do, should this task move: each is
-		 * locked while the core copies it, by one fault at a time.
+		 * The core holds the source's lock until the new page is
+		 * installed.  Should another fault hold it (this task moved
+		 * CPU, or one was preempted), or a memory error have hit the
+		 * page (the core would fail every copy from it with SIGBUS),
+		 * the write takes the zero page's way below: the CPU retries
+		 * it, and the core copies the zero page (wp_page_copy()).
 		 */
 		src = this_cpu_read(vmlab_zero_src);
-		get_page(src);
-		lock_page(src);
-		vmf->page = src;
-		vmlab_count(VMLAB_CNT_ZERO_SOURCES);
-		return VM_FAULT_LOCKED;
+		if (likely(!PageHWPoison(src) && trylock_page(src))) {
+			get_page(src);
+			vmf->page = src;
+			vmlab_count(VMLAB_CNT_ZERO_SOURCES);
+			return VM_FAULT_LOCKED;
+		}
 	}
 	ret = vmf_insert_mixed(vmf->vma, vmf->address & PAGE_MASK,
 			       pfn_to_pfn_t(my_zero_pfn(vmf->address)));

@@ -307,7 +307,7 @@ static int points_show(struct seq_file *m, void *unused)
 		long long calls = 0;
 
 		for_each_possible_cpu(cpu)
-			calls += per_cpu(vmlab_inject_calls, cpu).calls[i];
+			calls += READ_ONCE(per_cpu(vmlab_inject_calls, cpu).calls[i]);
 		seq_printf(m, "%s %lld %lld\n", vmlab_inject_names[i], calls,
 			   (long long)atomic64_read(&vmlab_inject_sites[i].injected));
 	}
@@ -326,7 +326,7 @@ static ssize_t points_write(struct file *file, const char __user *ubuf, size_t l
 
 	for (i = 0; i < VMLAB_NR_INJECT; i++) {
 		for_each_possible_cpu(cpu)
-			per_cpu(vmlab_inject_calls, cpu).calls[i] = 0;
+			WRITE_ONCE(per_cpu(vmlab_inject_calls, cpu).calls[i], 0);
 		atomic64_set(&vmlab_inject_sites[i].injected, 0);
 	}
 	return len;

@@ -70,8 +70,12 @@ struct vmlab_vma *vmlab_vma_add(struct vm_area_struct *vma, struct vmlab_file *v
 	vv = kzalloc(sizeof(*vv), gfp);
 	if (!vv)
 		return NULL;
-	/* Per-CPU memory knows no __GFP_NOFAIL: ->open's may count in faults_slow. */
-	vv->faults = alloc_percpu_gfp(unsigned long, (gfp & ~__GFP_NOFAIL) | __GFP_NOWARN);
+	/*
+	 * The per-CPU allocator does not loop for __GFP_NOFAIL (and a fatal
+	 * signal ends its wait): ->open's record counts in faults_slow then.
+	 */
+	vv->faults = alloc_percpu_gfp(unsigned long,
+				      (gfp & ~__GFP_NOFAIL) | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (!vv->faults && !(gfp & __GFP_NOFAIL)) {
 		kfree(vv);
 		return NULL;
@@ -131,7 +135,7 @@ unsigned long vmlab_vma_faults(struct vmlab_vma *vv)
 
 	if (vv->faults)
 		for_each_possible_cpu(cpu)
-			sum += *per_cpu_ptr(vv->faults, cpu);
+			sum += READ_ONCE(*per_cpu_ptr(vv->faults, cpu));
 	return sum;
 }
 

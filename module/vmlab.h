@@ -337,7 +337,7 @@ vm_fault_t vmlab_object_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgo
 vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf);
 vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf);
 vm_fault_t vmlab_map_nothing(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff);
-int vmlab_fault_init(void);
+int __init vmlab_fault_init(void);
 void vmlab_fault_exit(void);
 
 /* mmap.c: mmap(2) of each kind and the VMA records */
