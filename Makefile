@@ -118,6 +118,9 @@ bench: ready modules userspace
 		scripts/vm-run --kernel $$k --hugepages 64 --module-args store_size=512M \
 			--append trace_event=mmap_lock:mmap_lock_acquire_returned \
 			-- sh -c 'userspace/vmlab bench && userspace/vmlab bench pf'; \
+		echo "=== guest $$k, store with backing= (refault rows) ==="; \
+		scripts/vm-run --kernel $$k --module-args "store_size=64M backing=/tmp/vmlab-backing" \
+			-- userspace/vmlab bench; \
 	done
 
 lint: ready
