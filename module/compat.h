@@ -14,6 +14,7 @@
 #include <linux/pfn_t.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
 #include <linux/version.h>
 
 /*
@@ -177,6 +178,24 @@ static inline unsigned int vmlab_huge_fault_order(enum page_entry_size pe_size)
 static inline bool vmlab_huge_needs_dax(void)
 {
 	return LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0);
+}
+
+/*
+ * vmlab_shmem_kernel_file() - an unlinked tmpfs file for the kernel's own
+ * use (S_PRIVATE: no LSM check of those who reach it through vmlab, whose
+ * own device permissions decide), as /dev/zero's shared mappings get.
+ * shmem_kernel_file_setup() is exported by 6.12, not by 6.1 (Debian's
+ * Module.symvers of both): there the file is a user one, which LSMs that
+ * label tmpfs inodes (SELinux, Smack) check.
+ */
+static inline struct file *vmlab_shmem_kernel_file(const char *name, loff_t size,
+						   unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	return shmem_kernel_file_setup(name, size, flags);
+#else
+	return shmem_file_setup(name, size, flags);
+#endif
 }
 
 /*

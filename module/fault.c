@@ -143,7 +143,7 @@ static vm_fault_t vmlab_shmem_fault(struct vm_fault *vmf, struct address_space *
 		return vmf_error(PTR_ERR(page));
 	folio = page_folio(page);
 	folio_lock(folio);
-	/* Reclaimed again before the lock (our reference stops that, but be sure). */
+	/* Truncated or punched out (MADV_REMOVE) before the lock: retry. */
 	if (folio->mapping != mapping) {
 		folio_unlock(folio);
 		folio_put(folio);

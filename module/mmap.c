@@ -20,7 +20,9 @@
  * another file than the device (a shared one an object of its own, a
  * private one its open file's empty object), so do the store's without a
  * backing file (a tmpfs file of their open file), and huge ones are
- * special, so these never merge.
+ * special, so a new mapping never merges into these.  On 6.12 an
+ * mprotect(2) or madvise(2) that changes the head of one such VMA can
+ * still merge that piece into an adjacent one of the same file.
  */
 #include <linux/file.h>
 #include <linux/mm.h>

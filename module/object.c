@@ -305,10 +305,15 @@ struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages)
  * the VMAs mapping it pin the module through it, as a shared anonymous
  * object's do; it cannot be mapped again (see vmlab_objects_init()).
  *
+ * The file is made as shmem_file_setup() makes its own, with no open of
+ * the inode (no LSM, fsnotify or lease hook, which could block under the
+ * caller's mmap_lock): the caller has passed /dev/vmlab's checks.
+ *
  * Return: the file, or an ERR_PTR (-ENOMEM).
  */
 struct file *vmlab_tmpfs_reopen(struct file *tmpfs, struct file *like)
 {
+	struct inode *inode = file_inode(tmpfs);
 	struct file *file;
 
 	if (vmlab_inject(VMLAB_INJECT_OBJECT_FILE))
@@ -316,13 +321,14 @@ struct file *vmlab_tmpfs_reopen(struct file *tmpfs, struct file *like)
 	/* The reference __fput() drops with the operations' owner. */
 	if (!try_module_get(THIS_MODULE))
 		return ERR_PTR(-ENODEV);
-	file = dentry_open(&tmpfs->f_path, (like->f_flags & O_ACCMODE) | O_LARGEFILE,
-			   like->f_cred);
+	/* The new file's dentry holds an inode reference of its own. */
+	ihold(inode);
+	file = alloc_file_pseudo(inode, tmpfs->f_path.mnt, tmpfs->f_path.dentry->d_name.name,
+				 (like->f_flags & O_ACCMODE) | O_LARGEFILE, &vmlab_tmpfs_fops);
 	if (IS_ERR(file)) {
+		iput(inode);
 		module_put(THIS_MODULE);
-		return file;
 	}
-	replace_fops(file, &vmlab_tmpfs_fops);
 	return file;
 }
 

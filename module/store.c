@@ -355,7 +355,9 @@ static void vmlab_store_sync_range(loff_t start, loff_t end, int datasync)
 }
 
 /**
- * vmlab_store_fsync() - fsync(2) of /dev/vmlab, msync(MS_SYNC) of its mappings
+ * vmlab_store_fsync() - fsync(2) of /dev/vmlab, msync(MS_SYNC) of its
+ * mappings with backing= (without, they map a tmpfs file, whose fsync is
+ * tmpfs's)
  * @file: an open file of /dev/vmlab
  * @start: first byte of the range
  * @end: last byte of the range (LLONG_MAX: to the end)
@@ -494,7 +496,7 @@ static struct file *vmlab_store_open_backing(void)
 	if (vmlab_inject(VMLAB_INJECT_BACKING_OPEN))
 		return ERR_PTR(-ENOMEM);
 	if (!backing || !*backing)
-		return shmem_file_setup("vmlab-store", vmlab_store_size, VM_NORESERVE);
+		return vmlab_shmem_kernel_file("vmlab-store", vmlab_store_size, VM_NORESERVE);
 
 	file = filp_open(backing, O_RDWR | O_CREAT | O_LARGEFILE, 0600);
 	if (PTR_ERR_OR_ZERO(file) == -EISDIR) {
@@ -537,12 +539,14 @@ bool vmlab_store_has_backing(void)
  *
  * A new open file of the store's tmpfs inode, with the access mode and
  * credentials of @file, and tmpfs's operations but for their owner, this
- * module (vmlab_tmpfs_reopen()).  The VMAs of the store map it (vm_file), not the device, so that
- * they are what a mapping of a tmpfs file is to the core: smaps and
- * userfaultfd take a VMA whose vm_file->f_mapping is shmem's for one whose
- * vm_file is a tmpfs file (shmem_swap_usage() reads the shmem inode of
- * vm_file), and rmap, mincore(2) and the swap-in of shmem see the same
- * page cache as through the device file, whose f_mapping it is too.  It is
+ * module (vmlab_tmpfs_reopen()).  The VMAs of the store map it (vm_file),
+ * not the device, because what goes by vm_file takes a VMA whose
+ * vm_file->f_mapping is shmem's for one whose vm_file is a tmpfs file
+ * (smaps: shmem_swap_usage() reads the shmem inode of vm_file; also
+ * MADV_WILLNEED, core dumps, THP eligibility), and rmap, mincore(2) and
+ * the swap-in of shmem see the same page cache as through the device
+ * file, whose f_mapping it is too.  userfaultfd goes by vm_ops and still
+ * refuses these VMAs.  It is
  * a file of its own rather than the store's one tmpfs file because a VMA
  * must pin the module by its file, as a device file's VMA does: the file's
  * owner reference is dropped by its last fput(), after the last VMA that
@@ -579,10 +583,22 @@ void vmlab_store_open(struct file *file)
  */
 ssize_t vmlab_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	/* tmpfs's read: shmem has no ->read_folio for filemap_read()'s read-ahead. */
-	if (!vmlab_store_has_backing())
-		return vfs_iter_read(vmlab_store->backing, to, &iocb->ki_pos, 0);
-	return filemap_read(iocb, to, 0);
+	struct file *tmpfs = vmlab_store->backing;
+	struct kiocb kiocb;
+	ssize_t ret;
+
+	if (vmlab_store_has_backing())
+		return filemap_read(iocb, to, 0);
+	/*
+	 * tmpfs's read (shmem has no ->read_folio for filemap_read()'s
+	 * read-ahead), called directly: the reader passed /dev/vmlab's
+	 * checks, and the kernel's own file needs none of vfs_iter_read()'s.
+	 */
+	init_sync_kiocb(&kiocb, tmpfs);
+	kiocb.ki_pos = iocb->ki_pos;
+	ret = tmpfs->f_op->read_iter(&kiocb, to);
+	iocb->ki_pos = kiocb.ki_pos;
+	return ret;
 }
 
 /*
@@ -770,8 +786,9 @@ err_pool:
 /**
  * vmlab_store_exit() - write the store back, free it, close its backing file
  *
- * Nothing maps or opens the store any more.  Without backing=, closing its
- * tmpfs file frees its pages.
+ * Nothing maps or opens the store through vmlab any more.  Without
+ * backing=, closing its tmpfs file frees its pages, unless a file opened
+ * through /proc/PID/map_files (root's) still holds the inode.
  */
 void vmlab_store_exit(void)
 {
