@@ -92,34 +92,6 @@ static void vmlab_count_fault(struct vm_fault *vmf, enum vmlab_type type)
 	vmlab_vma_count_fault(vmlab_vma_record(vmf->vma));
 }
 
-/**
- * vmlab_store_fault() - ->fault of the store's mappings, shared and private,
- * with a backing file
- * @vmf: the fault
- *
- * Return: what filemap_fault() returns (VM_FAULT_LOCKED with vmf->page
- * set, VM_FAULT_MAJOR when the page was read, VM_FAULT_RETRY when
- * mmap_lock was dropped for the read); VM_FAULT_SIGBUS beyond the end of
- * the store or when its page cannot be read.
- */
-vm_fault_t vmlab_store_fault(struct vm_fault *vmf)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	bool cow = (vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED);
-	vm_fault_t ret;
-
-	vmlab_count_fault(vmf, vmlab_vma_record(vma)->type);
-	if (vmf->pgoff >= vmlab_store->nr_pages) {
-		vmlab_count(VMLAB_CNT_SIGBUS);
-		return VM_FAULT_SIGBUS;
-	}
-	ret = filemap_fault(vmf);
-	/* do_cow_fault() copies this page into the private mapping's own. */
-	if (cow && !(ret & (VM_FAULT_ERROR | VM_FAULT_RETRY)))
-		vmlab_count(VMLAB_CNT_COW_SOURCES);
-	return ret;
-}
-
 /*
  * The page at vmf->pgoff of @mapping, a tmpfs file's, for ->fault: found,
  * made, or read back from swap by shmem.  Return: VM_FAULT_LOCKED with
@@ -176,20 +148,21 @@ vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf)
 }
 
 /**
- * vmlab_store_tmpfs_fault() - ->fault of the store's mappings, shared and
- * private, without a backing file
+ * vmlab_store_fault() - ->fault of the store's mappings, shared and private
  * @vmf: the fault
  *
- * The store is a tmpfs file then, and this is the fault of its mappings
- * as of a shared anonymous object's; a write to a private mapping gets a
- * copy of the page from the core.
+ * With a backing file the store's page cache is vmlab's own, and this is
+ * filemap_fault() behind vmlab's checks; without one the store is a tmpfs
+ * file, whose page shmem finds or makes, as for a shared anonymous object.
+ * A write to a private mapping gets a copy of the page from the core.
  *
  * Return: VM_FAULT_LOCKED with vmf->page set to the store's page at
- * vmf->pgoff, and VM_FAULT_MAJOR when it came back from swap; or
- * VM_FAULT_SIGBUS beyond the end of the store; VM_FAULT_OOM or
- * VM_FAULT_SIGBUS when shmem cannot make or read the page.
+ * vmf->pgoff, and VM_FAULT_MAJOR when it had to be read (or came back
+ * from swap); VM_FAULT_RETRY when filemap_fault() dropped mmap_lock for
+ * the read; VM_FAULT_SIGBUS beyond the end of the store or when its page
+ * cannot be read; VM_FAULT_OOM when shmem cannot make it.
  */
-vm_fault_t vmlab_store_tmpfs_fault(struct vm_fault *vmf)
+vm_fault_t vmlab_store_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	bool cow = (vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED);
@@ -200,7 +173,10 @@ vm_fault_t vmlab_store_tmpfs_fault(struct vm_fault *vmf)
 		vmlab_count(VMLAB_CNT_SIGBUS);
 		return VM_FAULT_SIGBUS;
 	}
-	ret = vmlab_shmem_fault(vmf, vma->vm_file->f_mapping);
+	if (vmlab_store_has_backing())
+		ret = filemap_fault(vmf);
+	else
+		ret = vmlab_shmem_fault(vmf, vma->vm_file->f_mapping);
 	/* do_cow_fault() copies this page into the private mapping's own. */
 	if (cow && (ret & VM_FAULT_LOCKED))
 		vmlab_count(VMLAB_CNT_COW_SOURCES);

@@ -166,7 +166,7 @@ static const struct vm_operations_struct vmlab_shared_anon_vm_ops = {
 static const struct vm_operations_struct vmlab_store_tmpfs_vm_ops = {
 	.open = vmlab_vm_open,
 	.close = vmlab_vm_close,
-	.fault = vmlab_store_tmpfs_fault,
+	.fault = vmlab_store_fault,
 	.map_pages = vmlab_object_map_pages,
 };
 

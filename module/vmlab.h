@@ -332,7 +332,6 @@ extern unsigned long vmlab_store_size;
 struct vm_fault;
 vm_fault_t vmlab_store_fault(struct vm_fault *vmf);
 vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf);
-vm_fault_t vmlab_store_tmpfs_fault(struct vm_fault *vmf);
 vm_fault_t vmlab_object_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff);
 vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf);
 vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf);

@@ -192,21 +192,8 @@ FIXTURE_SETUP(merge)
  */
 FIXTURE_TEARDOWN_PARENT(merge)
 {
-	int ret;
-
-	if (!variant->backing)
-		return;
-	if (vl_module_loaded()) {
-		ret = vl_module_unload(5000);
-		EXPECT_EQ(0, ret) {
-			TH_LOG("rmmod vmlab: %s", strerror(-ret));
-		}
-	}
-	ret = vl_module_load("");
-	EXPECT_EQ(0, ret) {
-		TH_LOG("insmod %s: %s", getenv("VMLAB_KO"), strerror(-ret));
-	}
-	unlink(BACKING_PATH);
+	if (variant->backing)
+		vmlab_ksft_reload_default(BACKING_PATH);
 }
 
 /*

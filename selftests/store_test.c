@@ -297,20 +297,7 @@ static bool setup_reload(struct __test_metadata *_metadata)
 
 static void restore_default_load(struct __test_metadata *_metadata)
 {
-	int ret;
-
-	if (vl_module_loaded()) {
-		/* The test's process is gone, and its references with it; wait a little. */
-		ret = vl_module_unload(5000);
-		EXPECT_EQ(0, ret) {
-			TH_LOG("rmmod vmlab: %s", strerror(-ret));
-		}
-	}
-	ret = vl_module_load("");
-	EXPECT_EQ(0, ret) {
-		TH_LOG("insmod %s: %s", getenv("VMLAB_KO"), strerror(-ret));
-	}
-	unlink(BACKING_PATH);
+	vmlab_ksft_reload_default(BACKING_PATH);
 }
 
 /*

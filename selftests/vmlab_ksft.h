@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "kmodule.h"
 #include "vmlab_uapi.h"
 
 static void __attribute__((constructor)) vmlab_ksft_require(void)
@@ -52,5 +53,27 @@ static inline int vmlab_ksft_one_cpu(void)
 	CPU_SET(cpu < 0 ? 0 : cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
+
+/*
+ * After a test that loaded vmlab with parameters (backing=, ...), once its
+ * process is gone: load vmlab again with none and remove @backing.  For
+ * test programs, which include kselftest_harness.h first.
+ */
+#define vmlab_ksft_reload_default(backing) do {					\
+	int __ret;								\
+										\
+	if (vl_module_loaded()) {						\
+		/* The test's references go with its process; wait a little. */	\
+		__ret = vl_module_unload(5000);					\
+		EXPECT_EQ(0, __ret) {						\
+			TH_LOG("rmmod vmlab: %s", strerror(-__ret));		\
+		}								\
+	}									\
+	__ret = vl_module_load("");						\
+	EXPECT_EQ(0, __ret) {							\
+		TH_LOG("insmod %s: %s", getenv("VMLAB_KO"), strerror(-__ret));	\
+	}									\
+	unlink(backing);							\
+} while (0)
 
 #endif /* _VMLAB_KSFT_H */

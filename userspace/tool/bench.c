@@ -140,13 +140,17 @@ err_close:
 	return -1;
 }
 
-/*
- * Fill [@off, +@len) of @fd with a pattern (no holes: reading a hole reads
- * no disk) and write it back.
+/**
+ * bench_fill() - fill [@off, +@len) of @fd with a pattern, leaving no hole
+ * @fd: a file
+ * @off: where to start
+ * @len: how much
+ *
+ * Return: 0, or -1 with errno set.
  */
-static int refault_fill(int fd, bool vmlab, off_t off, size_t len)
+int bench_fill(int fd, off_t off, size_t len)
 {
-	char buf[1 << 16];
+	static char buf[1 << 16];
 	size_t done, n;
 
 	memset(buf, 0x5a, sizeof(buf));
@@ -155,6 +159,17 @@ static int refault_fill(int fd, bool vmlab, off_t off, size_t len)
 		if (pwrite(fd, buf, n, off + (off_t)done) != (ssize_t)n)
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * Fill [@off, +@len) of @fd (no holes: reading a hole reads no disk) and
+ * write it back.
+ */
+static int refault_fill(int fd, bool vmlab, off_t off, size_t len)
+{
+	if (bench_fill(fd, off, len))
+		return -1;
 	return vmlab ? ioctl(fd, VMLAB_IOC_WRITEBACK) : fsync(fd);
 }
 

@@ -5,6 +5,10 @@
 #ifndef _VMLAB_TOOL_BENCH_H
 #define _VMLAB_TOOL_BENCH_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 int cmd_bench(int argc, char **argv);
+int bench_fill(int fd, off_t off, size_t len);
 
 #endif /* _VMLAB_TOOL_BENCH_H */

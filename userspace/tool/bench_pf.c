@@ -45,6 +45,7 @@
 #include "json.h"
 #include "procfs.h"
 #include "touch.h"
+#include "bench.h"
 #include "bench_pf.h"
 #include "diskfs.h"
 #include "tool.h"
@@ -657,21 +658,6 @@ static int pf_measure(struct pf_run *run, double secs, bool locks, struct pf_sam
 
 /* Files of both sides, made once per case and mode. */
 
-/* Fill [@off, +@len) of @fd: no holes, so every read finds a page. */
-static int pf_fill(int fd, off_t off, size_t len)
-{
-	static char buf[1 << 16];
-	size_t done, n;
-
-	memset(buf, 0x5a, sizeof(buf));
-	for (done = 0; done < len; done += n) {
-		n = len - done < sizeof(buf) ? len - done : sizeof(buf);
-		if (pwrite(fd, buf, n, off + (off_t)done) != (ssize_t)n)
-			return -1;
-	}
-	return 0;
-}
-
 /*
  * The twin's file of @len bytes for case @c: a memfd, or a file on @disk
  * for the shared store cases when @disk is set; pre-filled.  -1 on error.
@@ -691,7 +677,7 @@ static int pf_twin_file(const struct pf_case *c, const struct diskfs *disk, size
 		if (fd < 0 || ftruncate(fd, (off_t)len))
 			goto fail;
 	}
-	if (pf_fill(fd, 0, len) || (disk && c->share == MAP_SHARED && fsync(fd)))
+	if (bench_fill(fd, 0, len) || (disk && c->share == MAP_SHARED && fsync(fd)))
 		goto fail;
 	return fd;
 fail:
@@ -740,7 +726,7 @@ static int pf_setup(struct pf_run runs[2], const struct pf_case *c, enum pf_mode
 					continue;
 				/* Disjoint ranges of the store, pre-filled as the twin's. */
 				run->off[i] = (off_t)(i * len);
-				if (pf_fill(run->fd[i], run->off[i], flen))
+				if (bench_fill(run->fd[i], run->off[i], flen))
 					return -1;
 			} else if (!run->vmlab && c->file_twin) {
 				run->fd[i] = pf_twin_file(c, disk, flen);
