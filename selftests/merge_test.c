@@ -231,16 +231,8 @@ TEST_F(merge, adjacent_mappings)
 	struct vmlab_info info;
 	int fd, twin_fd, got, got_twin, ret;
 
-	if (variant->backing) {
-		ret = vl_module_unload(5000);
-		ASSERT_EQ(0, ret) {
-			TH_LOG("rmmod vmlab: %s", strerror(-ret));
-		}
-		ret = vl_module_load(BACKED_ARGS);
-		ASSERT_EQ(0, ret) {
-			TH_LOG("insmod vmlab %s: %s", BACKED_ARGS, strerror(-ret));
-		}
-	}
+	if (variant->backing)
+		vmlab_ksft_reload(BACKED_ARGS);
 	fd = vl_open(O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, vl_info(fd, &info));

@@ -311,16 +311,9 @@ static void restore_default_load(struct __test_metadata *_metadata)
  */
 static int open_backed(struct __test_metadata *_metadata, struct vmlab_info *info)
 {
-	int fd, ret;
+	int fd;
 
-	ret = vl_module_unload(5000);
-	ASSERT_EQ(0, ret) {
-		TH_LOG("rmmod vmlab: %s", strerror(-ret));
-	}
-	ret = vl_module_load(BACKED_ARGS);
-	ASSERT_EQ(0, ret) {
-		TH_LOG("insmod vmlab %s: %s", BACKED_ARGS, strerror(-ret));
-	}
+	vmlab_ksft_reload(BACKED_ARGS);
 	fd = open_store(_metadata, info);
 	ASSERT_EQ(1U, info->has_backing);
 	return fd;

@@ -55,6 +55,24 @@ static inline int vmlab_ksft_one_cpu(void)
 }
 
 /*
+ * Unload vmlab and load it again with @args (a string of module
+ * parameters); the test fails at once when either cannot be done.  For
+ * test programs, which include kselftest_harness.h first.
+ */
+#define vmlab_ksft_reload(args) do {						\
+	const char *__args = (args);						\
+	int __ret = vl_module_unload(5000);					\
+										\
+	ASSERT_EQ(0, __ret) {							\
+		TH_LOG("rmmod vmlab: %s", strerror(-__ret));			\
+	}									\
+	__ret = vl_module_load(__args);						\
+	ASSERT_EQ(0, __ret) {							\
+		TH_LOG("insmod vmlab %s: %s", __args, strerror(-__ret));	\
+	}									\
+} while (0)
+
+/*
  * After a test that loaded vmlab with parameters (backing=, ...), once its
  * process is gone: load vmlab again with none and remove @backing.  For
  * test programs, which include kselftest_harness.h first.
