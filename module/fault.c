@@ -34,9 +34,12 @@
  * Zeroed pages, one per possible CPU, never mapped and never written: the
  * source the core copies a private anonymous page's first write from.  Set
  * at load, read-only until unload.  Each is unmovable: it keeps its memory
- * block from being offlined while vmlab is loaded.
+ * block from being offlined while vmlab is loaded.  (Not
+ * DEFINE_PER_CPU_READ_MOSTLY: a module's loader makes per-CPU copies of
+ * its .data..percpu section only, and a read-mostly variable lies in a
+ * section of its own.)
  */
-static DEFINE_PER_CPU_READ_MOSTLY(struct page *, vmlab_zero_src);
+static DEFINE_PER_CPU(struct page *, vmlab_zero_src);
 
 /**
  * vmlab_fault_init() - allocate the zeroed source pages, at load
