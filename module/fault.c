@@ -85,7 +85,13 @@ static struct vmlab_vma *vmlab_vma_record(struct vm_area_struct *vma)
 	return vma->vm_private_data;
 }
 
-static void vmlab_count_fault(struct vm_fault *vmf, enum vmlab_type type)
+/**
+ * vmlab_count_fault() - count a ->fault call: per type, read or write,
+ * under the per-VMA lock or not, and in its VMA's record
+ * @vmf: the fault
+ * @type: what the VMA maps
+ */
+void vmlab_count_fault(struct vm_fault *vmf, enum vmlab_type type)
 {
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 

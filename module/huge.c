@@ -191,7 +191,6 @@ static vm_fault_t vmlab_huge_fault(struct vm_fault *vmf, vmlab_pe_size_t size)
 static vm_fault_t vmlab_huge_pte_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	struct folio *folio;
 	unsigned long pfn;
 
@@ -200,10 +199,7 @@ static vm_fault_t vmlab_huge_pte_fault(struct vm_fault *vmf)
 		vmlab_count(VMLAB_CNT_SIGBUS);
 		return VM_FAULT_SIGBUS;
 	}
-	vmlab_count((write ? VMLAB_CNT_FAULTS_WRITE : VMLAB_CNT_FAULTS_READ) + VMLAB_HUGE);
-	if (vmlab_vma_locked(vmf))
-		vmlab_count(VMLAB_CNT_FAULTS_VMA_LOCKED);
-	vmlab_vma_count_fault(vmlab_huge_record(vma));
+	vmlab_count_fault(vmf, VMLAB_HUGE);
 	pfn = folio_pfn(folio) + (vmf->pgoff & (HPAGE_PMD_NR - 1));
 	/* Not VM_FAULT_OOM: retried for ever, it would never end the fault. */
 	if (vmlab_inject(VMLAB_INJECT_HUGE_PTE_MAP))

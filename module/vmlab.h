@@ -330,6 +330,7 @@ extern unsigned long vmlab_store_size;
 
 /* fault.c: the fault handlers */
 struct vm_fault;
+void vmlab_count_fault(struct vm_fault *vmf, enum vmlab_type type);
 vm_fault_t vmlab_store_fault(struct vm_fault *vmf);
 vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf);
 vm_fault_t vmlab_object_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff);
