@@ -48,6 +48,7 @@
 #include <linux/hugetlb.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pfn_t.h>
@@ -641,10 +642,11 @@ void vmlab_huge_release(struct vmlab_file *vf)
  * @pgoff: the offset in pages
  * @flags: the mmap flags
  *
- * Huge-kind mappings are placed as THP-capable files are: at an address
- * congruent to the file offset modulo 2 MiB when the length allows (with
- * THP; a kernel without it maps no PMD, and places them by default).  Every
- * other kind gets the default placement.
+ * Huge-kind mappings take a free hint rounded up to an address congruent
+ * to the file offset modulo 2 MiB, as hugetlbfs takes one; without a usable
+ * hint they are placed as THP-capable files are: at such an address when
+ * the length allows (with THP; a kernel without it maps no PMD, and places
+ * them by default).  Every other kind gets the default placement.
  *
  * Return: the address, or -errno.
  */
@@ -653,9 +655,19 @@ unsigned long vmlab_get_unmapped_area(struct file *file, unsigned long addr, uns
 {
 	struct vmlab_file *vf = file->private_data;
 
-	if (READ_ONCE(vf->kind) == VMLAB_KIND_HUGE)
-		return vmlab_thp_unmapped_area(file, addr, len, pgoff, flags);
-	return vmlab_default_unmapped_area(file, addr, len, pgoff, flags);
+	unsigned long off = (pgoff << PAGE_SHIFT) & (PMD_SIZE - 1);
+	unsigned long hint;
+
+	if (READ_ONCE(vf->kind) != VMLAB_KIND_HUGE)
+		return vmlab_default_unmapped_area(file, addr, len, pgoff, flags);
+	/* A free hint, rounded up to the next PMD-congruent address, as hugetlbfs takes it. */
+	if (addr && !(flags & MAP_FIXED)) {
+		hint = ALIGN(addr - off, PMD_SIZE) + off;
+		if (hint >= addr &&
+		    vmlab_default_unmapped_area(file, hint, len, pgoff, flags) == hint)
+			return hint;
+	}
+	return vmlab_thp_unmapped_area(file, addr, len, pgoff, flags);
 }
 
 /**
