@@ -636,6 +636,9 @@ static ssize_t vmlab_store_copy_in(struct kiocb *iocb, struct iov_iter *iter)
 		folio = vmlab_store_get_folio(mapping, index, iocb->ki_filp);
 		if (IS_ERR(folio))
 			return done ? done : PTR_ERR(folio);
+		/* As tmpfs's write (a file system's own write does not mark its pages). */
+		if (!vmlab_store_has_backing())
+			folio_mark_accessed(folio);
 		/* Copy unlocked: the user's buffer may be a mapping of this very page. */
 		copied = copy_page_from_iter(folio_file_page(folio, index), offset, bytes, iter);
 		flush_dcache_folio(folio);
