@@ -30,6 +30,7 @@ enum vx_status {
 int cmd_tour(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
+int cmd_fuzz(int argc, char **argv);
 
 /* main.c: the help texts. */
 int usage_of(const char *command, bool to_stdout, int status);
