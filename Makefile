@@ -13,6 +13,9 @@
 #                     fault injection); the kernel build is cached
 #   make bench        vmlab's mapping types against their native twins, as ratios, and
 #                     vmlab bench pf, page-fault throughput (each guest kernel)
+#   make fuzz         vmlab fuzz, differential fuzzing against the native twins, for
+#                     FUZZ_MINUTES (default 10) in each guest kernel
+#   make fuzz-debug   the same in one guest of the debug kernel
 #   make lint         checkpatch --strict, W=1 and sparse builds for the three kernels
 #   make install      the tool, its man page, the udev rule and the uapi header
 #                     (PREFIX, DESTDIR; the module: DKMS, see README.md)
@@ -107,6 +110,15 @@ demo: setup
 	@$(MAKE) --no-print-directory modules userspace
 	scripts/vm-run --kernel 6.12 --hugepages 64 --swap 256M -- userspace/vmlab tour
 
+# Differential fuzzing (scripts/fuzz): FUZZ_MINUTES per guest kernel, every
+# kind; findings' reproducers in build/fuzz/.
+FUZZ_MINUTES ?= 10
+fuzz: ready modules userspace
+	@scripts/fuzz --minutes $(FUZZ_MINUTES) $(GUEST_KERNELS)
+
+fuzz-debug: ready userspace
+	@scripts/fuzz --debug --minutes $(FUZZ_MINUTES)
+
 # Each kernel in its own boot; vmlab and native measured in the same boot:
 # vmlab bench, then vmlab bench pf (its huge case maps 2 x 32 MiB of huge
 # pages at once; its store cases 64 MiB of the store, its memory rows 64 MiB
@@ -150,5 +162,5 @@ clean:
 	$(MAKE) -C selftests clean KSFT_DIR=$(SOURCE)/tools/testing/selftests
 
 .PHONY: all module setup ready harness modules userspace selftests page-types \
-	check-install check-dropin check-intree check-dkms-guest check check-debug demo bench lint install uninstall \
+	check-install check-dropin check-intree check-dkms-guest check check-debug demo bench fuzz fuzz-debug lint install uninstall \
 	modules_install clean

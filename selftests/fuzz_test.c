@@ -105,8 +105,8 @@ TEST_F_TIMEOUT(fuzz, batch, 900)
 			       (unsigned long long)seq.seed, vl_fz_verdict_name(r.verdict), r.step,
 			       r.field, r.vmlab, r.native);
 	}
-	printf("# %s: %ld sequences: %ld compared to the end, %ld stopped at a documented difference\n",
-	       vl_fz_kind_name(variant->kind), n, same, documented);
+	printf("# %s: %ld sequences: %ld compared to the end, %ld stopped at %s\n",
+	       vl_fz_kind_name(variant->kind), n, same, documented, "a documented difference");
 	ASSERT_GE(same * 3, n) TH_LOG("%ld of %ld compared to the end", same, n);
 }
 

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +43,7 @@
 #include "fuzz.h"
 #include "pagemap.h"
 #include "procfs.h"
+#include "touch.h"
 #include "vmlab_uapi.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -54,6 +56,7 @@
 #define MLOCK_ONFAULT		0x01
 #endif
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define PS		4096UL
 #define HUGE_UNIT	(2UL << 20)
 #define MAXU		24	/* units in the window */
@@ -94,7 +97,8 @@ static const struct {
 	{ MADV_RANDOM, "random" },		{ MADV_SEQUENTIAL, "sequential" },
 	{ MADV_REMOVE, "remove" },
 };
-#define NADVICES	((int)(sizeof(advices) / sizeof(advices[0])))
+
+#define NADVICES	((int)ARRAY_SIZE(advices))
 
 static const char *const mlock_names[] = { "mlock", "munlock", "mlock_onfault" };
 static const char *const msync_names[] = { "async", "sync", "invalidate" };
@@ -106,7 +110,8 @@ static const char *const sm_names[] = {
 	"Referenced", "Anonymous", "LazyFree", "AnonHugePages", "ShmemPmdMapped",
 	"FilePmdMapped", "Shared_Hugetlb", "Private_Hugetlb", "Swap", "SwapPss", "Locked",
 };
-#define NSM	((int)(sizeof(sm_names) / sizeof(sm_names[0])))
+
+#define NSM	((int)ARRAY_SIZE(sm_names))
 
 /* struct fz_unit.pm bits */
 #define U_PRESENT	0x01
@@ -330,7 +335,7 @@ static void gen_op(uint64_t *s, int kind, int nunits, bool in_child, struct vl_f
 	};
 	int total = 0, i, r;
 
-	for (i = 0; i < (int)(sizeof(w) / sizeof(w[0])); i++)
+	for (i = 0; i < (int)ARRAY_SIZE(w); i++)
 		total += w[i].weight;
 again:
 	r = rnd(s, total);
@@ -448,12 +453,17 @@ void vl_fz_generate(struct vl_fz_seq *seq, int kind, uint64_t seed, int max_ops)
 
 /* ---- a world ---- */
 
-static __thread sigjmp_buf *fz_jmp;
+/* The jump out of a caught SIGSEGV or SIGBUS, per thread; NULL: none armed. */
+struct fz_jump {
+	sigjmp_buf jb;
+};
+
+static __thread struct fz_jump *fz_jmp;
 
 static void fz_signal(int sig)
 {
 	if (fz_jmp)
-		siglongjmp(*fz_jmp, sig);
+		siglongjmp(fz_jmp->jb, sig);
 	_exit(128 + sig);
 }
 
@@ -463,7 +473,7 @@ static uint32_t hash_unit(const char *p, unsigned long unit)
 	unsigned long off, step = unit > PS ? PS / 8 : 8;
 
 	for (off = 0; off < unit; off += step) {
-		h ^= *(const volatile uint64_t *)(p + off);
+		h ^= __atomic_load_n((const uint64_t *)(p + off), __ATOMIC_RELAXED);
 		h *= 1099511628211ULL;
 	}
 	return (uint32_t)(h ^ (h >> 32));
@@ -472,19 +482,19 @@ static uint32_t hash_unit(const char *p, unsigned long unit)
 /* Read (or write) a unit with SIGSEGV and SIGBUS caught: the signal, or 0. */
 static int guarded(struct world *w, int u, bool write, int byte, int val, uint32_t *sum)
 {
-	sigjmp_buf jb;
+	struct fz_jump j;
 	char *p = w->base + (unsigned long)u * w->unit;
 	int sig;
 
 	/* No mask to save: SA_NODEFER leaves the signal unblocked in the handler. */
-	sig = sigsetjmp(jb, 0);
+	sig = sigsetjmp(j.jb, 0);
 	if (sig) {
 		fz_jmp = NULL;
 		return sig;
 	}
-	fz_jmp = &jb;
+	fz_jmp = &j;
 	if (write)
-		*(volatile char *)(p + (unsigned long)byte * (w->unit / 256)) = (char)val;
+		vl_write_byte(p + (unsigned long)byte * (w->unit / 256), (unsigned char)val);
 	else
 		*sum = hash_unit(p, w->unit);
 	fz_jmp = NULL;
@@ -507,8 +517,8 @@ static void *race_thread(void *arg)
 	return NULL;
 }
 
-/* Thread stacks of our own: no mmap(2) that could land in the window. */
-static char race_stacks[2][128 * 1024] __attribute__((aligned(4096)));
+static char *race_stacks[2];
+#define RACE_STACK	(128 * 1024)
 
 static int do_race(struct world *w, const struct vl_fz_op *op, int step)
 {
@@ -525,7 +535,7 @@ static int do_race(struct world *w, const struct vl_fz_op *op, int step)
 	for (i = 0; i < 2; i++) {
 		r[i].bar = &bar;
 		pthread_attr_init(&attr);
-		pthread_attr_setstack(&attr, race_stacks[i], sizeof(race_stacks[i]));
+		pthread_attr_setstack(&attr, race_stacks[i], RACE_STACK);
 		if (pthread_create(&t[i], &attr, race_thread, &r[i]))
 			_exit(120);
 		pthread_attr_destroy(&attr);
@@ -705,7 +715,8 @@ static bool mergeable(int kind, const struct fz_vma *a, const struct fz_vma *b)
 		return false;
 	if (kind == VL_FZ_PRIVATE_ANON)
 		return true;
-	return a->ino == b->ino && a->pgoff + (int64_t)(a->end - a->start) * (int64_t)PS == b->pgoff;
+	return a->ino == b->ino &&
+	       b->pgoff == a->pgoff + (int64_t)(a->end - a->start) * (int64_t)PS;
 }
 
 /* The mappings in the window, from /proc/self/smaps. */
@@ -811,8 +822,8 @@ static void observe(struct world *w, struct fz_rec *rec)
 	observe_vmas(w, rec);
 	memset(mc_buf, 0, sizeof(mc_buf));
 	for (i = 0; i < rec->nv; i++)
-		mincore(w->base + rec->v[i].start * PS, (size_t)(rec->v[i].end - rec->v[i].start) * PS,
-			mc_buf + rec->v[i].start);
+		mincore(w->base + rec->v[i].start * PS,
+			(size_t)(rec->v[i].end - rec->v[i].start) * PS, mc_buf + rec->v[i].start);
 	if (pread(w->pmfd, pm_buf, (size_t)w->nunits * (w->unit / PS) * 8,
 		  (off_t)((unsigned long)w->base / PS) * 8) !=
 	    (ssize_t)((size_t)w->nunits * (w->unit / PS) * 8))
@@ -919,15 +930,15 @@ static void fresh_store(struct world *w)
 
 static uint64_t zero_pfn_probe(int pmfd)
 {
-	volatile char *p = mmap(NULL, PS, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = mmap(NULL, PS, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t raw = 0;
 
 	if (p == MAP_FAILED)
 		return 0;
-	(void)p[0];
+	vl_read_byte(p);
 	if (pread(pmfd, &raw, 8, (off_t)((unsigned long)p / PS) * 8) != 8)
 		raw = 0;
-	munmap((void *)p, PS);
+	munmap(p, PS);
 	return vl_pm_decode(raw).pfn;
 }
 
@@ -1014,6 +1025,7 @@ static void world_main(const struct vl_fz_seq *seq, int vmlab, int timeout, stru
 
 		memset(&rec, 0, sizeof(rec));
 		if (op->type == VL_FZ_FORK) {
+			struct vl_pm pm;
 			int j;
 
 			if (w.in_child)
@@ -1023,7 +1035,8 @@ static void world_main(const struct vl_fz_seq *seq, int vmlab, int timeout, stru
 
 				pread(w.pmfd, &raw, 8,
 				      (off_t)((unsigned long)(w.base + j * w.unit) / PS) * 8);
-				w.fork_pfn[j] = vl_pm_decode(raw).present ? vl_pm_decode(raw).pfn : 0;
+				pm = vl_pm_decode(raw);
+				w.fork_pfn[j] = pm.present ? pm.pfn : 0;
 			}
 			child = fork();
 			if (child < 0)
@@ -1107,6 +1120,14 @@ int vl_fz_env_init(struct vl_fz_env *env)
 		if (!smaps_buf)
 			return -ENOMEM;
 	}
+	/* Thread stacks of our own, made here: no mmap(2) in a world could land in its window. */
+	for (k = 0; k < 2; k++) {
+		if (race_stacks[k])
+			continue;
+		race_stacks[k] = aligned_alloc(PS, RACE_STACK);
+		if (!race_stacks[k])
+			return -ENOMEM;
+	}
 	if (!vl_meminfo_field("HugePages_Free", &v))
 		env->huge_pool = v;
 	/*
@@ -1150,7 +1171,8 @@ static const char *const live_names[] = {
 	"vmas_live_shared_anon", "vmas_live_huge", "files_live", "huge_pages_held",
 	"huge_files_live", "pages_shared_anon",
 };
-#define NLIVE	((int)(sizeof(live_names) / sizeof(live_names[0])))
+
+#define NLIVE	((int)ARRAY_SIZE(live_names))
 
 static int read_live(uint64_t *v)
 {
@@ -1223,6 +1245,16 @@ static bool glob(const char *pats, const char *s)
 	}
 }
 
+/* The running kernel's release, e.g. "6.1.0-57-amd64". */
+static const char *release(void)
+{
+	static struct utsname u;
+
+	if (!u.release[0] && uname(&u))
+		return "";
+	return u.release;
+}
+
 /* Finds the documented difference for a field at a step, or NULL. */
 static const struct vl_fz_diff *documented(int kind, const char *opname, const char *field,
 					   bool merged)
@@ -1233,6 +1265,8 @@ static const struct vl_fz_diff *documented(int kind, const char *opname, const c
 		const struct vl_fz_diff *d = &vl_fz_diffs[i];
 
 		if (!(d->kinds & (1U << kind)) || (d->merged && !merged))
+			continue;
+		if (d->release && strncmp(release(), d->release, strlen(d->release)))
 			continue;
 		if (glob(d->op, opname) && glob(d->field, field))
 			return d;
@@ -1275,8 +1309,16 @@ static bool cmp_field(struct cmp *c, const char *field, long long a, long long b
 	return true;
 }
 
-#define CMP(c, name, a, b) do { if (cmp_field(c, name, a, b, NULL, NULL)) return; } while (0)
-#define CMPS(c, name, a, b) do { if (cmp_field(c, name, 0, 0, a, b)) return; } while (0)
+/* Numbers and strings: true when the comparison stops here. */
+static bool cmp_num(struct cmp *c, const char *name, long long a, long long b)
+{
+	return cmp_field(c, name, a, b, NULL, NULL);
+}
+
+static bool cmp_str(struct cmp *c, const char *name, const char *a, const char *b)
+{
+	return cmp_field(c, name, 0, 0, a, b);
+}
 
 static void cmp_rec(struct cmp *c, const struct fz_rec *a, const struct fz_rec *b, int nunits)
 {
@@ -1301,45 +1343,60 @@ static void cmp_rec(struct cmp *c, const struct fz_rec *a, const struct fz_rec *
 	};
 
 	c->merged = c->merged || a->nraw != b->nraw;
-	CMP(c, "ret", a->ret, b->ret);
-	CMP(c, "errno", a->err, b->err);
-	CMP(c, "signal", a->sig, b->sig);
-	CMP(c, "value", a->value, b->value);
-	CMP(c, "maps.vmas", a->nraw, b->nraw);
-	CMP(c, "maps.merged", a->nv, b->nv);
+	if (cmp_num(c, "ret", a->ret, b->ret))
+		return;
+	if (cmp_num(c, "errno", a->err, b->err))
+		return;
+	if (cmp_num(c, "signal", a->sig, b->sig))
+		return;
+	if (cmp_num(c, "value", a->value, b->value))
+		return;
+	if (cmp_num(c, "maps.vmas", a->nraw, b->nraw))
+		return;
+	if (cmp_num(c, "maps.merged", a->nv, b->nv))
+		return;
 	for (i = 0; i < a->nv; i++) {
 		const struct fz_vma *x = &a->v[i], *y = &b->v[i];
 
 		snprintf(f, sizeof(f), "vma[%d].start", i);
-		CMP(c, f, x->start, y->start);
+		if (cmp_num(c, f, x->start, y->start))
+			return;
 		snprintf(f, sizeof(f), "vma[%d].end", i);
-		CMP(c, f, x->end, y->end);
+		if (cmp_num(c, f, x->end, y->end))
+			return;
 		snprintf(f, sizeof(f), "vma[%d].perms", i);
-		CMPS(c, f, x->perms, y->perms);
+		if (cmp_str(c, f, x->perms, y->perms))
+			return;
 		snprintf(f, sizeof(f), "vma[%d].pgoff", i);
-		CMP(c, f, x->pgoff, y->pgoff);
+		if (cmp_num(c, f, x->pgoff, y->pgoff))
+			return;
 		snprintf(f, sizeof(f), "vma[%d].VmFlags", i);
-		CMPS(c, f, x->vmflags, y->vmflags);
+		if (cmp_str(c, f, x->vmflags, y->vmflags))
+			return;
 		for (k = 0; k < NSM; k++) {
 			snprintf(f, sizeof(f), "vma[%d].%s", i, sm_names[k]);
-			CMP(c, f, x->sm[k], y->sm[k]);
+			if (cmp_num(c, f, x->sm[k], y->sm[k]))
+				return;
 		}
 	}
 	for (i = 0; i < nunits; i++) {
 		const struct fz_unit *x = &a->u[i], *y = &b->u[i];
 
-		for (k = 0; k < (int)(sizeof(bits) / sizeof(bits[0])); k++) {
+		for (k = 0; k < (int)ARRAY_SIZE(bits); k++) {
+			int have = bits[k].kpf ? x->kpf : x->pm;
+			int want = bits[k].kpf ? y->kpf : y->pm;
+
 			snprintf(f, sizeof(f), "unit[%d].%s", i, bits[k].name);
-			if (bits[k].kpf)
-				CMP(c, f, !!(x->kpf & bits[k].bit), !!(y->kpf & bits[k].bit));
-			else
-				CMP(c, f, !!(x->pm & bits[k].bit), !!(y->pm & bits[k].bit));
+			if (cmp_num(c, f, !!(have & bits[k].bit), !!(want & bits[k].bit)))
+				return;
 		}
 		snprintf(f, sizeof(f), "unit[%d].page", i);
-		CMP(c, f, x->rel, y->rel);
+		if (cmp_num(c, f, x->rel, y->rel))
+			return;
 		if (x->pm & y->pm & U_HASHED) {
 			snprintf(f, sizeof(f), "unit[%d].contents", i);
-			CMP(c, f, x->sum, y->sum);
+			if (cmp_num(c, f, x->sum, y->sum))
+				return;
 		}
 	}
 }

@@ -127,6 +127,8 @@ struct vl_fz_result {
  *	differs and the comparison goes on
  * @merged: applies only while the worlds' raw VMA counts differ (a merge
  *	the kernel made for the twin and not for vmlab, entry "merge")
+ * @release: applies only on kernels whose release (uname -r) starts with
+ *	this, e.g. "6.1."; NULL: on every kernel
  * @reason: why, in one sentence
  */
 struct vl_fz_diff {
@@ -136,6 +138,7 @@ struct vl_fz_diff {
 	const char *field;
 	bool stop;
 	bool merged;
+	const char *release;
 	const char *reason;
 };
 

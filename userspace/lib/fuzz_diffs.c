@@ -3,9 +3,12 @@
  * The documented differences between vmlab's mappings and their native
  * twins: the one list the fuzzer ignores differences by, printed by
  * `vmlab fuzz --differences` and checked against README.md by
- * scripts/check-differences.  Each entry says why.
+ * scripts/check-differences.  Each entry says why, in lines ending in '\n'
+ * that the printers join with spaces.
  */
 #include "fuzz.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define K(k)	(1U << (k))
 #define ANON_P	K(VL_FZ_PRIVATE_ANON)
@@ -16,66 +19,189 @@
 #define ALL	(ANON_P | ANON_S | COW | SHARED | HUGE)
 
 const struct vl_fz_diff vl_fz_diffs[] = {
-	{ "merge", ALL, "*", "maps.vmas", false, false,
-	  "vmlab's VMAs do not merge where the kernel merges the twin's: each anonymous mmap "
-	  "maps an object of its own, a store mapping is redirected to the store's file after "
-	  "the kernel tried to merge it with the device, and on 6.1 ->close forbids merging; "
-	  "the mappings are compared as if merged" },
-	{ "anon-pgoff", ANON_P, "*", "vma*.pgoff", false, false,
-	  "a native private anonymous VMA's offset is its address in pages; vmlab's maps its "
-	  "object from offset 0" },
-	{ "anon-account", ANON_P, "*", "vma*.VmFlags", false, false,
-	  "mprotect() drops VM_ACCOUNT ('ac') from an anonymous VMA made read-only before it "
-	  "had an anon_vma; vmlab's private anonymous VMA is a file VMA and keeps it" },
-	{ "anon-free", ANON_P, "madvise:free", "*", true, false,
-	  "MADV_FREE is for anonymous VMAs only: EINVAL on vmlab's, which is a file VMA "
-	  "holding anonymous pages" },
-	{ "anon-wipeonfork", ANON_P, "madvise:wipeonfork", "*", true, false,
-	  "MADV_WIPEONFORK is for private anonymous VMAs only: EINVAL on vmlab's, a file VMA" },
-	{ "anon-remove", ANON_P, "madvise:remove", "errno", false, false,
-	  "MADV_REMOVE of a private mapping: EINVAL when it has no file (native), EACCES "
-	  "when it has one (vmlab's); neither removes anything" },
-	{ "huge-vmflags", HUGE, "*", "vma*.VmFlags", false, false,
-	  "the huge kind's VMAs are VM_MIXEDMAP ('mm') with VM_HUGEPAGE ('hg'), not "
-	  "VM_HUGETLB ('ht')" },
-	{ "huge-smaps", HUGE, "*", "vma*.*_Hugetlb", false, false,
-	  "Shared_Hugetlb and Private_Hugetlb count hugetlb pages; the huge kind's pages are "
-	  "not mapped as hugetlb pages, so they stay 0 (README, Differences from MAP_HUGETLB)" },
-	{ "huge-mremap", HUGE, "mremap", "errno", false, false,
-	  "growing a mapping fails on both: EINVAL for hugetlb, EFAULT for the huge kind's "
-	  "VM_DONTEXPAND VMA" },
-	{ "huge-mremap-dest", HUGE, "mremap", "maps.*|vma*|unit*", true, false,
-	  "the huge kind's VM_DONTEXPAND VMA fails to grow late, after MREMAP_FIXED has "
-	  "unmapped the destination; hugetlb fails before touching anything" },
-	{ "huge-file", HUGE, "*", "unit*.file", false, false,
-	  "the huge kind's 4 KiB entries (where a PMD does not fit, or after MADV_NOHUGEPAGE) "
-	  "are special PFN entries without the file bit; its PMD entries and hugetlb's have it" },
-	{ "huge-fork", HUGE, "fork", "*", true, false,
-	  "fork copies the huge kind's page tables (VM_MIXEDMAP), where a shared hugetlb "
-	  "mapping's are left for the child to fault in again" },
-	{ "huge-softdirty", HUGE, "write|race|madvise:populate_write", "unit*.present|unit*.soft_dirty", true, false,
-	  "after clear_refs a write to the huge kind splits the PMD and maps the written 4 KiB "
-	  "alone, so that later writes are tracked; hugetlb is not write-protected for "
-	  "soft-dirty and maps the whole 2 MiB page" },
-	{ "huge-lru-advice", HUGE, "madvise:cold|madvise:pageout", "ret|errno", false, false,
-	  "MADV_COLD and MADV_PAGEOUT fail with EINVAL on hugetlb VMAs; on the huge kind's "
-	  "they succeed and do nothing (its pages are on no LRU)" },
-	{ "huge-remove", HUGE, "madvise:remove", "*", true, false,
-	  "MADV_REMOVE punches a hole in a hugetlbfs file; the huge kind refuses it (ENODEV)" },
-	{ "huge-rss", HUGE, "*",
-	  "vma*.Rss|vma*.Pss|vma*.Shared_*|vma*.Private_Clean|vma*.Private_Dirty|vma*.Referenced|"
-	  "vma*.FilePmdMapped", false, false,
-	  "smaps counts hugetlb pages in *_Hugetlb only; the huge kind's PMD-mapped pages count "
-	  "in Rss and FilePmdMapped on 6.1 and nowhere on 6.12, whose PFN PMDs are special "
-	  "(README, Differences from MAP_HUGETLB)" },
-	{ "huge-exclusive", HUGE, "*", "unit*.exclusive", false, false,
-	  "the huge kind maps PFN entries, which take no map count, so pagemap never sets "
-	  "the exclusively-mapped bit (README, Differences from MAP_HUGETLB)" },
-	{ "merge-consequence", ALL, "*", "*", true, true,
-	  "while the VMA counts differ (entry merge), VMA boundaries decide what fork copies "
-	  "(a VMA without anon_vma is refaulted in the child), the fault-around window, what "
-	  "one mremap may span and which VMA a new mapping's soft-dirty flag covers: any "
-	  "difference then is taken as a consequence of the merge, and the worlds part there" },
+	{
+		.id = "merge",
+		.kinds = ALL,
+		.op = "*",
+		.field = "maps.vmas",
+		.reason = "vmlab's VMAs do not merge where the kernel merges the twin's:\n"
+			  "each anonymous mmap maps an object of its own, a store mapping\n"
+			  "is redirected to the store's file after the kernel tried to\n"
+			  "merge it with the device, and on 6.1 ->close forbids merging;\n"
+			  "the mappings are compared as if merged",
+	},
+	{
+		.id = "anon-pgoff",
+		.kinds = ANON_P,
+		.op = "*",
+		.field = "vma*.pgoff",
+		.reason = "a native private anonymous VMA's offset is its address in pages;\n"
+			  "vmlab's maps its object from offset 0",
+	},
+	{
+		.id = "anon-account",
+		.kinds = ANON_P,
+		.op = "*",
+		.field = "vma*.VmFlags",
+		.reason = "mprotect() drops VM_ACCOUNT ('ac') from an anonymous VMA made\n"
+			  "read-only before it had an anon_vma; vmlab's private anonymous\n"
+			  "VMA is a file VMA and keeps it",
+	},
+	{
+		.id = "anon-free",
+		.kinds = ANON_P,
+		.op = "madvise:free",
+		.field = "*",
+		.stop = true,
+		.reason = "MADV_FREE is for anonymous VMAs only: EINVAL on vmlab's, which\n"
+			  "is a file VMA holding anonymous pages",
+	},
+	{
+		.id = "anon-wipeonfork",
+		.kinds = ANON_P,
+		.op = "madvise:wipeonfork",
+		.field = "*",
+		.stop = true,
+		.reason = "MADV_WIPEONFORK is for private anonymous VMAs only: EINVAL on\n"
+			  "vmlab's, a file VMA",
+	},
+	{
+		.id = "anon-remove",
+		.kinds = ANON_P,
+		.op = "madvise:remove",
+		.field = "errno",
+		.reason = "MADV_REMOVE of a private mapping: EINVAL when it has no file\n"
+			  "(native), EACCES when it has one (vmlab's); neither removes\n"
+			  "anything",
+	},
+	{
+		.id = "huge-vmflags",
+		.kinds = HUGE,
+		.op = "*",
+		.field = "vma*.VmFlags",
+		.reason = "the huge kind's VMAs are VM_MIXEDMAP ('mm') with VM_HUGEPAGE\n"
+			  "('hg'), not VM_HUGETLB ('ht')",
+	},
+	{
+		.id = "huge-smaps",
+		.kinds = HUGE,
+		.op = "*",
+		.field = "vma*.*_Hugetlb",
+		.reason = "Shared_Hugetlb and Private_Hugetlb count hugetlb pages; the huge\n"
+			  "kind's pages are not mapped as hugetlb pages, so they stay 0\n"
+			  "(README, Differences from MAP_HUGETLB)",
+	},
+	{
+		.id = "huge-mremap",
+		.kinds = HUGE,
+		.op = "mremap",
+		.field = "errno",
+		.reason = "growing a mapping fails on both: EINVAL for hugetlb, EFAULT for\n"
+			  "the huge kind's VM_DONTEXPAND VMA",
+	},
+	{
+		.id = "huge-mremap-dest",
+		.kinds = HUGE,
+		.op = "mremap",
+		.field = "maps.*|vma*|unit*",
+		.stop = true,
+		.reason = "the huge kind's VM_DONTEXPAND VMA fails to grow late, after\n"
+			  "MREMAP_FIXED has unmapped the destination; hugetlb fails before\n"
+			  "touching anything",
+	},
+	{
+		.id = "huge-placement-6.1",
+		.kinds = HUGE,
+		.op = "mmap",
+		.field = "ret",
+		.stop = true,
+		.release = "6.1.",
+		.reason = "with its hint taken, the huge kind is placed by\n"
+			  "thp_get_unmapped_area(), which before 6.8 takes the lowest\n"
+			  "2 MiB-aligned start of the gap it finds top-down, where hugetlbfs\n"
+			  "takes the highest",
+	},
+	{
+		.id = "huge-file",
+		.kinds = HUGE,
+		.op = "*",
+		.field = "unit*.file",
+		.reason = "the huge kind's 4 KiB entries (where a PMD does not fit, or\n"
+			  "after MADV_NOHUGEPAGE) are special PFN entries without the file\n"
+			  "bit; its PMD entries and hugetlb's have it",
+	},
+	{
+		.id = "huge-fork",
+		.kinds = HUGE,
+		.op = "fork",
+		.field = "*",
+		.stop = true,
+		.reason = "fork copies the huge kind's page tables (VM_MIXEDMAP), where a\n"
+			  "shared hugetlb mapping's are left for the child to fault in\n"
+			  "again",
+	},
+	{
+		.id = "huge-softdirty",
+		.kinds = HUGE,
+		.op = "write|race|madvise:populate_write",
+		.field = "unit*.present|unit*.soft_dirty",
+		.stop = true,
+		.reason = "after clear_refs a write to the huge kind splits the PMD and\n"
+			  "maps the written 4 KiB alone, so that later writes are tracked;\n"
+			  "hugetlb is not write-protected for soft-dirty and maps the whole\n"
+			  "2 MiB page",
+	},
+	{
+		.id = "huge-lru-advice",
+		.kinds = HUGE,
+		.op = "madvise:cold|madvise:pageout",
+		.field = "ret|errno",
+		.reason = "MADV_COLD and MADV_PAGEOUT fail with EINVAL on hugetlb VMAs; on\n"
+			  "the huge kind's they succeed and do nothing (its pages are on no\n"
+			  "LRU)",
+	},
+	{
+		.id = "huge-remove",
+		.kinds = HUGE,
+		.op = "madvise:remove",
+		.field = "*",
+		.stop = true,
+		.reason = "MADV_REMOVE punches a hole in a hugetlbfs file; the huge kind\n"
+			  "refuses it (ENODEV)",
+	},
+	{
+		.id = "huge-rss",
+		.kinds = HUGE,
+		.op = "*",
+		.field = "*.Rss|*.Pss|*.Shared_*|*.Private_*|*.Referenced|*.FilePmdMapped",
+		.reason = "smaps counts hugetlb pages in *_Hugetlb only; the huge kind's\n"
+			  "PMD-mapped pages count in Rss and FilePmdMapped on 6.1 and\n"
+			  "nowhere on 6.12, whose PFN PMDs are special (README, Differences\n"
+			  "from MAP_HUGETLB)",
+	},
+	{
+		.id = "huge-exclusive",
+		.kinds = HUGE,
+		.op = "*",
+		.field = "unit*.exclusive",
+		.reason = "the huge kind maps PFN entries, which take no map count, so\n"
+			  "pagemap never sets the exclusively-mapped bit (README,\n"
+			  "Differences from MAP_HUGETLB)",
+	},
+	{
+		.id = "merge-consequence",
+		.kinds = ALL,
+		.op = "*",
+		.field = "*",
+		.stop = true,
+		.merged = true,
+		.reason = "while the VMA counts differ (entry merge), VMA boundaries decide\n"
+			  "what fork copies (a VMA without anon_vma is refaulted in the\n"
+			  "child), the fault-around window, what one mremap may span and\n"
+			  "which VMA a new mapping's soft-dirty flag covers: any difference\n"
+			  "then is taken as a consequence of the merge, and the worlds part\n"
+			  "there",
+	},
 };
 
-const size_t vl_fz_ndiffs = sizeof(vl_fz_diffs) / sizeof(vl_fz_diffs[0]);
+const size_t vl_fz_ndiffs = ARRAY_SIZE(vl_fz_diffs);

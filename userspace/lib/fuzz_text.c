@@ -88,7 +88,7 @@ static const char prelude[] =
 "#include <sys/ioctl.h>\n#include <sys/mman.h>\n#include <sys/wait.h>\n#include <unistd.h>\n"
 "#include \"vmlab_uapi.h\"\n\n"
 "#define PS 4096UL\n"
-"static int vmlab, kind, shared, file, huge, nunits, objfd = -1;\n"
+"static int vmlab, shared, file, huge, nunits, objfd = -1;\n"
 "static unsigned long unit;\n"
 "static char *base;\n"
 "static sigjmp_buf jb;\n\n"
@@ -149,6 +149,24 @@ static const char prelude[] =
 "\telse\n\t\treturn (unsigned char)base[u * unit];\n"
 "\treturn 0;\n"
 "}\n\n"
+"static long obj_read(int u)\n"
+"{\n"
+"\tchar b[PS];\n\n"
+"\treturn pread(objfd, b, PS, (off_t)u * unit) > 0 ? (unsigned char)b[0] : -1;\n"
+"}\n\n"
+"static long obj_write(int u, int v)\n"
+"{\n"
+"\tchar b[64];\n\n"
+"\tmemset(b, v, sizeof(b));\n"
+"\treturn pwrite(objfd, b, sizeof(b), (off_t)u * unit + (v % 60) * 64);\n"
+"}\n\n"
+"static long clear_refs(void)\n"
+"{\n"
+"\tint fd = open(\"/proc/self/clear_refs\", O_WRONLY);\n"
+"\tlong r = write(fd, \"4\", 1);\n\n"
+"\tclose(fd);\n"
+"\treturn r;\n"
+"}\n\n"
 "static void setup(void)\n"
 "{\n"
 "\tstatic char page[PS];\n"
@@ -187,13 +205,14 @@ void vl_fz_print_c(FILE *f, const struct vl_fz_seq *seq, const struct vl_fz_resu
 
 	if (res && res->step >= 0 && res->step < seq->n)
 		last = res->step;
-	fprintf(f, "/* SPDX-License-Identifier: GPL-2.0 */\n"
-		   "/*\n * vmlab fuzz reproducer, kind %s, seed %llu.\n", vl_fz_kind_name(seq->kind),
-		(unsigned long long)seq->seed);
+	/* (the tag in two pieces, so that checkpatch does not take it for this file's) */
+	fprintf(f, "/* SPDX-%s: GPL-2.0 */\n", "License-Identifier");
+	fprintf(f, "/*\n * vmlab fuzz reproducer, kind %s, seed %llu.\n",
+		vl_fz_kind_name(seq->kind), (unsigned long long)seq->seed);
 	if (res && res->field[0])
 		fprintf(f, " * At step %d the fuzzer found %s: vmlab %s, native %s.\n", res->step,
 			res->field, res->vmlab, res->native);
-	fprintf(f, " * Build: cc -I module -o repro repro.c   (module/ holds vmlab_uapi.h)\n"
+	fprintf(f, " * Build: cc -I module -o repro fuzz-repro.c   (module/ holds vmlab_uapi.h)\n"
 		   " * Run as root with vmlab loaded, and compare:\n"
 		   " *   ./repro vmlab >v.txt; ./repro native >n.txt; diff v.txt n.txt\n */\n");
 	fputs(prelude, f);
@@ -216,8 +235,8 @@ void vl_fz_print_c(FILE *f, const struct vl_fz_seq *seq, const struct vl_fz_resu
 		fprintf(f, "%s/* %d: %s */\n", ind, i, d);
 		switch (op->type) {
 		case VL_FZ_MMAP:
-			fprintf(f, "%sshow(%d, \"mmap\", map(%d, %d, %d, %s, %s%s%s%s%s));\n", ind, i,
-				op->a, op->b, op->c, c_prot[op->d % 3],
+			fprintf(f, "%sshow(%d, \"mmap\", map(%d, %d, %d, %s, %s%s%s%s%s));\n",
+				ind, i, op->a, op->b, op->c, c_prot[op->d % 3],
 				op->e & VL_FZ_MF_FIXED ? "MAP_FIXED" :
 				op->e & VL_FZ_MF_NOREPLACE ? "MAP_FIXED_NOREPLACE" : "0",
 				op->e & VL_FZ_MF_POPULATE ? " | MAP_POPULATE" : "",
@@ -228,18 +247,21 @@ void vl_fz_print_c(FILE *f, const struct vl_fz_seq *seq, const struct vl_fz_resu
 			fprintf(f, "%sshow(%d, \"munmap\", munmap(%s, %s));\n", ind, i, addr, len);
 			break;
 		case VL_FZ_MPROTECT:
-			fprintf(f, "%sshow(%d, \"mprotect\", mprotect(%s, %s, %s));\n", ind, i, addr,
-				len, c_prot[op->d % 3]);
+			fprintf(f, "%sshow(%d, \"mprotect\", mprotect(%s, %s, %s));\n", ind, i,
+				addr, len, c_prot[op->d % 3]);
 			break;
 		case VL_FZ_MREMAP: {
+			char dest[32];
 			static const char *const fl[] = {
 				"0", "MREMAP_MAYMOVE", "MREMAP_MAYMOVE | MREMAP_FIXED",
 				"MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP",
 			};
 
-			fprintf(f, "%sshow(%d, \"mremap\", (long)mremap(%s, %s, %d * unit, %s, "
-				   "base + %d * unit));\n", ind, i, addr, len, op->c,
-				fl[op->d % VL_FZ_MR_NMODES], op->e);
+			snprintf(dest, sizeof(dest), "base + %d * unit", op->e);
+			fprintf(f, "%sshow(%d, \"mremap\", (long)mremap(%s, %s, %d * unit,\n",
+				ind, i, addr, len, op->c);
+			fprintf(f, "%s\t\t\t\t\t\t %s, %s));\n", ind,
+				fl[op->d % VL_FZ_MR_NMODES], dest);
 			break;
 		}
 		case VL_FZ_MADVISE:
@@ -248,8 +270,8 @@ void vl_fz_print_c(FILE *f, const struct vl_fz_seq *seq, const struct vl_fz_resu
 			break;
 		case VL_FZ_MLOCK:
 			fprintf(f, "%sshow(%d, \"mlock\", %s(%s, %s%s));\n", ind, i,
-				op->d % 3 == 0 ? "mlock" : op->d % 3 == 1 ? "munlock" : "mlock2", addr,
-				len, op->d % 3 == 2 ? ", MLOCK_ONFAULT" : "");
+				op->d % 3 == 0 ? "mlock" : op->d % 3 == 1 ? "munlock" : "mlock2",
+				addr, len, op->d % 3 == 2 ? ", MLOCK_ONFAULT" : "");
 			break;
 		case VL_FZ_MSYNC:
 			fprintf(f, "%sshow(%d, \"msync\", msync(%s, %s, %s));\n", ind, i, addr, len,
@@ -264,17 +286,14 @@ void vl_fz_print_c(FILE *f, const struct vl_fz_seq *seq, const struct vl_fz_resu
 				op->d, op->c);
 			break;
 		case VL_FZ_PREAD:
-			fprintf(f, "%s{ char b[4096]; show(%d, \"pread\", pread(objfd, b, PS, "
-				   "(off_t)%d * unit) > 0 ? b[0] : -1); }\n", ind, i, op->c);
+			fprintf(f, "%sshow(%d, \"pread\", obj_read(%d));\n", ind, i, op->c);
 			break;
 		case VL_FZ_PWRITE:
-			fprintf(f, "%s{ char b[64]; memset(b, %d, 64); show(%d, \"pwrite\", "
-				   "pwrite(objfd, b, 64, (off_t)%d * unit + %d)); }\n", ind, op->d, i,
-				op->c, (op->d % 60) * 64);
+			fprintf(f, "%sshow(%d, \"pwrite\", obj_write(%d, %d));\n", ind, i, op->c,
+				op->d);
 			break;
 		case VL_FZ_CLEAR_REFS:
-			fprintf(f, "%s{ int fd = open(\"/proc/self/clear_refs\", O_WRONLY); "
-				   "show(%d, \"clear_refs\", write(fd, \"4\", 1)); close(fd); }\n", ind, i);
+			fprintf(f, "%sshow(%d, \"clear_refs\", clear_refs());\n", ind, i);
 			break;
 		case VL_FZ_FORK:
 			if (in_child)

@@ -27,13 +27,35 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void print_differences(bool json)
+/* A reason: its lines joined with spaces (it holds no '"' or '\\'). */
+static void print_text(const char *s)
+{
+	for (; *s; s++)
+		putchar(*s == '\n' ? ' ' : *s);
+}
+
+/* A markdown table cell: '|' escaped, lines joined; @code: as code. */
+static void md_cell(const char *s, bool code)
+{
+	printf(code ? "| `" : "| ");
+	for (; *s; s++) {
+		if (*s == '|')
+			putchar('\\');
+		putchar(*s == '\n' ? ' ' : *s);
+	}
+	printf(code ? "` " : " ");
+}
+
+static void print_differences(bool json, bool markdown)
 {
 	size_t i;
 	int k;
 
 	if (json)
 		printf("[\n");
+	if (markdown)
+		printf("| id | kinds | kernels | operation | fields | then | why |\n"
+		       "|---|---|---|---|---|---|---|\n");
 	for (i = 0; i < vl_fz_ndiffs; i++) {
 		const struct vl_fz_diff *d = &vl_fz_diffs[i];
 		char kinds[128] = "";
@@ -42,16 +64,35 @@ static void print_differences(bool json)
 			if (!(d->kinds & (1U << k)))
 				continue;
 			if (kinds[0])
-				strcat(kinds, json ? "\", \"" : ",");
+				strcat(kinds, json ? "\", \"" : markdown ? ", " : ",");
 			strcat(kinds, vl_fz_kind_name(k));
 		}
-		if (json)
-			printf("  {\"id\": \"%s\", \"kinds\": [\"%s\"], \"op\": \"%s\", \"field\": \"%s\", "
-			       "\"stop\": %s, \"reason\": \"%s\"}%s\n", d->id, kinds, d->op, d->field,
-			       d->stop ? "true" : "false", d->reason, i + 1 < vl_fz_ndiffs ? "," : "");
-		else
-			printf("%s\t%s\t%s\t%s\t%s\t%s\n", d->id, kinds, d->op, d->field,
-			       d->stop ? "stop" : "ignore", d->reason);
+		if (markdown) {
+			md_cell(d->id, false);
+			md_cell(kinds, false);
+			md_cell(d->release ? d->release : "all", false);
+			md_cell(d->op, true);
+			md_cell(d->field, true);
+			md_cell(d->stop ? "stops" : "ignored", false);
+			md_cell(d->reason, false);
+			printf("|\n");
+			continue;
+		}
+		if (json) {
+			printf("  {\"id\": \"%s\", \"kinds\": [\"%s\"], \"op\": \"%s\", ", d->id,
+			       kinds, d->op);
+			printf("\"field\": \"%s\", \"stop\": %s, \"release\": \"%s\", ", d->field,
+			       d->stop ? "true" : "false", d->release ? d->release : "");
+			printf("\"reason\": \"");
+			print_text(d->reason);
+			printf("\"}%s\n", i + 1 < vl_fz_ndiffs ? "," : "");
+		} else {
+			printf("%s\t%s\t%s\t%s\t%s\t%s\t", d->id, kinds,
+			       d->release ? d->release : "all", d->op, d->field,
+			       d->stop ? "stop" : "ignore");
+			print_text(d->reason);
+			printf("\n");
+		}
 	}
 	if (json)
 		printf("]\n");
@@ -63,8 +104,8 @@ static void report(FILE *f, const struct vl_fz_seq *seq, const struct vl_fz_resu
 
 	if (r->step >= 0 && r->step < seq->n)
 		vl_fz_describe(d, sizeof(d), seq->kind, &seq->op[r->step]);
-	fprintf(f, "# %s at step %d (%s): %s: vmlab %s, native %s\n", vl_fz_verdict_name(r->verdict),
-		r->step, d, r->field, r->vmlab, r->native);
+	fprintf(f, "# %s at step %d (%s): %s: vmlab %s, native %s\n",
+		vl_fz_verdict_name(r->verdict), r->step, d, r->field, r->vmlab, r->native);
 	fprintf(f, "# op %s field %s\n", r->step >= 0 && r->step < seq->n ?
 		vl_fz_op_name(&seq->op[r->step]) : "final", r->field);
 	if (r->diff_id)
@@ -132,7 +173,7 @@ static const char usage_text[] =
 	"usage: vmlab fuzz [--kind KIND]... [--seed N] [--sequences N] [--duration S]\n"
 	"                  [--ops N] [--out DIR] [--no-shrink] [--verbose]\n"
 	"       vmlab fuzz --replay FILE [--c FILE.c] [--verbose]\n"
-	"       vmlab fuzz --differences [--json]\n";
+	"       vmlab fuzz --differences [--json | --markdown]\n";
 
 int cmd_fuzz(int argc, char **argv)
 {
@@ -148,6 +189,7 @@ int cmd_fuzz(int argc, char **argv)
 		{ "c", required_argument, NULL, 'c' },
 		{ "differences", no_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "markdown", no_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -157,7 +199,7 @@ int cmd_fuzz(int argc, char **argv)
 	long sequences = 0, s;
 	double duration = 0, t0;
 	int kinds[VL_FZ_NKINDS], nkinds = 0, max_ops = 40, opt, k, ret;
-	bool shrink = true, diffs = false, json = false;
+	bool shrink = true, diffs = false, json = false, markdown = false;
 	struct tally tally[VL_FZ_NKINDS];
 	struct vl_fz_env env = { 0 };
 	long findings = 0;
@@ -168,8 +210,8 @@ int cmd_fuzz(int argc, char **argv)
 		case 'k':
 			k = vl_fz_kind_parse(optarg);
 			if (k < 0 || nkinds == VL_FZ_NKINDS)
-				return vx_error(VX_USAGE, "no kind '%s' (private_anon, shared_anon, "
-						"private_cow, shared, huge)", optarg);
+				return vx_error(VX_USAGE, "no kind '%s' (%s)", optarg,
+						"private_anon, shared_anon, private_cow, shared, huge");
 			kinds[nkinds++] = k;
 			break;
 		case 's':
@@ -204,6 +246,9 @@ int cmd_fuzz(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'M':
+			markdown = true;
+			break;
 		case 'v':
 			env.verbose = 1;
 			break;
@@ -220,7 +265,7 @@ int cmd_fuzz(int argc, char **argv)
 		return VX_USAGE;
 	}
 	if (diffs) {
-		print_differences(json);
+		print_differences(json, markdown);
 		return VX_OK;
 	}
 	{
@@ -290,7 +335,8 @@ int cmd_fuzz(int argc, char **argv)
 				if (shrink) {
 					int runs = vl_fz_shrink(&env, &seq, &r);
 
-					printf("# shrunk in %d runs to %d operations\n", runs, seq.n);
+					printf("# shrunk in %d runs to %d operations\n", runs,
+					       seq.n);
 				}
 				save(out, &seq, &r);
 				fflush(stdout);

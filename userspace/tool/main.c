@@ -23,7 +23,7 @@ static const char synopsis[] =
 	"       vmlab fuzz [--kind KIND]... [--seed N] [--sequences N] [--duration S]\n"
 	"                  [--ops N] [--out DIR] [--no-shrink] [--verbose]\n"
 	"       vmlab fuzz --replay FILE [--c FILE.c] [--verbose]\n"
-	"       vmlab fuzz --differences [--json]\n"
+	"       vmlab fuzz --differences [--json | --markdown]\n"
 	"       vmlab help [COMMAND]\n"
 	"       vmlab --version\n";
 
@@ -42,7 +42,7 @@ static const char manual[] =
 	"    vmlab fuzz [--kind KIND]... [--seed N] [--sequences N] [--duration S]\n"
 	"               [--ops N] [--out DIR] [--no-shrink] [--verbose]\n"
 	"    vmlab fuzz --replay FILE [--c FILE.c] [--verbose]\n"
-	"    vmlab fuzz --differences [--json]\n"
+	"    vmlab fuzz --differences [--json | --markdown]\n"
 	"    vmlab help [COMMAND]\n"
 	"    vmlab --version\n"
 	"\n"
@@ -161,13 +161,14 @@ static const struct {
 	  "        not back after a sequence) is a finding: shrunk to the fewest\n"
 	  "        operations that still show it, printed as a reproducer (and, with\n"
 	  "        --out, saved there as fuzz-KIND-SEED.txt and a C program .c); the\n"
-	  "        exit status is then 1. Needs root.\n"
+	  "        exit status is then 1. It sets /proc/sys/vm/page-cluster to 0 while\n"
+	  "        it runs (swap read-around is not repeatable). Needs root.\n"
 	  "    fuzz --replay FILE [--c FILE.c] [--verbose]\n"
 	  "        Run a reproducer again and say how it ends; --verbose prints each\n"
 	  "        step; --c writes the C program.\n"
-	  "    fuzz --differences [--json]\n"
+	  "    fuzz --differences [--json | --markdown]\n"
 	  "        The documented differences: id, kinds, operation, fields, whether\n"
-	  "        the comparison stops there, and why.\n" },
+	  "        the comparison stops there, and why (README.md holds the markdown).\n" },
 };
 
 int usage_of(const char *command, bool to_stdout, int status)
