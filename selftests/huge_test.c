@@ -2126,6 +2126,68 @@ TEST_F(madv, same_pages_after_advice)
  * takes the 4 KiB path (the core splits the PMD), and only the page
  * written is soft-dirty again.
  */
+/*
+ * A hint is taken as hugetlbfs takes it: rounded up to 2 MiB and used when
+ * that much is free there, even with no room around it (the placement of
+ * THP-capable files asks for 2 MiB more).  Both sides map 2 MiB into a hole
+ * of a reserved area; the address must be the one the twin got.
+ */
+FIXTURE(hint) {
+	char *area;
+};
+
+FIXTURE_VARIANT(hint) {
+	unsigned long hole_start, hole_len;	/* in the 2 MiB-aligned area */
+	unsigned long hint;			/* from the area's start */
+	unsigned long want;			/* where the mapping must land */
+};
+
+FIXTURE_VARIANT_ADD(hint, aligned_in_a_2m_hole)
+{
+	.hole_start = 2 * HPAGE, .hole_len = HPAGE, .hint = 2 * HPAGE, .want = 2 * HPAGE,
+};
+
+FIXTURE_VARIANT_ADD(hint, unaligned_rounded_up)
+{
+	.hole_start = 2 * HPAGE, .hole_len = 2 * HPAGE, .hint = 2 * HPAGE + PS, .want = 3 * HPAGE,
+};
+
+FIXTURE_SETUP(hint)
+{
+	char why[128];
+	char *r;
+
+	if (!pool_ok(2, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	r = reserve(8 * HPAGE);
+	ASSERT_NE(NULL, r);
+	self->area = align_up(r, HPAGE);
+	ASSERT_EQ(0, munmap(self->area + variant->hole_start, variant->hole_len));
+}
+
+FIXTURE_TEARDOWN(hint)
+{
+}
+
+TEST_F(hint, taken_as_hugetlbfs_takes_it)
+{
+	char *want = self->area + variant->want, *hint = self->area + variant->hint;
+	int fd = huge_open(O_RDWR, -1);
+	char *v, *n;
+
+	ASSERT_LE(0, fd);
+	n = mmap(hint, HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB,
+		 -1, 0);
+	ASSERT_NE(MAP_FAILED, n);
+	ASSERT_EQ(0, munmap(n, HPAGE));
+	v = mmap(hint, HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, v);
+	close(fd);
+	EXPECT_EQ(n, v) TH_LOG("hint %p: vmlab at %p, MAP_HUGETLB at %p", hint, v, n);
+	EXPECT_EQ(want, v) TH_LOG("hint %p: vmlab at %p, wanted %p", hint, v, want);
+	munmap(v, HPAGE);
+}
+
 TEST(soft_dirty_write_after_clear_refs)
 {
 	char why[128];

@@ -71,7 +71,7 @@ static const char *const kind_names[VL_FZ_NKINDS] = {
 };
 
 static const char *const verdict_names[] = {
-	"same", "documented", "diverged", "crashed", "leaked", "skipped", "error",
+	"same", "documented", "diverged", "crashed", "leaked", "skipped", "error", "kernel report",
 };
 
 static const char *const op_names[VL_FZ_NOPS] = {
@@ -199,7 +199,7 @@ int vl_fz_kind_parse(const char *name)
 
 const char *vl_fz_verdict_name(int verdict)
 {
-	return verdict >= 0 && verdict <= VL_FZ_ERROR ? verdict_names[verdict] : "?";
+	return verdict >= 0 && verdict <= VL_FZ_REPORTED ? verdict_names[verdict] : "?";
 }
 
 static bool is_file_kind(int kind)
@@ -1103,6 +1103,12 @@ int vl_fz_env_init(struct vl_fz_env *env)
 	memset(env, 0, sizeof(*env));
 	env->timeout = 30;
 	env->twin_kind = -1;
+	/* Kernel reports: what the kernel logs from now on. */
+	env->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (env->kmsg >= 0 && lseek(env->kmsg, 0, SEEK_END) < 0) {
+		close(env->kmsg);
+		env->kmsg = -1;
+	}
 	if (geteuid())
 		return -EPERM;
 	for (k = 0; k < 2; k++) {
@@ -1158,11 +1164,53 @@ void vl_fz_env_fini(struct vl_fz_env *env)
 {
 	char v[16];
 
+	if (env->kmsg >= 0)
+		close(env->kmsg);
+	env->kmsg = -1;
 	if (env->page_cluster < 0)
 		return;
 	snprintf(v, sizeof(v), "%d", env->page_cluster);
 	vl_write_file(PAGE_CLUSTER, v);
 	env->page_cluster = -1;
+}
+
+/*
+ * A kernel report logged since the last call: its first line in @line, and
+ * true.  The patterns are scripts/kernel-report's.
+ */
+static bool kernel_report(int kmsg, char *line, size_t len)
+{
+	static const char *const pats[] = {
+		"WARNING:", "BUG:", "Oops", "general protection", "KASAN", "UBSAN",
+		"possible recursive locking", "possible circular locking", "deadlock",
+		"Bad page state", "blocked for more than", "Kernel panic", "refcount_t:",
+		"list_add corruption", "list_del corruption", "page_table_check",
+	};
+	char rec[2048];
+	bool found = false;
+	ssize_t n;
+	size_t i;
+
+	if (kmsg < 0)
+		return false;
+	for (;;) {
+		n = read(kmsg, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records were overwritten: go on with the next */
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		for (i = 0; !found && i < ARRAY_SIZE(pats); i++) {
+			char *msg = strchr(rec, ';');
+
+			if (msg && strstr(msg, pats[i])) {
+				msg[strcspn(msg, "\n")] = 0;
+				snprintf(line, len, "%s", msg + 1);
+				found = true;
+			}
+		}
+	}
+	return found;
 }
 
 /* The live counters that must come back when a sequence is over. */
@@ -1266,7 +1314,7 @@ static const struct vl_fz_diff *documented(int kind, const char *opname, const c
 
 		if (!(d->kinds & (1U << kind)) || (d->merged && !merged))
 			continue;
-		if (d->release && strncmp(release(), d->release, strlen(d->release)))
+		if (d->release && !glob(d->release, release()))
 			continue;
 		if (glob(d->op, opname) && glob(d->field, field))
 			return d;
@@ -1451,6 +1499,14 @@ int vl_fz_run(const struct vl_fz_env *env, const struct vl_fz_seq *seq, struct v
 			res->step = step;
 			return res->verdict;
 		}
+	}
+
+	if (kernel_report(env->kmsg, res->vmlab, sizeof(res->vmlab))) {
+		res->verdict = VL_FZ_REPORTED;
+		res->step = seq->n;
+		snprintf(res->field, sizeof(res->field), "kernel log");
+		snprintf(res->native, sizeof(res->native), "-");
+		return res->verdict;
 	}
 
 	/* Leaks: vmlab's live counters and the pool back where they were. */

@@ -92,6 +92,7 @@ enum vl_fz_verdict {
 	VL_FZ_LEAKED,		/* vmlab's live counters or the pool did not come back */
 	VL_FZ_SKIPPED,		/* the twin cannot run here (e.g. no hugetlb pool) */
 	VL_FZ_ERROR,		/* the harness itself failed */
+	VL_FZ_REPORTED,		/* the kernel logged a warning, BUG, Oops, ... meanwhile */
 };
 
 /**
@@ -127,8 +128,9 @@ struct vl_fz_result {
  *	differs and the comparison goes on
  * @merged: applies only while the worlds' raw VMA counts differ (a merge
  *	the kernel made for the twin and not for vmlab, entry "merge")
- * @release: applies only on kernels whose release (uname -r) starts with
- *	this, e.g. "6.1."; NULL: on every kernel
+ * @release: applies only on kernels whose release (uname -r) matches this
+ *	pattern ('*' for any run of characters, '|' between alternatives),
+ *	e.g. "6.1.*"; NULL: on every kernel
  * @reason: why, in one sentence
  */
 struct vl_fz_diff {
@@ -155,6 +157,8 @@ extern const size_t vl_fz_ndiffs;
  *	to 0, or -1
  * @twin_kind: -1; or a kind whose twin the native side runs instead of the
  *	sequence's own (a wrong twin, to prove that differences are found)
+ * @kmsg: /dev/kmsg, read from its end after each sequence for kernel
+ *	reports; -1 when it cannot be read
  */
 struct vl_fz_env {
 	uint64_t store_size;
@@ -163,6 +167,7 @@ struct vl_fz_env {
 	int timeout;
 	int page_cluster;
 	int twin_kind;
+	int kmsg;
 };
 
 const char *vl_fz_kind_name(int kind);

@@ -115,11 +115,22 @@ const struct vl_fz_diff vl_fz_diffs[] = {
 		.op = "mmap",
 		.field = "ret",
 		.stop = true,
-		.release = "6.1.",
+		.release = "6.1.*",
 		.reason = "with its hint taken, the huge kind is placed by\n"
 			  "thp_get_unmapped_area(), which before 6.8 takes the lowest\n"
 			  "2 MiB-aligned start of the gap it finds top-down, where hugetlbfs\n"
 			  "takes the highest",
+	},
+	{
+		.id = "huge-rt-4k",
+		.kinds = HUGE,
+		.op = "*",
+		.field = "unit*.present|*.incore|*.page|*.file|*.huge|*.soft_dirty|*.mlocked",
+		.release = "*-rt*",
+		.reason = "a kernel without THP (Debian's PREEMPT_RT) maps no PMD, so the\n"
+			  "huge kind maps its 2 MiB pages with 4 KiB entries, each at its\n"
+			  "first touch, where hugetlb maps the whole page at once: which 4\n"
+			  "KiB of a huge page are mapped differs",
 	},
 	{
 		.id = "huge-file",

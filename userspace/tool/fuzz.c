@@ -15,7 +15,7 @@
 #include "tool.h"
 
 struct tally {
-	long runs, same, documented, diverged, crashed, leaked, skipped, errors;
+	long runs, same, documented, diverged, crashed, leaked, skipped, errors, reported;
 	long by_diff[64];
 };
 
@@ -327,6 +327,8 @@ int cmd_fuzz(int argc, char **argv)
 					t->diverged++;
 				else if (r.verdict == VL_FZ_CRASHED)
 					t->crashed++;
+				else if (r.verdict == VL_FZ_REPORTED)
+					t->reported++;
 				else
 					t->leaked++;
 				findings++;
@@ -344,14 +346,14 @@ int cmd_fuzz(int argc, char **argv)
 			}
 		}
 	}
-	printf("%-13s %9s %9s %11s %9s %8s %7s %8s\n", "kind", "sequences", "same", "documented",
-	       "diverged", "crashed", "leaked", "skipped");
+	printf("%-13s %9s %9s %11s %9s %8s %7s %8s %8s\n", "kind", "sequences", "same",
+	       "documented", "diverged", "crashed", "leaked", "reports", "skipped");
 	for (k = 0; k < nkinds; k++) {
 		struct tally *t = &tally[kinds[k]];
 
-		printf("%-13s %9ld %9ld %11ld %9ld %8ld %7ld %8ld\n", vl_fz_kind_name(kinds[k]),
-		       t->runs, t->same, t->documented, t->diverged, t->crashed, t->leaked,
-		       t->skipped);
+		printf("%-13s %9ld %9ld %11ld %9ld %8ld %7ld %8ld %8ld\n",
+		       vl_fz_kind_name(kinds[k]), t->runs, t->same, t->documented, t->diverged, t->crashed, t->leaked,
+		       t->reported, t->skipped);
 	}
 	for (k = 0; k < nkinds; k++) {
 		struct tally *t = &tally[kinds[k]];
