@@ -642,8 +642,8 @@ void vmlab_huge_release(struct vmlab_file *vf)
  * @pgoff: the offset in pages
  * @flags: the mmap flags
  *
- * Huge-kind mappings take a free hint rounded up to an address congruent
- * to the file offset modulo 2 MiB, as hugetlbfs takes one; without a usable
+ * Huge-kind mappings take a free hint rounded down to an address congruent
+ * to the file offset modulo 2 MiB, as x86's hugetlbfs takes one; without a usable
  * hint they are placed as THP-capable files are: at such an address when
  * the length allows (with THP; a kernel without it maps no PMD, and places
  * them by default).  Every other kind gets the default placement.
@@ -660,11 +660,10 @@ unsigned long vmlab_get_unmapped_area(struct file *file, unsigned long addr, uns
 
 	if (READ_ONCE(vf->kind) != VMLAB_KIND_HUGE)
 		return vmlab_default_unmapped_area(file, addr, len, pgoff, flags);
-	/* A free hint, rounded up to the next PMD-congruent address, as hugetlbfs takes it. */
-	if (addr && !(flags & MAP_FIXED)) {
-		hint = ALIGN(addr - off, PMD_SIZE) + off;
-		if (hint >= addr &&
-		    vmlab_default_unmapped_area(file, hint, len, pgoff, flags) == hint)
+	/* A hint rounded down to a PMD-congruent address, taken when free, as x86's hugetlbfs does. */
+	if (addr >= off && !(flags & MAP_FIXED)) {
+		hint = ALIGN_DOWN(addr - off, PMD_SIZE) + off;
+		if (hint && vmlab_default_unmapped_area(file, hint, len, pgoff, flags) == hint)
 			return hint;
 	}
 	return vmlab_thp_unmapped_area(file, addr, len, pgoff, flags);

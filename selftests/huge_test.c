@@ -2127,8 +2127,8 @@ TEST_F(madv, same_pages_after_advice)
  * written is soft-dirty again.
  */
 /*
- * A hint is taken as hugetlbfs takes it: rounded up to 2 MiB and used when
- * that much is free there, even with no room around it (the placement of
+ * A hint is taken as x86's hugetlbfs takes it: rounded down to 2 MiB and
+ * used when that much is free there, even with no room around it (the placement of
  * THP-capable files asks for 2 MiB more).  Both sides map 2 MiB into a hole
  * of a reserved area; the address must be the one the twin got.
  */
@@ -2147,9 +2147,9 @@ FIXTURE_VARIANT_ADD(hint, aligned_in_a_2m_hole)
 	.hole_start = 2 * HPAGE, .hole_len = HPAGE, .hint = 2 * HPAGE, .want = 2 * HPAGE,
 };
 
-FIXTURE_VARIANT_ADD(hint, unaligned_rounded_up)
+FIXTURE_VARIANT_ADD(hint, unaligned_rounded_down)
 {
-	.hole_start = 2 * HPAGE, .hole_len = 2 * HPAGE, .hint = 2 * HPAGE + PS, .want = 3 * HPAGE,
+	.hole_start = 2 * HPAGE, .hole_len = 2 * HPAGE, .hint = 3 * HPAGE - PS, .want = 2 * HPAGE,
 };
 
 FIXTURE_SETUP(hint)
