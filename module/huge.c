@@ -660,7 +660,7 @@ unsigned long vmlab_get_unmapped_area(struct file *file, unsigned long addr, uns
 
 	if (READ_ONCE(vf->kind) != VMLAB_KIND_HUGE)
 		return vmlab_default_unmapped_area(file, addr, len, pgoff, flags);
-	/* A hint rounded down to a PMD-congruent address, taken when free, as x86's hugetlbfs does. */
+	/* A hint rounded down to a PMD-congruent address, taken if free (x86 hugetlbfs). */
 	if (addr >= off && !(flags & MAP_FIXED)) {
 		hint = ALIGN_DOWN(addr - off, PMD_SIZE) + off;
 		if (hint && vmlab_default_unmapped_area(file, hint, len, pgoff, flags) == hint)
