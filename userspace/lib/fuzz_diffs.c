@@ -206,12 +206,12 @@ const struct vl_fz_diff vl_fz_diffs[] = {
 		.field = "*",
 		.stop = true,
 		.merged = true,
-		.reason = "while the VMA counts differ (entry merge), VMA boundaries decide\n"
-			  "what fork copies (a VMA without anon_vma is refaulted in the\n"
-			  "child), the fault-around window, what one mremap may span and\n"
+		.reason = "once the VMA counts have differed (entry merge), VMA boundaries\n"
+			  "decide what fork copies (a VMA without anon_vma is refaulted in\n"
+			  "the child, and a VMA split from one the twin merged keeps its\n"
+			  "anon_vma), the fault-around window, what one mremap may span and\n"
 			  "which VMA a new mapping's soft-dirty flag covers: any difference\n"
-			  "then is taken as a consequence of the merge, and the worlds part\n"
-			  "there",
+			  "after that is taken as a consequence, and the worlds part there",
 	},
 };
 
