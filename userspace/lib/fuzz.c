@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -170,6 +171,7 @@ struct world {
 	char *base;
 	int objfd;		/* the store or the memfd; -1 for the anonymous kinds */
 	int pmfd, kpffd;
+	char *scratch;		/* a private page of our own, for MADV_COLD */
 	uint64_t zero_pfn;
 	uint64_t fork_pfn[MAXU];
 	bool in_child;
@@ -841,6 +843,12 @@ static void observe(struct world *w, struct fz_rec *rec)
 	uint64_t pfn[MAXU];
 	int i, j;
 
+	/*
+	 * MADV_COLD runs lru_add_drain() on this CPU, which drains its LRU
+	 * and mlock batches too: a munlocked page's PG_mlocked (and an
+	 * mlocked one's LRU) then no longer depends on when the kernel drains.
+	 */
+	madvise(w->scratch, PS, MADV_COLD);
 	observe_vmas(w, rec);
 	memset(mc_buf, 0, sizeof(mc_buf));
 	for (i = 0; i < rec->nv; i++)
@@ -903,6 +911,16 @@ static void record(struct world *w, int step, struct fz_rec *rec)
 	w->recs[step].done = 1;
 }
 
+/*
+ * The object's units a sequence can reach: an offset below OBJ_UNITS, a
+ * mapping of at most the window, grown by mremap() by at most the window
+ * again.  Filled, freed and hashed in full; the memfd twin is that long.
+ */
+static int obj_units(const struct world *w)
+{
+	return OBJ_UNITS + 2 * w->nunits;
+}
+
 static int64_t object_hash(struct world *w)
 {
 	static char ubuf[PS];
@@ -911,7 +929,7 @@ static int64_t object_hash(struct world *w)
 
 	if (w->objfd < 0)
 		return 0;
-	for (off = 0; off < (off_t)(OBJ_UNITS + w->nunits) * (off_t)w->unit; off += PS) {
+	for (off = 0; off < (off_t)obj_units(w) * (off_t)w->unit; off += PS) {
 		if (pread(w->objfd, ubuf, PS, off) != (ssize_t)PS)
 			return -1;
 		h = h * 31 + hash_unit(ubuf, PS);
@@ -925,7 +943,7 @@ static void fill_object(struct world *w)
 	off_t off;
 	int i = 0;
 
-	for (off = 0; off < (off_t)(OBJ_UNITS + w->nunits) * (off_t)w->unit; off += PS, i++) {
+	for (off = 0; off < (off_t)obj_units(w) * (off_t)w->unit; off += PS, i++) {
 		memset(ubuf, 'A' + i % 26, PS);
 		ubuf[0] = (char)i;
 		if (pwrite(w->objfd, ubuf, PS, off) != (ssize_t)PS)
@@ -941,7 +959,7 @@ static void fill_object(struct world *w)
  */
 static void fresh_store(struct world *w)
 {
-	size_t len = (size_t)(OBJ_UNITS + w->nunits) * w->unit;
+	size_t len = (size_t)obj_units(w) * w->unit;
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, w->objfd, 0);
 
 	if (p == MAP_FAILED)
@@ -950,10 +968,11 @@ static void fresh_store(struct world *w)
 	munmap(p, len);
 }
 
-static uint64_t zero_pfn_probe(int pmfd)
+/* The zero page's PFN, or 0 where a read fault maps no zero page. */
+static uint64_t zero_pfn_probe(int pmfd, int kpffd)
 {
 	char *p = mmap(NULL, PS, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint64_t raw = 0;
+	uint64_t raw = 0, kpf = 0, pfn;
 
 	if (p == MAP_FAILED)
 		return 0;
@@ -961,7 +980,11 @@ static uint64_t zero_pfn_probe(int pmfd)
 	if (pread(pmfd, &raw, 8, (off_t)((unsigned long)p / PS) * 8) != 8)
 		raw = 0;
 	munmap(p, PS);
-	return vl_pm_decode(raw).pfn;
+	pfn = vl_pm_decode(raw).pfn;
+	if (!pfn || pread(kpffd, &kpf, 8, (off_t)pfn * 8) != 8 ||
+	    !(kpf & (1ULL << VL_KPF_ZERO_PAGE)))
+		return 0;
+	return pfn;
 }
 
 /*
@@ -1009,14 +1032,18 @@ static void world_main(const struct vl_fz_seq *seq, int vmlab, int timeout, stru
 	w.kpffd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	if (w.pmfd < 0 || w.kpffd < 0)
 		_exit(126);
-	w.zero_pfn = zero_pfn_probe(w.pmfd);
+	w.zero_pfn = zero_pfn_probe(w.pmfd, w.kpffd);
+	w.scratch = mmap(NULL, PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (w.scratch == MAP_FAILED)
+		_exit(126);
+	w.scratch[0] = 1;
 	if (is_file_kind(w.kind)) {
 		if (vmlab) {
 			w.objfd = open(VMLAB_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 		} else {
 			w.objfd = memfd_create("vmlab-fuzz-twin", MFD_CLOEXEC);
 			if (w.objfd >= 0 &&
-			    ftruncate(w.objfd, (off_t)(OBJ_UNITS + 2 * w.nunits) * (off_t)w.unit))
+			    ftruncate(w.objfd, (off_t)obj_units(&w) * (off_t)w.unit))
 				_exit(127);
 		}
 		if (w.objfd < 0)
@@ -1064,6 +1091,10 @@ static void world_main(const struct vl_fz_seq *seq, int vmlab, int timeout, stru
 			if (child < 0)
 				_exit(118);
 			if (!child) {
+				/* A child outlives no world: it dies with it. */
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				if (getppid() == 1)
+					_exit(116);
 				/* The inherited pagemap file is the parent's. */
 				close(w.pmfd);
 				w.pmfd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
@@ -1405,6 +1436,7 @@ static void cmp_rec(struct cmp *c, const struct fz_rec *a, const struct fz_rec *
 		{ "zero", K_ZERO, true },	   { "anon", K_ANON, true },
 		{ "swapbacked", K_SWAPBACKED, true }, { "thp", K_THP, true },
 		{ "huge", K_HUGE, true },	   { "mlocked", K_MLOCKED, true },
+		{ "readable", U_HASHED, false },
 		/*
 		 * Not unevictable: an mlocked folio moves to the unevictable
 		 * LRU through a per-CPU batch, drained at times of the
@@ -1604,20 +1636,44 @@ int vl_fz_run(const struct vl_fz_env *env, const struct vl_fz_seq *seq, struct v
 	return res->verdict;
 }
 
-/* Same outcome for the shrinker: the same verdict at the same field. */
-static bool same_finding(const struct vl_fz_result *a, const struct vl_fz_result *b)
+/*
+ * Same outcome for the shrinker: the same verdict at the same field (of any
+ * unit or mapping) at the same operation; a crash on the same side.
+ */
+static bool same_finding(const struct vl_fz_seq *sa, const struct vl_fz_result *a,
+			 const struct vl_fz_seq *sb, const struct vl_fz_result *b)
 {
 	const char *fa = strchr(a->field, '.'), *fb = strchr(b->field, '.');
+	char opa[32], opb[32];
 
 	if (a->verdict != b->verdict)
 		return false;
+	snprintf(opa, sizeof(opa), "%s", a->step >= 0 && a->step < sa->n ?
+		 vl_fz_op_name(&sa->op[a->step]) : "final");
+	snprintf(opb, sizeof(opb), "%s", b->step >= 0 && b->step < sb->n ?
+		 vl_fz_op_name(&sb->op[b->step]) : "final");
+	if (strcmp(opa, opb))
+		return false;
+	if (a->verdict == VL_FZ_CRASHED)
+		return !a->vmlab[0] == !b->vmlab[0];
 	/* unit[3].present and unit[5].present are the same finding */
 	if (fa && fb)
 		return !strcmp(fa, fb);
 	return !strcmp(a->field, b->field);
 }
 
-/* Drop op i (and, for a fork, its whole child block). */
+bool vl_fz_confirm(const struct vl_fz_env *env, const struct vl_fz_seq *seq,
+		   const struct vl_fz_result *res)
+{
+	struct vl_fz_result r;
+
+	if (res->verdict != VL_FZ_DIVERGED && res->verdict != VL_FZ_LEAKED)
+		return true;
+	vl_fz_run(env, seq, &r);
+	return same_finding(seq, &r, seq, res);
+}
+
+/* Drop @n ops from @i on (a fork left without its exit ends with the sequence). */
 static bool drop_ops(struct vl_fz_seq *s, int i, int n)
 {
 	if (i + n > s->n || n <= 0)
@@ -1645,7 +1701,7 @@ int vl_fz_shrink(const struct vl_fz_env *env, struct vl_fz_seq *seq, struct vl_f
 				}
 				runs++;
 				vl_fz_run(env, &t, &r);
-				if (same_finding(&r, res)) {
+				if (same_finding(&t, &r, seq, res)) {
 					*seq = t;
 					*res = r;
 					progress = true;
@@ -1675,7 +1731,7 @@ int vl_fz_shrink(const struct vl_fz_env *env, struct vl_fz_seq *seq, struct vl_f
 			tries[k] = 1;
 			runs++;
 			vl_fz_run(env, &t, &r);
-			if (same_finding(&r, res)) {
+			if (same_finding(&t, &r, seq, res)) {
 				*seq = t;
 				*res = r;
 				op = &seq->op[i];

@@ -209,6 +209,22 @@ void vl_fz_generate(struct vl_fz_seq *seq, int kind, uint64_t seed, int max_ops)
 int vl_fz_run(const struct vl_fz_env *env, const struct vl_fz_seq *seq, struct vl_fz_result *res);
 
 /**
+ * vl_fz_confirm() - run a diverged or leaked sequence again
+ * @env: from vl_fz_env_init()
+ * @seq: the sequence
+ * @res: what its first run found
+ *
+ * The kernel's own mappings are not always repeatable to the page (fault-
+ * around skips a page it cannot lock at once; reclaim may run meanwhile).
+ * Crashes, hangs and kernel reports are always findings.
+ *
+ * Return: true when the second run finds the same, or for other verdicts;
+ * false when the difference did not come back (an unstable finding).
+ */
+bool vl_fz_confirm(const struct vl_fz_env *env, const struct vl_fz_seq *seq,
+		   const struct vl_fz_result *res);
+
+/**
  * vl_fz_shrink() - make a diverging sequence as short as it can be while
  *	it still ends the same way at the same field
  * @env: from vl_fz_env_init()

@@ -35,8 +35,9 @@ const struct vl_fz_diff vl_fz_diffs[] = {
 		.kinds = ANON_P,
 		.op = "*",
 		.field = "vma*.pgoff",
-		.reason = "a native private anonymous VMA's offset is its address in pages;\n"
-			  "vmlab's maps its object from offset 0",
+		.reason = "maps shows offset 0 for every anonymous VMA; vmlab's private\n"
+			  "anonymous VMA is a file VMA and shows its offset in its object,\n"
+			  "not 0 after a split or a move",
 	},
 	{
 		.id = "anon-account",
@@ -116,7 +117,7 @@ const struct vl_fz_diff vl_fz_diffs[] = {
 		.field = "ret",
 		.stop = true,
 		.release = "6.1.*",
-		.reason = "with its hint taken, the huge kind is placed by\n"
+		.reason = "with its hint occupied, the huge kind is placed by\n"
 			  "thp_get_unmapped_area(), which before 6.8 takes the lowest\n"
 			  "2 MiB-aligned start of the gap it finds top-down, where hugetlbfs\n"
 			  "takes the highest",
@@ -125,7 +126,7 @@ const struct vl_fz_diff vl_fz_diffs[] = {
 		.id = "huge-rt-4k",
 		.kinds = HUGE,
 		.op = "*",
-		.field = "unit*.present|*.incore|*.page|*.file|*.huge|*.soft_dirty|*.mlocked",
+		.field = "*.present|*.incore|*.page|*.file|*.huge|*.soft_dirty|*.mlocked|*.readab*",
 		.release = "*-rt*",
 		.reason = "a kernel without THP (Debian's PREEMPT_RT) maps no PMD, so the\n"
 			  "huge kind maps its 2 MiB pages with 4 KiB entries, each at its\n"

@@ -15,7 +15,7 @@
 #include "tool.h"
 
 struct tally {
-	long runs, same, documented, diverged, crashed, leaked, skipped, errors, reported;
+	long runs, same, documented, diverged, crashed, leaked, skipped, errors, reported, unstable;
 	long by_diff[64];
 };
 
@@ -323,6 +323,15 @@ int cmd_fuzz(int argc, char **argv)
 				findings++;
 				break;
 			default:
+				if (!vl_fz_confirm(&env, &seq, &r)) {
+					t->unstable++;
+					printf("# unstable (gone when run again): %s %llu\n",
+					       vl_fz_kind_name(seq.kind),
+					       (unsigned long long)seq.seed);
+					report(stdout, &seq, &r);
+					vl_fz_print(stdout, &seq);
+					break;
+				}
 				if (r.verdict == VL_FZ_DIVERGED)
 					t->diverged++;
 				else if (r.verdict == VL_FZ_CRASHED)
@@ -346,14 +355,14 @@ int cmd_fuzz(int argc, char **argv)
 			}
 		}
 	}
-	printf("%-13s %9s %9s %11s %9s %8s %7s %8s %8s\n", "kind", "sequences", "same",
-	       "documented", "diverged", "crashed", "leaked", "reports", "skipped");
+	printf("%-13s %9s %9s %11s %9s %8s %7s %8s %8s %8s\n", "kind", "sequences", "same",
+	       "documented", "diverged", "crashed", "leaked", "reports", "unstable", "skipped");
 	for (k = 0; k < nkinds; k++) {
 		struct tally *t = &tally[kinds[k]];
 
-		printf("%-13s %9ld %9ld %11ld %9ld %8ld %7ld %8ld %8ld\n",
-		       vl_fz_kind_name(kinds[k]), t->runs, t->same, t->documented, t->diverged, t->crashed, t->leaked,
-		       t->reported, t->skipped);
+		printf("%-13s %9ld %9ld %11ld %9ld %8ld %7ld %8ld %8ld %8ld\n",
+		       vl_fz_kind_name(kinds[k]), t->runs, t->same, t->documented, t->diverged,
+		       t->crashed, t->leaked, t->reported, t->unstable, t->skipped);
 	}
 	for (k = 0; k < nkinds; k++) {
 		struct tally *t = &tally[kinds[k]];
