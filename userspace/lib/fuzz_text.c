@@ -110,11 +110,14 @@ static const char prelude[] =
 "\tf = fopen(\"/proc/self/smaps\", \"r\");\n"
 "\tint in = 0;\n"
 "\twhile (f && fgets(line, sizeof(line), f)) {\n"
-"\t\tunsigned long s, e;\n\t\tchar perms[5];\n\n"
-"\t\tif (sscanf(line, \"%lx-%lx %4s\", &s, &e, perms) == 3) {\n"
+"\t\tunsigned long s, e, off;\n\t\tchar perms[5];\n\n"
+"\t\tif (sscanf(line, \"%lx-%lx %4s %lx\", &s, &e, perms, &off) == 4) {\n"
 "\t\t\tin = e > (unsigned long)base && s < (unsigned long)base + nunits * unit;\n"
-"\t\t\tif (in)\n\t\t\t\tprintf(\"  %s\", line);\n"
+"\t\t\tif (in)\n"
+"\t\t\t\tprintf(\"  pages %ld-%ld %s offset %lx\\n\", (long)(s - (unsigned long)base) / 4096,\n"
+"\t\t\t\t       (long)(e - (unsigned long)base) / 4096, perms, off);\n"
 "\t\t} else if (in && (!strncmp(line, \"Rss\", 3) || !strncmp(line, \"Anonymous\", 9) ||\n"
+"\t\t\t   !strncmp(line, \"Referenced\", 10) || !strncmp(line, \"Pss\", 3) ||\n"
 "\t\t\t   !strncmp(line, \"Swap:\", 5) || !strncmp(line, \"Locked\", 6) ||\n"
 "\t\t\t   !strncmp(line, \"Shared\", 6) || !strncmp(line, \"Private\", 7) ||\n"
 "\t\t\t   !strncmp(line, \"VmFlags\", 7))) {\n"
@@ -122,6 +125,11 @@ static const char prelude[] =
 "\t\t}\n"
 "\t}\n"
 "\tif (f)\n\t\tfclose(f);\n"
+"}\n\n"
+"/* An address as a page of the window, as the fuzzer records it; -1: failed. */\n"
+"static long rel(void *p)\n"
+"{\n"
+"\treturn p == MAP_FAILED ? -1 : ((char *)p - base) / (long)PS;\n"
 "}\n\n"
 "static long map(int a, int b, int c, int prot, int flags)\n"
 "{\n"
@@ -139,7 +147,7 @@ static const char prelude[] =
 "\t\tp = mmap(base + a * unit, b * unit, prot, flags, fd, 0);\n"
 "\t\tclose(fd);\n"
 "\t}\n"
-"\treturn p == MAP_FAILED ? -1 : (long)((char *)p - base);\n"
+"\treturn rel(p);\n"
 "}\n\n"
 "static long touch(int u, int write, int byte, int val)\n"
 "{\n"
@@ -258,9 +266,9 @@ void vl_fz_print_c(FILE *f, const struct vl_fz_seq *seq, const struct vl_fz_resu
 			};
 
 			snprintf(dest, sizeof(dest), "base + %d * unit", op->e);
-			fprintf(f, "%sshow(%d, \"mremap\", (long)mremap(%s, %s, %d * unit,\n",
+			fprintf(f, "%sshow(%d, \"mremap\", rel(mremap(%s, %s, %d * unit,\n",
 				ind, i, addr, len, op->c);
-			fprintf(f, "%s\t\t\t\t\t\t %s, %s));\n", ind,
+			fprintf(f, "%s\t\t\t\t\t\t %s, %s)));\n", ind,
 				fl[op->d % VL_FZ_MR_NMODES], dest);
 			break;
 		}
