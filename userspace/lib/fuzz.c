@@ -710,35 +710,41 @@ static int64_t sm_value(const char *line, int *idx)
 	return 0;
 }
 
-/* VmFlags without " ac": @out receives them. */
-static void drop_account(const char *in, char *out, size_t len)
+/*
+ * VmFlags as the merged view compares them (@out): without "sd", which
+ * the kernel ignores when it merges; for private anonymous mappings
+ * without "ac" (mprotect() drops VM_ACCOUNT from some native VMAs only,
+ * entry anon-account); for the huge kind without "hg" and "nh" (its VMAs
+ * start with VM_HUGEPAGE, hugetlb's without, entry huge-vmflags).
+ */
+static void merge_flags(int kind, const char *in, char *out, size_t len)
 {
-	const char *ac = strstr(in, "ac ");
+	char buf[96], *tok, *save = NULL;
+	size_t n = 0;
 
-	if (ac && (ac == in || ac[-1] == ' '))
-		snprintf(out, len, "%.*s%s", (int)(ac - in), in, ac + 3);
-	else
-		snprintf(out, len, "%s", in);
+	snprintf(buf, sizeof(buf), "%s", in);
+	out[0] = 0;
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		if (!strcmp(tok, "sd") || (kind == VL_FZ_PRIVATE_ANON && !strcmp(tok, "ac")) ||
+		    (kind == VL_FZ_HUGE && (!strcmp(tok, "hg") || !strcmp(tok, "nh"))))
+			continue;
+		n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s ", tok);
+	}
 }
 
-/*
- * Whether b continues a as the kernel's vma_merge() would need it to.  For
- * private anonymous mappings VM_ACCOUNT does not count: mprotect() drops it
- * from some native VMAs and never from vmlab's (entry anon-account).
- */
+/* Whether b continues a as the kernel's vma_merge() would need it to. */
 static bool mergeable(int kind, const struct fz_vma *a, const struct fz_vma *b)
 {
 	char fa[96], fb[96];
 
 	if (a->end != b->start || strcmp(a->perms, b->perms))
 		return false;
-	if (kind == VL_FZ_PRIVATE_ANON) {
-		drop_account(a->vmflags, fa, sizeof(fa));
-		drop_account(b->vmflags, fb, sizeof(fb));
-		return !strcmp(fa, fb);
-	}
-	if (strcmp(a->vmflags, b->vmflags))
+	merge_flags(kind, a->vmflags, fa, sizeof(fa));
+	merge_flags(kind, b->vmflags, fb, sizeof(fb));
+	if (strcmp(fa, fb))
 		return false;
+	if (kind == VL_FZ_PRIVATE_ANON)
+		return true;
 	return a->ino == b->ino &&
 	       b->pgoff == a->pgoff + (int64_t)(a->end - a->start) * (int64_t)PS;
 }
