@@ -75,7 +75,7 @@ static const char *const verdict_names[] = {
 	"same", "documented", "diverged", "crashed", "leaked", "skipped", "error", "kernel report",
 };
 
-static const char *const op_names[VL_FZ_NOPS] = {
+const char *const vl_fz_op_names[VL_FZ_NOPS] = {
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "mlock", "msync", "read", "write",
 	"pread", "pwrite", "clear_refs", "fork", "exit", "race",
 };
@@ -234,7 +234,7 @@ const char *vl_fz_op_name(const struct vl_fz_op *op)
 		snprintf(buf, sizeof(buf), "madvise:%s", advices[op->d].name);
 		return buf;
 	}
-	return op_names[op->type];
+	return vl_fz_op_names[op->type];
 }
 
 void vl_fz_describe(char *buf, size_t len, int kind, const struct vl_fz_op *op)
@@ -292,7 +292,7 @@ void vl_fz_describe(char *buf, size_t len, int kind, const struct vl_fz_op *op)
 		snprintf(buf, len, "two threads write units %d and %d", op->a, op->b);
 		break;
 	default:
-		snprintf(buf, len, "%s", op->type < VL_FZ_NOPS ? op_names[op->type] : "?");
+		snprintf(buf, len, "%s", op->type < VL_FZ_NOPS ? vl_fz_op_names[op->type] : "?");
 		break;
 	}
 }
@@ -475,7 +475,10 @@ static uint32_t hash_unit(const char *p, unsigned long unit)
 	unsigned long off, step = unit > PS ? PS / 8 : 8;
 
 	for (off = 0; off < unit; off += step) {
-		h ^= __atomic_load_n((const uint64_t *)(p + off), __ATOMIC_RELAXED);
+		uint64_t v;
+
+		memcpy(&v, p + off, sizeof(v));
+		h ^= v;
 		h *= 1099511628211ULL;
 	}
 	return (uint32_t)(h ^ (h >> 32));
@@ -844,6 +847,15 @@ static const struct fz_vma *vma_at(const struct fz_rec *rec, int32_t page)
 	return NULL;
 }
 
+/* The window's pagemap entries into pm_buf: unit i's first at i * (unit / PS). */
+static void read_pagemap(struct world *w)
+{
+	size_t len = (size_t)w->nunits * (w->unit / PS) * 8;
+
+	if (pread(w->pmfd, pm_buf, len, (off_t)((unsigned long)w->base / PS) * 8) != (ssize_t)len)
+		_exit(124);
+}
+
 static void observe(struct world *w, struct fz_rec *rec)
 {
 	uint64_t pfn[MAXU];
@@ -860,10 +872,7 @@ static void observe(struct world *w, struct fz_rec *rec)
 	for (i = 0; i < rec->nv; i++)
 		mincore(w->base + rec->v[i].start * PS,
 			(size_t)(rec->v[i].end - rec->v[i].start) * PS, mc_buf + rec->v[i].start);
-	if (pread(w->pmfd, pm_buf, (size_t)w->nunits * (w->unit / PS) * 8,
-		  (off_t)((unsigned long)w->base / PS) * 8) !=
-	    (ssize_t)((size_t)w->nunits * (w->unit / PS) * 8))
-		_exit(124);
+	read_pagemap(w);
 	for (i = 0; i < w->nunits; i++) {
 		struct fz_unit *u = &rec->u[i];
 		int32_t page = (int32_t)((unsigned long)i * w->unit / PS);
@@ -1085,12 +1094,9 @@ static void world_main(const struct vl_fz_seq *seq, int vmlab, int timeout, stru
 
 			if (w.in_child)
 				continue;
+			read_pagemap(&w);
 			for (j = 0; j < w.nunits; j++) {
-				uint64_t raw = 0;
-
-				pread(w.pmfd, &raw, 8,
-				      (off_t)((unsigned long)(w.base + j * w.unit) / PS) * 8);
-				pm = vl_pm_decode(raw);
+				pm = vl_pm_decode(pm_buf[(unsigned long)j * (w.unit / PS)]);
 				w.fork_pfn[j] = pm.present ? pm.pfn : 0;
 			}
 			child = fork();
@@ -1720,7 +1726,6 @@ int vl_fz_shrink(const struct vl_fz_env *env, struct vl_fz_seq *seq, struct vl_f
 	/* Simplify what is left: smaller ranges, plainer flags. */
 	for (i = 0; i < seq->n; i++) {
 		struct vl_fz_op *op = &seq->op[i];
-		int tries[3] = { 0 };
 		int k;
 
 		for (k = 0; k < 3; k++) {
@@ -1734,7 +1739,6 @@ int vl_fz_shrink(const struct vl_fz_env *env, struct vl_fz_seq *seq, struct vl_f
 				t.op[i].c = 0;
 			else
 				continue;
-			tries[k] = 1;
 			runs++;
 			vl_fz_run(env, &t, &r);
 			if (same_finding(&t, &r, seq, res)) {
@@ -1745,7 +1749,6 @@ int vl_fz_shrink(const struct vl_fz_env *env, struct vl_fz_seq *seq, struct vl_f
 					k--;	/* shorter still */
 			}
 		}
-		(void)tries;
 	}
 	return runs;
 }

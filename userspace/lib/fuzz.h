@@ -243,5 +243,7 @@ void vl_fz_print_c(FILE *f, const struct vl_fz_seq *seq, const struct vl_fz_resu
 /* One operation, for people: "mmap units 3-6 offset 2 rw fixed populate". */
 void vl_fz_describe(char *buf, size_t len, int kind, const struct vl_fz_op *op);
 const char *vl_fz_op_name(const struct vl_fz_op *op);
+/* Each operation type's name, as the text form writes it. */
+extern const char *const vl_fz_op_names[VL_FZ_NOPS];
 
 #endif /* _VMLAB_FUZZ_H */

@@ -12,11 +12,6 @@
 
 #include "fuzz.h"
 
-static const char *const names[VL_FZ_NOPS] = {
-	"mmap", "munmap", "mprotect", "mremap", "madvise", "mlock", "msync", "read", "write",
-	"pread", "pwrite", "clear_refs", "fork", "exit", "race",
-};
-
 void vl_fz_print(FILE *f, const struct vl_fz_seq *seq)
 {
 	char d[128];
@@ -32,8 +27,8 @@ void vl_fz_print(FILE *f, const struct vl_fz_seq *seq)
 			depth = 0;
 		vl_fz_describe(d, sizeof(d), seq->kind, op);
 		fprintf(f, "%s%-10s %3d %3d %3d %3d %3d   # %2d: %s\n", depth ? "  " : "",
-			op->type < VL_FZ_NOPS ? names[op->type] : "?", op->a, op->b, op->c, op->d,
-			op->e, i, d);
+			op->type < VL_FZ_NOPS ? vl_fz_op_names[op->type] : "?", op->a, op->b, op->c,
+			op->d, op->e, i, d);
 		if (op->type == VL_FZ_FORK)
 			depth = 1;
 	}
@@ -65,7 +60,7 @@ int vl_fz_parse(FILE *f, struct vl_fz_seq *seq)
 		}
 		if (sscanf(p, "%31s %u %u %u %u %u", name, &a, &b, &c, &d, &e) != 6)
 			return -EINVAL;
-		for (t = 0; t < VL_FZ_NOPS && strcmp(name, names[t]); t++)
+		for (t = 0; t < VL_FZ_NOPS && strcmp(name, vl_fz_op_names[t]); t++)
 			;
 		if (t == VL_FZ_NOPS || seq->n == VL_FZ_MAX_OPS || a > 255 || b > 255 || c > 255 ||
 		    d > 255 || e > 255)
