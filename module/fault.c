@@ -9,7 +9,8 @@
  * the core's filemap_fault() behind vmlab's checks: read-around, a major
  * fault when a page had to be read, mmap_lock dropped while it is.  A
  * shared anonymous object's pages, and the store's without a backing file,
- * are tmpfs's, found or made (or read back from swap) by shmem.  For
+ * are tmpfs's, found or made (or read back from swap) by tmpfs's own
+ * ->fault, huge or not as its policy gives them for this VMA (thp.c).  For
  * MAP_PRIVATE the core copies the page on the first write, so private
  * mappings of the store get their copies exactly as private mappings of a
  * file do.  A private anonymous mapping has no object: a read maps the
@@ -101,39 +102,6 @@ void vmlab_count_fault(struct vm_fault *vmf, enum vmlab_type type)
 	vmlab_vma_count_fault(vmlab_vma_record(vmf->vma));
 }
 
-/*
- * The page at vmf->pgoff of @mapping, a tmpfs file's, for ->fault: found,
- * made, or read back from swap by shmem.  Return: VM_FAULT_LOCKED with
- * vmf->page set, and VM_FAULT_MAJOR when it came back from swap; or
- * VM_FAULT_OOM or VM_FAULT_SIGBUS when shmem cannot make or read the page.
- */
-static vm_fault_t vmlab_shmem_fault(struct vm_fault *vmf, struct address_space *mapping)
-{
-	vm_fault_t major = 0;
-	struct folio *folio;
-	struct page *page;
-
-	/* A swap entry where the page was: shmem reads it back, a major fault. */
-	if (xa_is_value(xa_load(&mapping->i_pages, vmf->pgoff))) {
-		major = VM_FAULT_MAJOR;
-		/* As shmem_swapin_folio() counts it (its memcg event is not exported). */
-		count_vm_event(PGMAJFAULT);
-	}
-	page = shmem_read_mapping_page_gfp(mapping, vmf->pgoff, mapping_gfp_mask(mapping));
-	if (IS_ERR(page))
-		return vmf_error(PTR_ERR(page));
-	folio = page_folio(page);
-	folio_lock(folio);
-	/* Truncated or punched out (MADV_REMOVE) before the lock: retry. */
-	if (folio->mapping != mapping) {
-		folio_unlock(folio);
-		folio_put(folio);
-		return VM_FAULT_NOPAGE;
-	}
-	vmf->page = page;
-	return VM_FAULT_LOCKED | major;
-}
-
 /**
  * vmlab_shared_anon_fault() - ->fault of shared anonymous mappings
  * @vmf: the fault
@@ -153,7 +121,7 @@ vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf)
 		vmlab_count(VMLAB_CNT_SIGBUS);
 		return VM_FAULT_SIGBUS;
 	}
-	return vmlab_shmem_fault(vmf, vma->vm_file->f_mapping);
+	return vmlab_tmpfs_fault(vmf);
 }
 
 /**
@@ -185,7 +153,7 @@ vm_fault_t vmlab_store_fault(struct vm_fault *vmf)
 	if (vmlab_store_has_backing())
 		ret = filemap_fault(vmf);
 	else
-		ret = vmlab_shmem_fault(vmf, vma->vm_file->f_mapping);
+		ret = vmlab_tmpfs_fault(vmf);
 	/* do_cow_fault() copies this page into the private mapping's own. */
 	if (cow && (ret & VM_FAULT_LOCKED))
 		vmlab_count(VMLAB_CNT_COW_SOURCES);

@@ -646,7 +646,10 @@ void vmlab_huge_release(struct vmlab_file *vf)
  * to the file offset modulo 2 MiB, as x86's hugetlbfs takes one; without a usable
  * hint they are placed as THP-capable files are: at such an address when
  * the length allows (with THP; a kernel without it maps no PMD, and places
- * them by default).  Every other kind gets the default placement.
+ * them by default).  The store (without backing=) and shared anonymous
+ * objects are placed that way too when their THP policy may give 2 MiB
+ * folios, as tmpfs places its mappings; every other mapping gets the
+ * default placement.
  *
  * Return: the address, or -errno.
  */
@@ -658,8 +661,18 @@ unsigned long vmlab_get_unmapped_area(struct file *file, unsigned long addr, uns
 	unsigned long off = (pgoff << PAGE_SHIFT) & (PMD_SIZE - 1);
 	unsigned long hint;
 
-	if (READ_ONCE(vf->kind) != VMLAB_KIND_HUGE)
+	unsigned int kind = READ_ONCE(vf->kind);
+	unsigned int thp = VMLAB_THP_NEVER;
+
+	if (kind == VMLAB_KIND_STORE && !vmlab_store_has_backing())
+		thp = vmlab_thp;
+	else if (kind == VMLAB_KIND_ANON && (flags & MAP_TYPE) != MAP_PRIVATE)
+		thp = READ_ONCE(vf->thp);
+	if (kind != VMLAB_KIND_HUGE) {
+		if (vmlab_thp_aligns(thp, len))
+			return vmlab_thp_unmapped_area(file, addr, len, pgoff, flags);
 		return vmlab_default_unmapped_area(file, addr, len, pgoff, flags);
+	}
 	/* A hint rounded down to a PMD-congruent address, taken if free (x86 hugetlbfs). */
 	if (addr >= off && !(flags & MAP_FIXED)) {
 		hint = ALIGN_DOWN(addr - off, PMD_SIZE) + off;

@@ -67,6 +67,7 @@ static const char *const vmlab_inject_names[VMLAB_NR_INJECT] = {
 	[VMLAB_INJECT_BACKING_OPEN] = "backing_open",
 	[VMLAB_INJECT_MISC_REGISTER] = "misc_register",
 	[VMLAB_INJECT_ZERO_SOURCES] = "zero_sources",
+	[VMLAB_INJECT_THP_MOUNT] = "thp_mount",
 };
 
 static unsigned int inject_nth_at_load;

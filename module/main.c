@@ -34,6 +34,7 @@ static int vmlab_open(struct inode *inode, struct file *file)
 	kref_init(&vf->kref);
 	mutex_init(&vf->lock);
 	vf->kind = VMLAB_KIND_STORE;
+	vf->thp = vmlab_thp;
 	file->private_data = vf;
 	vmlab_store_open(file);
 	vmlab_count(VMLAB_CNT_OPENS);
@@ -59,22 +60,28 @@ static int vmlab_release(struct inode *inode, struct file *file)
 static int vmlab_ioctl_set_kind(struct vmlab_file *vf, void __user *argp)
 {
 	struct vmlab_select sel;
+	unsigned int thp;
 	int err = 0;
 
 	if (copy_from_user(&sel, argp, sizeof(sel)))
 		return -EFAULT;
-	if (sel.flags || sel.reserved || sel.kind >= VMLAB_NR_KINDS)
+	if (sel.flags || sel.kind >= VMLAB_NR_KINDS || sel.thp >= VMLAB_NR_THP)
 		return -EINVAL;
 	if (sel.kind != VMLAB_KIND_HUGE && sel.huge_fd != -1)
 		return -EINVAL;
+	if (sel.kind != VMLAB_KIND_ANON && sel.thp != VMLAB_THP_DEFAULT)
+		return -EINVAL;
+	thp = vmlab_thp_resolve(sel.thp);
 
 	mutex_lock(&vf->lock);
-	if (sel.kind != vf->kind && atomic_read(&vf->nr_vmas))
+	if ((sel.kind != vf->kind || thp != vf->thp) && atomic_read(&vf->nr_vmas))
 		err = -EBUSY;
 	else if (sel.kind == VMLAB_KIND_HUGE)
 		err = vmlab_huge_select(vf, sel.huge_fd);
-	if (!err)
+	if (!err) {
 		vf->kind = sel.kind;
+		WRITE_ONCE(vf->thp, thp);
+	}
 	mutex_unlock(&vf->lock);
 	return err;
 }
@@ -88,6 +95,8 @@ static int vmlab_ioctl_get_info(struct vmlab_file *vf, void __user *argp)
 		.page_size = PAGE_SIZE,
 		.huge_page_size = HPAGE_PMD_SIZE,
 		.has_backing = vmlab_store_has_backing(),
+		.thp = READ_ONCE(vf->thp),
+		.store_thp = vmlab_thp,
 	};
 
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
@@ -153,9 +162,12 @@ static int __init vmlab_init(void)
 	ret = vmlab_objects_init();
 	if (ret)
 		goto err_fault;
-	ret = vmlab_store_init();
+	ret = vmlab_thp_init();
 	if (ret)
 		goto err_fault;
+	ret = vmlab_store_init();
+	if (ret)
+		goto err_thp;
 	vmlab_debugfs_init();
 	ret = vmlab_inject(VMLAB_INJECT_MISC_REGISTER) ? -ENOMEM : misc_register(&vmlab_misc);
 	if (ret)
@@ -166,6 +178,8 @@ static int __init vmlab_init(void)
 err_debugfs:
 	vmlab_debugfs_exit();
 	vmlab_store_exit();
+err_thp:
+	vmlab_thp_exit();
 err_fault:
 	vmlab_fault_exit();
 err_out:
@@ -178,6 +192,7 @@ static void __exit vmlab_exit(void)
 	misc_deregister(&vmlab_misc);
 	vmlab_debugfs_exit();
 	vmlab_store_exit();
+	vmlab_thp_exit();
 	vmlab_fault_exit();
 }
 

@@ -187,16 +187,16 @@ static const struct vm_operations_struct vmlab_private_anon_vm_ops = {
  * and so do its copies in fork children.  Its pages are tmpfs's:
  * swap-backed, charged to the memory cgroup of the task that faults them.
  */
-static int vmlab_mmap_shared_anon(struct vm_area_struct *vma)
+static int vmlab_mmap_shared_anon(struct vmlab_file *vf, struct vm_area_struct *vma)
 {
 	struct file *file;
 
-	file = vmlab_object_file(VMLAB_SHARED_ANON, vma->vm_pgoff + vma_pages(vma));
+	file = vmlab_object_file(VMLAB_SHARED_ANON, vma->vm_pgoff + vma_pages(vma), vf->thp);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	vma_set_file(vma, file);
 	fput(file);
-	return 0;
+	return vmlab_tmpfs_mmap(vma);
 }
 
 /*
@@ -216,7 +216,7 @@ static int vmlab_mmap_store_tmpfs(struct vmlab_file *vf, struct file *file,
 		vf->store = tmpfs;
 	}
 	vma_set_file(vma, vf->store);
-	return 0;
+	return vmlab_tmpfs_mmap(vma);
 }
 
 /*
@@ -228,7 +228,7 @@ static int vmlab_mmap_store_tmpfs(struct vmlab_file *vf, struct file *file,
 static int vmlab_mmap_private_anon(struct vmlab_file *vf, struct vm_area_struct *vma)
 {
 	if (!vf->anon) {
-		struct file *file = vmlab_object_file(VMLAB_PRIVATE_ANON, 0);
+		struct file *file = vmlab_object_file(VMLAB_PRIVATE_ANON, 0, 0);
 
 		if (IS_ERR(file))
 			return PTR_ERR(file);
@@ -285,7 +285,7 @@ int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
 	case VMLAB_KIND_ANON:
 		type = shared ? VMLAB_SHARED_ANON : VMLAB_PRIVATE_ANON;
 		ops = shared ? &vmlab_shared_anon_vm_ops : &vmlab_private_anon_vm_ops;
-		err = shared ? vmlab_mmap_shared_anon(vma) : vmlab_mmap_private_anon(vf, vma);
+		err = shared ? vmlab_mmap_shared_anon(vf, vma) : vmlab_mmap_private_anon(vf, vma);
 		break;
 	case VMLAB_KIND_HUGE:
 		err = vmlab_huge_mmap(vf, vma);

@@ -71,6 +71,16 @@ static struct file_operations vmlab_shared_anon_fops __ro_after_init;
  */
 static struct file_operations vmlab_tmpfs_fops __ro_after_init;
 
+/*
+ * tmpfs's ->mmap, saved from its file operations at load; and its ->fault,
+ * from the vm_operations that ->mmap gives a VMA (see vmlab_tmpfs_mmap()).
+ * The same function for every VMA, of every kernel build: written at each
+ * mmap(2) with the value it already has, read by faults of VMAs it was
+ * written for.
+ */
+static int (*vmlab_shmem_mmap)(struct file *file, struct vm_area_struct *vma) __ro_after_init;
+static vm_fault_t (*vmlab_shmem_fault)(struct vm_fault *vmf);
+
 /* The last reference to a shared anonymous object's file is gone: free the object. */
 static int vmlab_shared_anon_release(struct inode *inode, struct file *file)
 {
@@ -208,8 +218,10 @@ static struct file *vmlab_fs_file(struct inode *inode, const char *name,
  * A new shared anonymous object of @nr_pages pages: its tmpfs file, with
  * vmlab's operations, holding the object in ->private_data.
  */
-static struct file *vmlab_shared_anon_file(pgoff_t nr_pages)
+static struct file *vmlab_shared_anon_file(pgoff_t nr_pages, unsigned int thp)
 {
+	struct vfsmount *mnt = vmlab_thp_mount(thp);
+	loff_t size = (loff_t)nr_pages << PAGE_SHIFT;
 	struct vmlab_object *obj;
 	struct file *file;
 	int err;
@@ -223,8 +235,12 @@ static struct file *vmlab_shared_anon_file(pgoff_t nr_pages)
 	 * native MAP_SHARED|MAP_ANONYMOUS mapping ignores; committing its size
 	 * would refuse mappings at large offsets that a tmpfs file maps.
 	 */
-	file = vmlab_inject(VMLAB_INJECT_OBJECT_DATA) ? ERR_PTR(-ENOMEM) :
-		shmem_file_setup("vmlab-anon", (loff_t)nr_pages << PAGE_SHIFT, VM_NORESERVE);
+	if (vmlab_inject(VMLAB_INJECT_OBJECT_DATA))
+		file = ERR_PTR(-ENOMEM);
+	else if (mnt)
+		file = shmem_file_setup_with_mnt(mnt, "vmlab-anon", size, VM_NORESERVE);
+	else
+		file = shmem_file_setup("vmlab-anon", size, VM_NORESERVE);
 	if (IS_ERR(file)) {
 		err = PTR_ERR(file);
 		goto err_free;
@@ -258,6 +274,8 @@ err_free:
  *	for the empty object a private anonymous mapping maps: its page cache
  *	stays empty, so mincore(2) and rmap see nothing of the store there
  * @nr_pages: the object's size in pages
+ * @thp: the THP policy of a shared anonymous object (enum vmlab_thp,
+ *	resolved); ignored for an empty object
  *
  * The object lives as long as the file and the VMAs that map it.  The
  * caller's open file of /dev/vmlab holds a pin (vmlab_fs_pin()).  A shared
@@ -266,14 +284,14 @@ err_free:
  *
  * Return: the file, or an ERR_PTR: -ENOMEM, or -EINVAL for a size too large.
  */
-struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages)
+struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages, unsigned int thp)
 {
 	struct vmlab_object *obj;
 	struct inode *inode;
 	struct file *file;
 
 	if (type == VMLAB_SHARED_ANON)
-		return vmlab_shared_anon_file(nr_pages);
+		return vmlab_shared_anon_file(nr_pages, thp);
 
 	obj = vmlab_inject(VMLAB_INJECT_OBJECT_ALLOC) ? NULL :
 		kzalloc(sizeof(*obj), GFP_KERNEL_ACCOUNT);
@@ -393,6 +411,47 @@ unsigned long vmlab_object_dirty_pages(struct vmlab_object *obj)
 }
 
 /**
+ * vmlab_tmpfs_mmap() - let tmpfs set up a VMA of one of its files that
+ * vmlab maps
+ * @vma: the new VMA; its vm_file is the tmpfs file
+ *
+ * tmpfs's own ->mmap checks the VMA and sets it up as for a mapping of its
+ * own, then the caller gives it vmlab's vm_operations, whose ->fault calls
+ * tmpfs's (vmlab_tmpfs_fault()): the pages a fault gets, 2 MiB folios or
+ * base pages, are those tmpfs gives a VMA of its own with the same flags.
+ * That is the only way for a module to ask tmpfs for a page on behalf of
+ * a VMA: shmem_read_mapping_page_gfp() and 6.12's shmem_get_folio() take
+ * none, so they cannot honour MADV_HUGEPAGE (huge=advise),
+ * MADV_NOHUGEPAGE or prctl(PR_SET_THP_DISABLE).
+ *
+ * Return: 0, or tmpfs's -errno.
+ */
+int vmlab_tmpfs_mmap(struct vm_area_struct *vma)
+{
+	int err;
+
+	err = vmlab_shmem_mmap(vma->vm_file, vma);
+	if (err)
+		return err;
+	WRITE_ONCE(vmlab_shmem_fault, vma->vm_ops->fault);
+	return 0;
+}
+
+/**
+ * vmlab_tmpfs_fault() - tmpfs's ->fault, for a VMA of vmlab_tmpfs_mmap()
+ * @vmf: the fault
+ *
+ * Return: what tmpfs returns: VM_FAULT_LOCKED with vmf->page set to the
+ * file's page at vmf->pgoff (a page of a 2 MiB folio when its policy
+ * gives one), with VM_FAULT_MAJOR when it came back from swap; or
+ * VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_RETRY.
+ */
+vm_fault_t vmlab_tmpfs_fault(struct vm_fault *vmf)
+{
+	return READ_ONCE(vmlab_shmem_fault)(vmf);
+}
+
+/**
  * vmlab_objects_init() - copy tmpfs's file operations for shared anonymous
  * objects and vmlab_tmpfs_reopen()
  *
@@ -404,6 +463,7 @@ int vmlab_objects_init(void)
 
 	if (IS_ERR(file))
 		return PTR_ERR(file);
+	vmlab_shmem_mmap = file->f_op->mmap;
 	vmlab_shared_anon_fops = *file->f_op;
 	vmlab_shared_anon_fops.owner = THIS_MODULE;
 	vmlab_shared_anon_fops.release = vmlab_shared_anon_release;

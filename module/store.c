@@ -495,8 +495,14 @@ static struct file *vmlab_store_open_backing(void)
 
 	if (vmlab_inject(VMLAB_INJECT_BACKING_OPEN))
 		return ERR_PTR(-ENOMEM);
-	if (!backing || !*backing)
+	if (!backing || !*backing) {
+		struct vfsmount *mnt = vmlab_thp_mount(vmlab_thp);
+
+		if (mnt)
+			return shmem_file_setup_with_mnt(mnt, "vmlab-store", vmlab_store_size,
+							 VM_NORESERVE);
 		return vmlab_shmem_kernel_file("vmlab-store", vmlab_store_size, VM_NORESERVE);
+	}
 
 	file = filp_open(backing, O_RDWR | O_CREAT | O_LARGEFILE, 0600);
 	if (PTR_ERR_OR_ZERO(file) == -EISDIR) {

@@ -18,6 +18,8 @@
 
 /* Kinds are 0 to VMLAB_NR_KINDS - 1 (the uapi header has no sentinel). */
 #define VMLAB_NR_KINDS		(VMLAB_KIND_HUGE + 1)
+/* THP policies are 0 to VMLAB_NR_THP - 1. */
+#define VMLAB_NR_THP		(VMLAB_THP_INHERIT + 1)
 
 /**
  * enum vmlab_type - the mapping types vmlab serves: a kind and a sharing mode
@@ -183,6 +185,7 @@ long vmlab_counter_sum(enum vmlab_counter c);
  * @VMLAB_INJECT_MISC_REGISTER: registering /dev/vmlab, at load
  * @VMLAB_INJECT_ZERO_SOURCES: allocating the zeroed pages private anonymous
  *	writes are copied from, at load
+ * @VMLAB_INJECT_THP_MOUNT: mounting tmpfs for a THP policy, at load
  * @VMLAB_NR_INJECT: number of points; not a point
  */
 enum vmlab_inject_point {
@@ -207,6 +210,7 @@ enum vmlab_inject_point {
 	VMLAB_INJECT_BACKING_OPEN,
 	VMLAB_INJECT_MISC_REGISTER,
 	VMLAB_INJECT_ZERO_SOURCES,
+	VMLAB_INJECT_THP_MOUNT,
 	VMLAB_NR_INJECT
 };
 
@@ -246,6 +250,8 @@ struct vmlab_object {
  * @kref: one reference for the open file and one per VMA mapped through it
  * @lock: serialises the choice of @kind against mmap(2)
  * @kind: enum vmlab_kind of this file; changes only under @lock while @nr_vmas is 0
+ * @thp: enum vmlab_thp of the shared anonymous objects this file makes,
+ *	resolved (never VMLAB_THP_DEFAULT); changes with @kind
  * @nr_vmas: live VMAs created through this file (and their copies and pieces)
  * @huge: the huge kind's state of this file, or NULL; see huge.c
  * @anon: the file of the empty object the private anonymous mappings made
@@ -260,6 +266,7 @@ struct vmlab_file {
 	struct kref kref;
 	struct mutex lock;	/* serialises @kind against mmap(2) */
 	unsigned int kind;
+	unsigned int thp;
 	atomic_t nr_vmas;
 	struct vmlab_huge *huge;
 	struct file *anon;
@@ -312,10 +319,23 @@ int vmlab_fs_pin(void);
 void vmlab_fs_unpin(void);
 void vmlab_object_list(struct vmlab_object *obj);
 void vmlab_object_unlist(struct vmlab_object *obj);
-struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages);
+struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages, unsigned int thp);
 unsigned long vmlab_object_dirty_pages(struct vmlab_object *obj);
 struct file *vmlab_dax_file(const char *name, const struct file_operations *fops);
 struct file *vmlab_tmpfs_reopen(struct file *tmpfs, struct file *like);
+struct vm_fault;
+int vmlab_tmpfs_mmap(struct vm_area_struct *vma);
+vm_fault_t vmlab_tmpfs_fault(struct vm_fault *vmf);
+
+/* thp.c: the THP policies of the tmpfs-held objects */
+struct vfsmount;
+extern unsigned int vmlab_thp;
+int vmlab_thp_init(void);
+void vmlab_thp_exit(void);
+const char *vmlab_thp_name(unsigned int thp);
+unsigned int vmlab_thp_resolve(unsigned int thp);
+struct vfsmount *vmlab_thp_mount(unsigned int thp);
+bool vmlab_thp_aligns(unsigned int thp, unsigned long len);
 
 /* store.c: the store, its page cache over the backing file */
 int vmlab_store_init(void);

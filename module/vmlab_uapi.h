@@ -67,13 +67,50 @@ enum vmlab_kind {
  *	mapping that may become writable counts as a writable mapping of the
  *	file until its last piece is unmapped, so F_SEAL_WRITE fails with
  *	EBUSY meanwhile.
- * @reserved: (in) must be 0
+ * @thp: (in) for VMLAB_KIND_ANON: the transparent huge page policy of the
+ *	shared anonymous objects this file's MAP_SHARED mappings make, one of
+ *	enum vmlab_thp; must be VMLAB_THP_DEFAULT for other kinds (the
+ *	store's policy is the module parameter thp, fixed at load: the store
+ *	is one page cache).  A MAP_PRIVATE mapping of the anon kind maps base
+ *	pages whatever the policy (see the README: a module cannot make
+ *	anonymous THPs).
  */
 struct vmlab_select {
 	__u32 kind;
 	__u32 flags;
 	__s32 huge_fd;
-	__u32 reserved;
+	__u32 thp;
+};
+
+/**
+ * enum vmlab_thp - when the store and shared anonymous objects hold
+ * transparent huge pages: 2 MiB folios of the buddy allocator in their
+ * page cache, mapped with one PMD entry where a VMA covers the whole
+ * aligned 2 MiB.  The values are tmpfs's huge= mount option's, and each
+ * is tmpfs's: the objects are files of a tmpfs mount of vmlab's own with
+ * that huge= option, so the kernel's own checks apply, among them
+ * MADV_NOHUGEPAGE, prctl(PR_SET_THP_DISABLE) and the "deny" and "force"
+ * of /sys/kernel/mm/transparent_hugepage/shmem_enabled.
+ * @VMLAB_THP_DEFAULT: the module parameter thp's policy
+ * @VMLAB_THP_NEVER: base pages only (huge=never)
+ * @VMLAB_THP_ALWAYS: a huge page for every aligned 2 MiB (huge=always)
+ * @VMLAB_THP_WITHIN_SIZE: a huge page where the whole 2 MiB lies within
+ *	the object's size, or where the VMA has MADV_HUGEPAGE (huge=within_size)
+ * @VMLAB_THP_ADVISE: a huge page where the VMA has MADV_HUGEPAGE (huge=advise)
+ * @VMLAB_THP_INHERIT: what memfd_create(2) and native MAP_SHARED|MAP_ANONYMOUS
+ *	files get: a file of the kernel's internal tmpfs mount, whose huge=
+ *	policy is shmem_enabled's (the module parameter's default)
+ *
+ * A kernel without transparent huge pages (Debian's PREEMPT_RT one) takes
+ * every value and maps base pages, as its tmpfs does.
+ */
+enum vmlab_thp {
+	VMLAB_THP_DEFAULT = 0,
+	VMLAB_THP_NEVER = 1,
+	VMLAB_THP_ALWAYS = 2,
+	VMLAB_THP_WITHIN_SIZE = 3,
+	VMLAB_THP_ADVISE = 4,
+	VMLAB_THP_INHERIT = 5,
 };
 
 /**
@@ -88,6 +125,11 @@ struct vmlab_select {
  *	periodic write-back is gone)
  * @has_backing: (out) 1 when the store lives in a backing file given at load,
  *	0 when in an unlinked tmpfs file of its own
+ * @thp: (out) the enum vmlab_thp policy of this file's shared anonymous
+ *	objects (never VMLAB_THP_DEFAULT: the module parameter's value then)
+ * @store_thp: (out) the enum vmlab_thp policy of the store (module parameter
+ *	thp; meaningful without backing=, the store with a backing file
+ *	holds base pages only)
  * @reserved: (out) zero
  */
 struct vmlab_info {
@@ -98,7 +140,9 @@ struct vmlab_info {
 	__u64 huge_page_size;
 	__u32 writeback_centisecs;
 	__u32 has_backing;
-	__u64 reserved[4];
+	__u32 thp;
+	__u32 store_thp;
+	__u64 reserved[3];
 };
 
 /*
@@ -110,7 +154,11 @@ struct vmlab_info {
  */
 #define VMLAB_IOC_MAGIC		0xB9
 
-/* Choose the kind of this open file: 0, or -1 with errno EINVAL/EFAULT/EBUSY/ENOMEM. */
+/*
+ * Choose the kind (and THP policy) of this open file: 0, or -1 with errno
+ * EINVAL/EFAULT/EBUSY/ENOMEM.  EBUSY: the file has mappings of another kind
+ * or policy.
+ */
 #define VMLAB_IOC_SET_KIND	_IOW(VMLAB_IOC_MAGIC, 0x01, struct vmlab_select)
 /* Describe this open file and the device. */
 #define VMLAB_IOC_GET_INFO	_IOR(VMLAB_IOC_MAGIC, 0x02, struct vmlab_info)

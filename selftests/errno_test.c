@@ -267,10 +267,35 @@ FIXTURE_VARIANT_ADD(bad, set_kind_flags_high)
 	},
 };
 
-FIXTURE_VARIANT_ADD(bad, set_kind_reserved)
+FIXTURE_VARIANT_ADD(bad, set_kind_thp_unknown)
 {
 	.in = {
-		.op = OP_SET_KIND, .sel = { .kind = VMLAB_KIND_ANON, .reserved = 1, .huge_fd = -1 },
+		.op = OP_SET_KIND, .sel = { .kind = VMLAB_KIND_ANON, .thp = 6, .huge_fd = -1 },
+		.want_errno = EINVAL,
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, set_kind_thp_huge)
+{
+	.in = {
+		.op = OP_SET_KIND, .sel = { .kind = VMLAB_KIND_ANON, .thp = 0x80000000, .huge_fd = -1 },
+		.want_errno = EINVAL,
+	},
+};
+
+/* The store is one page cache: its policy is the module parameter's. */
+FIXTURE_VARIANT_ADD(bad, set_kind_thp_store)
+{
+	.in = {
+		.op = OP_SET_KIND, .sel = { .kind = VMLAB_KIND_STORE, .thp = VMLAB_THP_ALWAYS, .huge_fd = -1 },
+		.want_errno = EINVAL,
+	},
+};
+
+FIXTURE_VARIANT_ADD(bad, set_kind_thp_huge_kind)
+{
+	.in = {
+		.op = OP_SET_KIND, .sel = { .kind = VMLAB_KIND_HUGE, .thp = VMLAB_THP_NEVER, .huge_fd = -1 },
 		.want_errno = EINVAL,
 	},
 };
@@ -393,6 +418,16 @@ FIXTURE_VARIANT_ADD(bad, busy_anon_shared_to_store)
 	.in = {
 		.op = OP_SET_KIND_BUSY, .kind = VMLAB_KIND_ANON, .map_flags = MAP_SHARED,
 		.sel = { .kind = VMLAB_KIND_STORE, .huge_fd = -1 }, .want_errno = EBUSY,
+	},
+};
+
+/* The policy of a file's objects changes only while it has no mappings. */
+FIXTURE_VARIANT_ADD(bad, busy_anon_shared_thp)
+{
+	.in = {
+		.op = OP_SET_KIND_BUSY, .kind = VMLAB_KIND_ANON, .map_flags = MAP_SHARED,
+		.sel = { .kind = VMLAB_KIND_ANON, .thp = VMLAB_THP_ALWAYS, .huge_fd = -1 },
+		.want_errno = EBUSY,
 	},
 };
 

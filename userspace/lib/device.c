@@ -34,6 +34,33 @@ int vl_select(int fd, unsigned int kind, int huge_fd)
 	return 0;
 }
 
+int vl_select_thp(int fd, unsigned int thp)
+{
+	struct vmlab_select sel;
+
+	memset(&sel, 0, sizeof(sel));
+	sel.kind = VMLAB_KIND_ANON;
+	sel.huge_fd = -1;
+	sel.thp = thp;
+	if (ioctl(fd, VMLAB_IOC_SET_KIND, &sel) < 0)
+		return -errno;
+	return 0;
+}
+
+const char *vl_thp_name(unsigned int thp)
+{
+	static const char *const names[VL_NR_THP] = {
+		[VMLAB_THP_DEFAULT] = "default",
+		[VMLAB_THP_NEVER] = "never",
+		[VMLAB_THP_ALWAYS] = "always",
+		[VMLAB_THP_WITHIN_SIZE] = "within_size",
+		[VMLAB_THP_ADVISE] = "advise",
+		[VMLAB_THP_INHERIT] = "inherit",
+	};
+
+	return thp < VL_NR_THP ? names[thp] : "?";
+}
+
 int vl_info(int fd, struct vmlab_info *info)
 {
 	if (!info)

@@ -32,6 +32,29 @@ int vl_open(int flags);
  */
 int vl_select(int fd, unsigned int kind, int huge_fd);
 
+/* THP policies are 0 to VL_NR_THP - 1. */
+#define VL_NR_THP	(VMLAB_THP_INHERIT + 1)
+
+/**
+ * vl_select_thp() - choose the anon kind for an open file, with the THP
+ *	policy of the shared anonymous objects its MAP_SHARED mappings make
+ * @fd: an open file of the device
+ * @thp: one of enum vmlab_thp
+ *
+ * Return: 0, or -errno (-EBUSY once the file has mappings of another
+ * kind or policy).
+ */
+int vl_select_thp(int fd, unsigned int thp);
+
+/**
+ * vl_thp_name() - the module parameter's name of a THP policy
+ * @thp: one of enum vmlab_thp
+ *
+ * Return: "never", "always", "within_size", "advise", "inherit", "default",
+ * or "?" for a value that is none.
+ */
+const char *vl_thp_name(unsigned int thp);
+
 /**
  * vl_info() - describe an open file and the device (VMLAB_IOC_GET_INFO)
  * @fd: an open file of the device
