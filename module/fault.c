@@ -150,9 +150,10 @@ vm_fault_t vmlab_store_fault(struct vm_fault *vmf)
 		vmlab_count(VMLAB_CNT_SIGBUS);
 		return VM_FAULT_SIGBUS;
 	}
-	if (vmlab_store_has_backing())
-		ret = filemap_fault(vmf);
-	else
+	if (vmlab_store_has_backing()) {
+		ret = vmlab_store_thp_fault(vmf);
+		ret |= filemap_fault(vmf);
+	} else
 		ret = vmlab_tmpfs_fault(vmf);
 	/* do_cow_fault() copies this page into the private mapping's own. */
 	if (cow && (ret & VM_FAULT_LOCKED))
@@ -201,7 +202,7 @@ vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf)
 		return VM_FAULT_NOPAGE;
 	}
 	if (folio_mark_dirty(folio))
-		vmlab_count(VMLAB_CNT_PAGES_DIRTIED);
+		vmlab_count_add(VMLAB_CNT_PAGES_DIRTIED, folio_nr_pages(folio));
 	folio_wait_stable(folio);
 	return VM_FAULT_LOCKED;
 }

@@ -664,7 +664,7 @@ unsigned long vmlab_get_unmapped_area(struct file *file, unsigned long addr, uns
 	unsigned int kind = READ_ONCE(vf->kind);
 	unsigned int thp = VMLAB_THP_NEVER;
 
-	if (kind == VMLAB_KIND_STORE && !vmlab_store_has_backing())
+	if (kind == VMLAB_KIND_STORE)
 		thp = vmlab_thp;
 	else if (kind == VMLAB_KIND_ANON && (flags & MAP_TYPE) != MAP_PRIVATE)
 		thp = READ_ONCE(vf->thp);

@@ -68,6 +68,7 @@ static const char *const vmlab_inject_names[VMLAB_NR_INJECT] = {
 	[VMLAB_INJECT_MISC_REGISTER] = "misc_register",
 	[VMLAB_INJECT_ZERO_SOURCES] = "zero_sources",
 	[VMLAB_INJECT_THP_MOUNT] = "thp_mount",
+	[VMLAB_INJECT_THP_ALLOC] = "thp_alloc",
 };
 
 static unsigned int inject_nth_at_load;

@@ -397,7 +397,8 @@ unsigned long vmlab_object_dirty_pages(struct vmlab_object *obj)
 	xas_for_each_marked(&xas, entry, ULONG_MAX, PAGECACHE_TAG_DIRTY) {
 		if (xas_retry(&xas, entry))
 			continue;
-		n++;
+		/* A 2 MiB folio is one entry, and dirty as a whole. */
+		n += xa_is_value(entry) ? 1 : folio_nr_pages(entry);
 		/* A large store: no long RCU section, as filemap's own walks. */
 		if (need_resched()) {
 			xas_pause(&xas);

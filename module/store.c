@@ -175,35 +175,43 @@ static void vmlab_read_workfn(struct work_struct *work)
 {
 	struct vmlab_read *rd = container_of(work, struct vmlab_read, work);
 	struct folio *folio = rd->folio;
-	void *kaddr = kmap_local_folio(folio, 0);
-	ssize_t n;
+	size_t off;
+	ssize_t n = 0;
 
-	n = vmlab_backing_read(rd->backing, kaddr, folio_pos(folio));
-	if (n >= 0)
-		memset(kaddr + n, 0, PAGE_SIZE - n);
-	kunmap_local(kaddr);
+	/* Page by page: the backing file's page cache holds base pages. */
+	for (off = 0; off < folio_size(folio); off += PAGE_SIZE) {
+		void *kaddr = kmap_local_folio(folio, off);
+
+		n = vmlab_backing_read(rd->backing, kaddr, folio_pos(folio) + off);
+		if (n >= 0)
+			memset(kaddr + n, 0, PAGE_SIZE - n);
+		kunmap_local(kaddr);
+		if (n < 0)
+			break;
+	}
 	flush_dcache_folio(folio);
 	if (n >= 0) {
 		folio_mark_uptodate(folio);
-		vmlab_count(VMLAB_CNT_BACKING_READS);
+		vmlab_count_add(VMLAB_CNT_BACKING_READS, folio_nr_pages(folio));
 	} else {
 		vmlab_count(VMLAB_CNT_BACKING_ERRORS);
 	}
-	/* The I/O is done: whoever waits for the page (a fault, read(2)) goes on. */
+	/* The I/O is done: whoever waits for the folio (a fault, read(2)) goes on. */
 	folio_unlock(folio);
 	folio_put(folio);
 	mempool_free(rd, vmlab_read_pool);
 }
 
 /*
- * ->read_folio: start reading a locked, new page of the store (the store
- * never holds large folios); the worker unlocks it, uptodate or not.
+ * ->read_folio: start reading a locked, new folio of the store (a base
+ * page, or a 2 MiB one of vmlab_store_thp_fault()); the worker unlocks it,
+ * uptodate or not.
  */
 static int vmlab_store_read_folio(struct file *file, struct folio *folio)
 {
 	struct vmlab_read *rd;
 
-	vmlab_count(VMLAB_CNT_PAGES_ALLOCATED);
+	vmlab_count_add(VMLAB_CNT_PAGES_ALLOCATED, folio_nr_pages(folio));
 	if (vmlab_inject(VMLAB_INJECT_BACKING_READ)) {
 		vmlab_count(VMLAB_CNT_BACKING_ERRORS);
 		folio_unlock(folio);
@@ -221,8 +229,31 @@ static int vmlab_store_read_folio(struct file *file, struct folio *folio)
 }
 
 /*
- * Write one page of the store to the backing file: called by
- * write_cache_pages() with the page locked and its dirty bit cleared (its
+ * Write @folio of the store to the backing file at @pos: in one piece
+ * where the kernel maps it all (no highmem), else page by page.  Return:
+ * the bytes written (folio_size() when all went), or -errno.
+ */
+static ssize_t vmlab_store_write_folio(struct folio *folio, loff_t pos)
+{
+	size_t chunk = IS_ENABLED(CONFIG_HIGHMEM) ? PAGE_SIZE : folio_size(folio);
+	size_t off;
+	ssize_t n;
+
+	for (off = 0; off < folio_size(folio); off += chunk) {
+		void *kaddr = kmap_local_folio(folio, off);
+
+		n = kernel_write(vmlab_store->backing, kaddr, chunk, &pos);
+		kunmap_local(kaddr);
+		/* Short: the backing file is full; the caller fails the folio. */
+		if (n != chunk)
+			return n < 0 && !off ? n : off + max_t(ssize_t, n, 0);
+	}
+	return off;
+}
+
+/*
+ * Write one folio of the store to the backing file: called by
+ * write_cache_pages() with the folio locked and its dirty bit cleared (its
  * shared mappings write-protected again); writes it unlocked, under
  * write-back.  A failed page is dirtied again and the error recorded for
  * fsync(2): the bytes stay in the store until a write succeeds.
@@ -237,7 +268,6 @@ static int vmlab_store_writepage(VMLAB_WRITEPAGE_ARG *arg, struct writeback_cont
 	loff_t pos = folio_pos(folio);
 	unsigned int noreclaim_flag;
 	unsigned int throttle;
-	void *kaddr;
 	ssize_t n;
 	int err = 0;
 
@@ -253,15 +283,13 @@ static int vmlab_store_writepage(VMLAB_WRITEPAGE_ARG *arg, struct writeback_cont
 	throttle = current->flags & PF_LOCAL_THROTTLE;
 	current->flags |= PF_LOCAL_THROTTLE;
 	noreclaim_flag = memalloc_nofs_save();
-	kaddr = kmap_local_folio(folio, 0);
 	n = vmlab_inject_for(VMLAB_INJECT_BACKING_WRITE, requester ?: current) ? -EIO :
-		kernel_write(vmlab_store->backing, kaddr, PAGE_SIZE, &pos);
-	kunmap_local(kaddr);
+		vmlab_store_write_folio(folio, pos);
 	memalloc_nofs_restore(noreclaim_flag);
 	current->flags = (current->flags & ~PF_LOCAL_THROTTLE) | throttle;
 
-	if (n == PAGE_SIZE) {
-		vmlab_count(VMLAB_CNT_PAGES_WRITTEN_BACK);
+	if (n == folio_size(folio)) {
+		vmlab_count_add(VMLAB_CNT_PAGES_WRITTEN_BACK, folio_nr_pages(folio));
 	} else {
 		err = n < 0 ? n : -EIO;
 		vmlab_count(VMLAB_CNT_BACKING_ERRORS);
@@ -473,6 +501,13 @@ static struct inode *vmlab_store_inode(struct vmlab_object *obj, pgoff_t nr_page
 	inode->i_ino = get_next_ino();
 	inode->i_mode = S_IFREG | 0600;
 	inode->i_mapping->a_ops = &vmlab_store_aops;
+	/*
+	 * A policy that may give 2 MiB folios makes the store's page cache one
+	 * of large folios, as XFS's: its read-ahead may then make large
+	 * folios of other orders too.
+	 */
+	if (VMLAB_HAVE_PMD_MAPS && vmlab_thp != VMLAB_THP_NEVER && vmlab_thp != VMLAB_THP_INHERIT)
+		mapping_set_large_folios(inode->i_mapping);
 	i_size_write(inode, (loff_t)nr_pages << PAGE_SHIFT);
 	inode->i_private = obj;
 	/*
@@ -527,6 +562,88 @@ err_close:
 	filp_close(file, NULL);
 	return ERR_PTR(-EINVAL);
 }
+
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/*
+ * Does the store's THP policy give the aligned 2 MiB at @index a huge
+ * folio, for a fault in @vma?  As tmpfs decides for its files: never
+ * under MADV_NOHUGEPAGE or prctl(PR_SET_THP_DISABLE); always and
+ * within_size for a 2 MiB that lies within the store (the only one it
+ * may hold); advise under MADV_HUGEPAGE.  inherit is shmem_enabled's, a
+ * tmpfs setting: never here.
+ */
+static bool vmlab_store_thp_allowed(struct vm_area_struct *vma, pgoff_t index)
+{
+	if (index + HPAGE_PMD_NR > vmlab_store->nr_pages)
+		return false;
+	if ((vma->vm_flags & VM_NOHUGEPAGE) || test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
+		return false;
+	switch (vmlab_thp) {
+	case VMLAB_THP_ALWAYS:
+	case VMLAB_THP_WITHIN_SIZE:
+		return true;
+	case VMLAB_THP_ADVISE:
+		return vma->vm_flags & VM_HUGEPAGE;
+	default:
+		return false;
+	}
+}
+
+/**
+ * vmlab_store_thp_fault() - make the store's 2 MiB folio for a fault, with
+ * backing= and a THP policy that gives one
+ * @vmf: a fault in a store mapping, within the store
+ *
+ * At the first fault in an aligned 2 MiB the policy gives a huge folio,
+ * with nothing of it cached yet, a 2 MiB folio of the buddy allocator
+ * joins the store's page cache there and its read from the backing file
+ * starts, as read-ahead would start it; filemap_fault() then finds it.
+ * When none can be had the range keeps base pages, and the kernel's
+ * thp_file_fallback (and thp_file_fallback_charge, for the memory cgroup)
+ * count it, as for tmpfs.  Injection point thp_alloc forces that.
+ *
+ * Return: VM_FAULT_MAJOR when a read started (counted in pgmajfault), else 0.
+ */
+vm_fault_t vmlab_store_thp_fault(struct vm_fault *vmf)
+{
+	struct address_space *mapping = vmlab_store->inode->i_mapping;
+	pgoff_t index = round_down(vmf->pgoff, HPAGE_PMD_NR);
+	struct folio *folio;
+	gfp_t gfp;
+	int err;
+
+	if (!vmlab_store_thp_allowed(vmf->vma, index) || xa_load(&mapping->i_pages, vmf->pgoff))
+		return 0;
+	/* Read-ahead's: a little reclaim and compaction, no OOM, no warning. */
+	gfp = readahead_gfp_mask(mapping);
+	folio = vmlab_inject(VMLAB_INJECT_THP_ALLOC) ? NULL : folio_alloc(gfp, HPAGE_PMD_ORDER);
+	if (!folio) {
+		count_vm_event(THP_FILE_FALLBACK);
+		return 0;
+	}
+	/* -EEXIST: a page of the range is cached already; base pages then. */
+	err = filemap_add_folio(mapping, folio, index, gfp);
+	if (err) {
+		folio_put(folio);
+		if (err == -ENOMEM) {
+			count_vm_event(THP_FILE_FALLBACK);
+			count_vm_event(THP_FILE_FALLBACK_CHARGE);
+		}
+		return 0;
+	}
+	count_vm_event(THP_FILE_ALLOC);
+	/* Locked and new: the reader unlocks it, uptodate or in error. */
+	vmlab_store_read_folio(vmf->vma->vm_file, folio);
+	folio_put(folio);
+	count_vm_event(PGMAJFAULT);
+	return VM_FAULT_MAJOR;
+}
+#else
+vm_fault_t vmlab_store_thp_fault(struct vm_fault *vmf)
+{
+	return 0;
+}
+#endif
 
 /**
  * vmlab_store_has_backing() - was the store given a backing file?
@@ -653,7 +770,7 @@ static ssize_t vmlab_store_copy_in(struct kiocb *iocb, struct iov_iter *iter)
 			/* A tmpfs page is marked dirty too, but nothing counts it. */
 			if (folio->mapping == mapping && folio_mark_dirty(folio) &&
 			    vmlab_store_has_backing())
-				vmlab_count(VMLAB_CNT_PAGES_DIRTIED);
+				vmlab_count_add(VMLAB_CNT_PAGES_DIRTIED, folio_nr_pages(folio));
 			folio_unlock(folio);
 		}
 		folio_put(folio);

@@ -186,6 +186,8 @@ long vmlab_counter_sum(enum vmlab_counter c);
  * @VMLAB_INJECT_ZERO_SOURCES: allocating the zeroed pages private anonymous
  *	writes are copied from, at load
  * @VMLAB_INJECT_THP_MOUNT: mounting tmpfs for a THP policy, at load
+ * @VMLAB_INJECT_THP_ALLOC: a 2 MiB folio of the store with backing= (the
+ *	fault falls back to base pages)
  * @VMLAB_NR_INJECT: number of points; not a point
  */
 enum vmlab_inject_point {
@@ -211,6 +213,7 @@ enum vmlab_inject_point {
 	VMLAB_INJECT_MISC_REGISTER,
 	VMLAB_INJECT_ZERO_SOURCES,
 	VMLAB_INJECT_THP_MOUNT,
+	VMLAB_INJECT_THP_ALLOC,
 	VMLAB_NR_INJECT
 };
 
@@ -346,6 +349,7 @@ void vmlab_store_open(struct file *file);
 int vmlab_store_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 ssize_t vmlab_store_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t vmlab_store_write_iter(struct kiocb *iocb, struct iov_iter *from);
+vm_fault_t vmlab_store_thp_fault(struct vm_fault *vmf);
 extern unsigned long vmlab_store_size;
 
 /* fault.c: the fault handlers */
