@@ -153,8 +153,9 @@ vm_fault_t vmlab_store_fault(struct vm_fault *vmf)
 	if (vmlab_store_has_backing()) {
 		ret = vmlab_store_thp_fault(vmf);
 		ret |= filemap_fault(vmf);
-	} else
+	} else {
 		ret = vmlab_tmpfs_fault(vmf);
+	}
 	/* do_cow_fault() copies this page into the private mapping's own. */
 	if (cow && (ret & VM_FAULT_LOCKED))
 		vmlab_count(VMLAB_CNT_COW_SOURCES);

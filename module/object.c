@@ -6,13 +6,15 @@
  *
  * A shared anonymous object keeps its pages where the kernel keeps those of
  * MAP_SHARED|MAP_ANONYMOUS: an unlinked file of the kernel's internal tmpfs
- * mount, which its VMAs map (vm_file), so they sit in that file's reverse
+ * mount (or of vmlab's tmpfs mount of its THP policy, thp.c), which its
+ * VMAs map (vm_file), so they sit in that file's reverse
  * map and its pages are tmpfs's own: swap-backed, reclaimed to swap,
  * charged as tmpfs charges them; smaps and mincore(2) see a tmpfs file.
  * Only the file's operations differ: a copy of tmpfs's own whose owner is
  * this module and whose ->release frees vmlab's object, so every VMA, by
- * its file, pins the module as a device file does; vmlab's ->fault asks
- * shmem for each page and installs it.  The store without a backing file
+ * its file, pins the module as a device file does; tmpfs's ->mmap sets
+ * each VMA up, and vmlab's ->fault calls tmpfs's for each page (see
+ * vmlab_tmpfs_mmap()).  The store without a backing file
  * is a tmpfs file too (store.c), mapped the same way through files of
  * vmlab_tmpfs_reopen(), one per open file of the device.
  *

@@ -13,8 +13,9 @@
  * (a major fault, with the core's read-around).
  *
  * That is the store with a backing file, the user's (module parameter
- * backing=).  Without one the store IS an unlinked file of the kernel's
- * internal tmpfs mount, as a shared anonymous object is (object.c): the
+ * backing=).  Without one the store IS an unlinked tmpfs file (of the
+ * kernel's internal mount, or of vmlab's mount of the policy thp, thp.c),
+ * as a shared anonymous object is (object.c): the
  * open files of /dev/vmlab point f_mapping at its page cache, store
  * mappings map it (see vmlab_store_tmpfs_file()), read(2) is tmpfs's, and
  * it has what tmpfs has: swap-backed pages, no dirty accounting, no
@@ -45,6 +46,10 @@
  * see no rlimit, signal or credentials of whoever asked for them; nor its
  * scheduling priority, CPU cgroup or I/O accounting, which are the
  * kworker's, as for the flusher's write-back.
+ *
+ * With a THP policy (thp.c) the store's page cache holds large folios:
+ * vmlab_store_thp_fault() adds the 2 MiB ones the policy gives, read-ahead
+ * may add smaller ones, and reading, writing back and dirtying go by folio.
  *
  * Locking: the store's page cache, its i_mmap and its write-back state are
  * the core's, under the core's locks; the store object itself never

@@ -278,7 +278,8 @@ FIXTURE_VARIANT_ADD(bad, set_kind_thp_unknown)
 FIXTURE_VARIANT_ADD(bad, set_kind_thp_huge)
 {
 	.in = {
-		.op = OP_SET_KIND, .sel = { .kind = VMLAB_KIND_ANON, .thp = 0x80000000, .huge_fd = -1 },
+		.op = OP_SET_KIND,
+		.sel = { .kind = VMLAB_KIND_ANON, .thp = 0x80000000, .huge_fd = -1 },
 		.want_errno = EINVAL,
 	},
 };
@@ -287,7 +288,8 @@ FIXTURE_VARIANT_ADD(bad, set_kind_thp_huge)
 FIXTURE_VARIANT_ADD(bad, set_kind_thp_store)
 {
 	.in = {
-		.op = OP_SET_KIND, .sel = { .kind = VMLAB_KIND_STORE, .thp = VMLAB_THP_ALWAYS, .huge_fd = -1 },
+		.op = OP_SET_KIND,
+		.sel = { .kind = VMLAB_KIND_STORE, .thp = VMLAB_THP_ALWAYS, .huge_fd = -1 },
 		.want_errno = EINVAL,
 	},
 };
@@ -295,7 +297,8 @@ FIXTURE_VARIANT_ADD(bad, set_kind_thp_store)
 FIXTURE_VARIANT_ADD(bad, set_kind_thp_huge_kind)
 {
 	.in = {
-		.op = OP_SET_KIND, .sel = { .kind = VMLAB_KIND_HUGE, .thp = VMLAB_THP_NEVER, .huge_fd = -1 },
+		.op = OP_SET_KIND,
+		.sel = { .kind = VMLAB_KIND_HUGE, .thp = VMLAB_THP_NEVER, .huge_fd = -1 },
 		.want_errno = EINVAL,
 	},
 };

@@ -66,7 +66,7 @@ static bool have_thp(void)
 	return !access("/sys/kernel/mm/transparent_hugepage", F_OK);
 }
 
-static long long vmstat(const char *name)
+static long long vmstat_value(const char *name)
 {
 	char line[128], key[64];
 	long long v, found = -1;
@@ -81,7 +81,7 @@ static long long vmstat(const char *name)
 	return found;
 }
 
-static int64_t counter(struct __test_metadata *_metadata, const char *name)
+static int64_t counter_value(struct __test_metadata *_metadata, const char *name)
 {
 	struct vl_counters c;
 	uint64_t v = 0;
@@ -93,7 +93,10 @@ static int64_t counter(struct __test_metadata *_metadata, const char *name)
 	return (int64_t)v;
 }
 
-/* The first 4 KiB of @got (the backing file's bytes from @pos) whose first byte is not @want's, or @len. */
+/*
+ * The offset of the first 4 KiB of @got (the backing file's bytes from
+ * @pos) whose first byte is not @want's, or @len.
+ */
 static size_t first_mismatch(const unsigned char *got, size_t len, size_t pos,
 			     unsigned char (*want)(size_t))
 {
@@ -125,26 +128,46 @@ FIXTURE_VARIANT(backed) {
 	bool huge;
 };
 
-FIXTURE_VARIANT_ADD(backed, always) { .thp = "always", .huge = true };
-FIXTURE_VARIANT_ADD(backed, within_size) { .thp = "within_size", .huge = true };
-FIXTURE_VARIANT_ADD(backed, advise) { .thp = "advise", .huge = false };
+FIXTURE_VARIANT_ADD(backed, always)
+{
+	.thp = "always", .huge = true,
+};
+
+FIXTURE_VARIANT_ADD(backed, within_size)
+{
+	.thp = "within_size", .huge = true,
+};
+
+FIXTURE_VARIANT_ADD(backed, advise)
+{
+	.thp = "advise", .huge = false,
+};
+
 FIXTURE_VARIANT_ADD(backed, advise_hugepage)
 {
 	.thp = "advise", .advice = MADV_HUGEPAGE, .huge = true,
 };
+
 FIXTURE_VARIANT_ADD(backed, always_nohugepage)
 {
 	.thp = "always", .advice = MADV_NOHUGEPAGE, .huge = false,
 };
+
 FIXTURE_VARIANT_ADD(backed, never_hugepage)
 {
 	.thp = "never", .advice = MADV_HUGEPAGE, .huge = false,
 };
-FIXTURE_VARIANT_ADD(backed, inherit) { .thp = "inherit", .huge = false };
+
+FIXTURE_VARIANT_ADD(backed, inherit)
+{
+	.thp = "inherit", .huge = false,
+};
+
 FIXTURE_VARIANT_ADD(backed, always_fallback)
 {
 	.thp = "always", .inject = true, .huge = false,
 };
+
 FIXTURE_VARIANT_ADD(backed, always_private)
 {
 	.thp = "always", .private = true, .huge = true,
@@ -271,8 +294,8 @@ TEST_F(backed, faults_writeback_rewrite)
 	int bfd;
 
 	ASSERT_NE(NULL, fsize);
-	alloc0 = vmstat("thp_file_alloc");
-	fb0 = vmstat("thp_file_fallback");
+	alloc0 = vmstat_value("thp_file_alloc");
+	fb0 = vmstat_value("thp_file_fallback");
 	/* Without THP (PREEMPT_RT) the advice is refused, as for any mapping. */
 	if (variant->advice)
 		ASSERT_EQ(have_thp() ? 0 : -1, madvise(self->map, MAP_LEN, variant->advice));
@@ -282,12 +305,13 @@ TEST_F(backed, faults_writeback_rewrite)
 			TH_LOG("byte %zu of the mapping: %u, the backing file holds %u", i,
 			       self->map[i], pattern(MAP_OFF + i));
 		}
-	alloc1 = vmstat("thp_file_alloc");
-	fb1 = vmstat("thp_file_fallback");
+	alloc1 = vmstat_value("thp_file_alloc");
+	fb1 = vmstat_value("thp_file_fallback");
 	ASSERT_EQ(0, vl_smaps_field(0, (unsigned long)self->map, "FilePmdMapped", &pmd_kb));
 	scan_folios(_metadata, self->map, npages, fsize, &pmd, &thp);
-	TH_LOG("thp=%s advice %d: FilePmdMapped %lld kB, 2 MiB folios %zu, kpageflags thp %zu, thp_file_alloc +%lld, thp_file_fallback +%lld",
-	       variant->thp, variant->advice, pmd_kb, pmd, thp, alloc1 - alloc0, fb1 - fb0);
+	TH_LOG("thp=%s advice %d: FilePmdMapped %lld kB, 2 MiB folios %zu, kpageflags thp %zu",
+	       variant->thp, variant->advice, pmd_kb, pmd, thp);
+	TH_LOG("thp_file_alloc +%lld, thp_file_fallback +%lld", alloc1 - alloc0, fb1 - fb0);
 	EXPECT_EQ(huge ? (long long)(MAP_LEN >> 10) : 0, pmd_kb);
 	EXPECT_EQ(huge ? nfolios : 0, pmd);
 	if (huge)
@@ -322,9 +346,9 @@ TEST_F(backed, faults_writeback_rewrite)
 		EXPECT_EQ(MAP_LEN, first_mismatch(got, MAP_LEN, MAP_OFF, pattern));
 		goto out;
 	}
-	EXPECT_EQ((int64_t)npages, counter(_metadata, "dirty_store"));
+	EXPECT_EQ((int64_t)npages, counter_value(_metadata, "dirty_store"));
 	ASSERT_EQ(0, ioctl(self->fd, VMLAB_IOC_WRITEBACK));
-	EXPECT_EQ(0, counter(_metadata, "dirty_store"));
+	EXPECT_EQ(0, counter_value(_metadata, "dirty_store"));
 	ASSERT_EQ((ssize_t)MAP_LEN, pread(bfd, got, MAP_LEN, MAP_OFF));
 	i = first_mismatch(got, MAP_LEN, MAP_OFF, written);
 	EXPECT_EQ(MAP_LEN, i) {
@@ -333,15 +357,16 @@ TEST_F(backed, faults_writeback_rewrite)
 	}
 
 	/* Write-protected again: one ->page_mkwrite per folio written to. */
-	mkwrite0 = counter(_metadata, "page_mkwrite");
+	mkwrite0 = counter_value(_metadata, "page_mkwrite");
 	for (i = 0; i < MAP_LEN; i += HPAGE) {
 		self->map[i + 4096] = 0x5a;
 		want_dirty += fsize[(i + 4096) / 4096];
 	}
-	mkwrite1 = counter(_metadata, "page_mkwrite");
-	dirty = counter(_metadata, "dirty_store");
-	TH_LOG("after write-back, a write in each 2 MiB: page_mkwrite +%lld, dirty_store %lld (folios of %lld pages)",
-	       (long long)(mkwrite1 - mkwrite0), (long long)dirty, (long long)want_dirty);
+	mkwrite1 = counter_value(_metadata, "page_mkwrite");
+	dirty = counter_value(_metadata, "dirty_store");
+	TH_LOG("after write-back, a write in each 2 MiB: page_mkwrite +%lld, dirty_store %lld",
+	       (long long)(mkwrite1 - mkwrite0), (long long)dirty);
+	TH_LOG("the folios written to hold %lld pages", (long long)want_dirty);
 	EXPECT_EQ((int64_t)nfolios, mkwrite1 - mkwrite0);
 	/* A folio is dirty as a whole: 512 pages for each 2 MiB one. */
 	EXPECT_EQ(want_dirty, dirty);
