@@ -43,6 +43,8 @@
 #define INJECT_DIR	VMLAB_DEBUGFS_PATH "/inject"
 #define BACKING_PATH	"/tmp/vmlab-inject-backing"
 #define STORE_ARGS	"backing=" BACKING_PATH " store_size=1M"
+/* The store with 2 MiB folios: room for two of them. */
+#define STORE_THP_ARGS	"backing=" BACKING_PATH " store_size=4M thp=always"
 /* Points failed so far, one name per line, shared by the tests of this program. */
 #define FAILED_LOG	"/tmp/vmlab-inject-failed"
 
@@ -249,6 +251,23 @@ static void scenario_shared_anon(void)
 	if (msync(p, PAGES * page_size(), MS_SYNC))
 		STEP_FAILED("msync", EIO, ENOMEM);
 	unmap_close(fd, p, PAGES * page_size());
+}
+
+/*
+ * The store with backing= and thp=always: a 2 MiB folio made at the first
+ * fault (thp_alloc; base pages when it fails), read, dirtied, written back.
+ */
+static void scenario_store_thp(void)
+{
+	int fd = open_kind(VMLAB_KIND_STORE);
+	char *p = map(fd, HUGE_PAGE, MAP_SHARED);
+
+	touch(p, HUGE_PAGE, 'h');
+	if (vl_read_byte(p + HUGE_PAGE - 1) != 'h')
+		scenario_exit(EXIT_WRONG);
+	if (msync(p, HUGE_PAGE, MS_SYNC))
+		STEP_FAILED("msync", EIO, ENOMEM);
+	unmap_close(fd, p, HUGE_PAGE);
 }
 
 /* The store shared: pages read from the backing file, dirtied, written back. */
@@ -516,6 +535,13 @@ FIXTURE_VARIANT_ADD(walk, store_private) {
 	.scenario = scenario_store_private,
 	.load_args = STORE_ARGS,
 	.must_fail = { "file_alloc", "vma_record", "backing_read" },
+};
+
+FIXTURE_VARIANT_ADD(walk, store_thp) {
+	.name = "store_thp",
+	.scenario = scenario_store_thp,
+	.load_args = STORE_THP_ARGS,
+	.must_fail = { "file_alloc", "vma_record", "backing_read", "backing_write" },
 };
 
 FIXTURE_VARIANT_ADD(walk, huge) {
@@ -1026,7 +1052,10 @@ TEST_F(summary, every_point_failed)
 {
 	char *points = NULL, *failed = NULL, *line, *save;
 	char missing[NAMES_MAX] = "", hits[NAMES_MAX] = "", unreachable[NAMES_MAX] = "";
-	/* Without THP no PMD is ever mapped: the PMD map is no step at all. */
+	/*
+	 * Without THP no PMD is ever mapped and no 2 MiB folio made: the PMD
+	 * map and the store's 2 MiB allocation are no steps at all.
+	 */
 	bool thp = !access("/sys/kernel/mm/transparent_hugepage", F_OK);
 	int total = 0, hit = 0;
 
@@ -1042,7 +1071,7 @@ TEST_F(summary, every_point_failed)
 
 		if (sscanf(line, "%63s", name) != 1)
 			continue;
-		if (!thp && !strcmp(name, "huge_pmd_map")) {
+		if (!thp && (!strcmp(name, "huge_pmd_map") || !strcmp(name, "thp_alloc"))) {
 			snprintf(unreachable + strlen(unreachable),
 				 NAMES_MAX - strlen(unreachable), " %s", name);
 			continue;
