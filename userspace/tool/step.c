@@ -65,12 +65,19 @@ static void observe_side(struct tour *t, struct twin *tw, int side, bool child, 
 		return;
 	if (!pages_read(&r, (unsigned long)sd->addr, tw->npages, pf)) {
 		struct vl_smaps *maps = NULL;
-		size_t nmaps = 0;
+		size_t nmaps = 0, j;
 
 		if (vl_smaps_read(0, &maps, &nmaps))
 			nmaps = 0;
-		pages_levels(&r, pf, tw->npages,
-			     vl_smaps_find(maps, nmaps, (unsigned long)sd->addr));
+		/* VMA by VMA: a partial munmap splits the side in several. */
+		for (i = 0; i < tw->npages; i = j) {
+			const struct vl_smaps *vma = vl_smaps_find(maps, nmaps, pf[i].addr);
+
+			for (j = i + 1; j < tw->npages; j++)
+				if (vl_smaps_find(maps, nmaps, pf[j].addr) != vma)
+					break;
+			pages_levels(&r, pf + i, j - i, vma);
+		}
 		free(maps);
 		for (i = 0; i < tw->npages; i++)
 			v->f[i].pg = pf[i];

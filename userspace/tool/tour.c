@@ -22,7 +22,7 @@
 
 static const struct section *const sections[] = {
 	&section_anon, &section_cow, &section_shared, &section_shared_anon, &section_huge,
-	&section_flags, &section_reclaim,
+	&section_thp, &section_flags, &section_reclaim,
 };
 
 int tour_fail(struct tour *t, int err, const char *fmt, ...)

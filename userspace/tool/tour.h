@@ -22,7 +22,7 @@
 #include "pages.h"
 #include "vmlab_uapi.h"
 
-#define TOUR_MAX_PAGES		512	/* one 2 MiB page of 4 KiB pages */
+#define TOUR_MAX_PAGES		1024	/* two 2 MiB pages of 4 KiB pages */
 #define TOUR_BYTES		4	/* bytes of content shown per page */
 #define TOUR_MAX_VIEWS		4
 #define TOUR_MAX_EVENTS		16
@@ -200,7 +200,7 @@ struct section {
 };
 
 extern const struct section section_anon, section_cow, section_shared, section_shared_anon,
-	section_huge, section_flags, section_reclaim;
+	section_huge, section_thp, section_flags, section_reclaim;
 
 /* tour.c */
 int tour_fail(struct tour *t, int err, const char *fmt, ...);
