@@ -374,5 +374,5 @@ int cmd_bench(int argc, char **argv)
 		return 1;
 	printf("ratio = vmlab / native (lower is faster or smaller; for refault MiB/s higher is\n"
 	       "faster, 1.00 or more the target); memory: VmRSS growth\n");
-	return 0;
+	return bench_thp();
 }

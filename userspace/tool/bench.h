@@ -10,5 +10,6 @@
 
 int cmd_bench(int argc, char **argv);
 int bench_fill(int fd, off_t off, size_t len);
+int bench_thp(void);
 
 #endif /* _VMLAB_TOOL_BENCH_H */
