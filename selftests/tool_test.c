@@ -698,6 +698,69 @@ static bool swap_listed(void)
 	return n > 1;
 }
 
+/*
+ * thp: two THPs from the page allocator (thp_file_alloc), not the pool, each
+ * one PMD; hugetlb pages from the pool; 4 KiB pages under MADV_NOHUGEPAGE;
+ * after a 4 KiB munmap the same folio mapped by PTEs. Base pages without THP.
+ */
+static void check_thp(struct __test_metadata *_metadata, const struct tour_ctx *c)
+{
+	const struct vl_json *mmap = need_step(_metadata, c, "mmap");
+	const struct vl_json *thp = need_step(_metadata, c, "thp");
+	const struct vl_json *huge = need_step(_metadata, c, "hugetlb");
+	const struct vl_json *nohuge = need_step(_metadata, c, "nohuge");
+	const struct vl_json *split = need_step(_metadata, c, "split");
+	const struct vl_json *t0 = need_page(_metadata, thp, "vmlab", "parent", 0);
+	const struct vl_json *t1 = need_page(_metadata, thp, "vmlab", "parent", 1);
+	const struct vl_json *t512 = need_page(_metadata, thp, "vmlab", "parent", 512);
+	const struct vl_json *n0 = need_page(_metadata, nohuge, "vmlab", "parent", 0);
+	const struct vl_json *s0 = need_page(_metadata, split, "vmlab", "parent", 0);
+	const struct vl_json *s511 = need_page(_metadata, split, "vmlab", "parent", 511);
+
+	EXPECT_FALSE(yes(need_page(_metadata, mmap, "vmlab", "parent", 0), "present"));
+	EXPECT_STREQ("t...", str(t0, "text"));
+	EXPECT_EQ(0, event(thp, "vmlab_hugepages_free"));
+	EXPECT_STREQ("n...", str(n0, "text"));
+	EXPECT_STREQ("shmem", str(n0, "kind"));
+	EXPECT_STREQ("pte", str(n0, "level"));
+	EXPECT_FALSE(yes(s511, "present"));
+	if (!have_thp()) {
+		EXPECT_STREQ("shmem", str(t0, "kind"));
+		EXPECT_STREQ("pte", str(t0, "level"));
+		EXPECT_STREQ("pte", str(s0, "level"));
+	} else if (event(thp, "vmlab_thp_file_fallback") <= 0) {
+		const struct vl_json *s1 = need_page(_metadata, split, "vmlab", "parent", 1);
+		const struct vl_json *s512 = need_page(_metadata, split, "vmlab", "parent", 512);
+
+		EXPECT_STREQ("thp", str(t0, "kind"));
+		EXPECT_STREQ("pmd", str(t0, "level"));
+		EXPECT_TRUE(has_flag(t0, "compound_head"));
+		EXPECT_TRUE(has_flag(t1, "compound_tail"));
+		EXPECT_EQ(num(t0, "pfn") + 1, num(t1, "pfn"));
+		EXPECT_TRUE(has_flag(t512, "compound_head"));
+		EXPECT_STREQ("pmd", str(t512, "level"));
+		EXPECT_LE(2, event(thp, "vmlab_thp_file_alloc"));
+		EXPECT_EQ(4096, event(thp, "vmlab_shmem_pmd_mapped_kb"));
+		EXPECT_EQ(4096, event(thp, "native_shmem_pmd_mapped_kb"));
+		/* The split: the same folio, now 4 KiB entries; the other 2 MiB keeps its PMD. */
+		EXPECT_EQ(num(t0, "pfn"), num(s0, "pfn"));
+		EXPECT_EQ(num(t1, "pfn"), num(s1, "pfn"));
+		EXPECT_STREQ("thp", str(s1, "kind"));
+		EXPECT_STREQ("pte", str(s0, "level"));
+		EXPECT_STREQ("pte", str(s1, "level"));
+		EXPECT_STREQ("pmd", str(s512, "level"));
+		EXPECT_EQ(2048, event(split, "vmlab_shmem_pmd_mapped_kb"));
+	}
+	if (!yes(huge, "skipped")) {
+		const struct vl_json *h0 = need_page(_metadata, huge, "vmlab", "parent", 0);
+
+		EXPECT_STREQ("hugetlb", str(h0, "kind"));
+		EXPECT_TRUE(has_flag(h0, "compound_head"));
+		EXPECT_EQ(-2, event(huge, "vmlab_hugepages_free"));
+		EXPECT_EQ(0, event(huge, "vmlab_thp_file_alloc"));
+	}
+}
+
 static void check_reclaim(struct __test_metadata *_metadata, const struct tour_ctx *c)
 {
 	const struct vl_json *cached = need_step(_metadata, c, "cached");
@@ -786,6 +849,7 @@ FIXTURE_VARIANT_ADD(tour, cow) { .section = "cow", .check = check_cow };
 FIXTURE_VARIANT_ADD(tour, shared) { .section = "shared", .check = check_shared };
 FIXTURE_VARIANT_ADD(tour, shared_anon) { .section = "shared-anon", .check = check_shared_anon };
 FIXTURE_VARIANT_ADD(tour, huge) { .section = "huge", .check = check_huge };
+FIXTURE_VARIANT_ADD(tour, thp) { .section = "thp", .check = check_thp };
 FIXTURE_VARIANT_ADD(tour, flags) { .section = "flags", .check = check_flags };
 FIXTURE_VARIANT_ADD(tour, reclaim) { .section = "reclaim", .check = check_reclaim };
 /* The store with a backing file: dirty tracking, write-back, a page cache over a file. */
