@@ -199,8 +199,9 @@ int bench_thp(void)
 
 	thp = !access("/sys/kernel/mm/transparent_hugepage", F_OK);
 	if (mkdtemp(dir)) {
-		if (!mount("tmpfs", dir, "tmpfs", 0, "huge=always"))
-			mounted = huge_mount = true;
+		huge_mount = !mount("tmpfs", dir, "tmpfs", 0, "huge=always");
+		if (huge_mount)
+			mounted = true;
 		else if (!thp && !mount("tmpfs", dir, "tmpfs", 0, NULL))
 			mounted = true;	/* no THP: tmpfs refuses huge= */
 	}
