@@ -135,6 +135,8 @@ static int thp_round(enum thp_variant v, const char *dir, struct thp_sample *s)
 	int fd, err;
 	char *p;
 
+	/* From before the mmap: the huge kind may take its pages at mmap time. */
+	vl_meminfo_field("HugePages_Free", &free0);
 	fd = thp_open(v, dir, path, sizeof(path));
 	if (fd < 0)
 		return -1;
@@ -147,7 +149,6 @@ static int thp_round(enum thp_variant v, const char *dir, struct thp_sample *s)
 		errno = err;
 		return -1;
 	}
-	vl_meminfo_field("HugePages_Free", &free0);
 	getrusage(RUSAGE_SELF, &a);
 	t0 = thp_now();
 	memset(p, 0x5a, THP_LEN);
