@@ -120,7 +120,8 @@ fuzz-debug: ready userspace
 	@scripts/fuzz --debug --minutes $(FUZZ_MINUTES)
 
 # Each kernel in its own boot; vmlab and native measured in the same boot:
-# vmlab bench, then vmlab bench pf (its huge case maps 2 x 32 MiB of huge
+# vmlab bench (its thp rows map 64 MiB at a time, 32 huge pages for the
+# hugetlb row), then vmlab bench pf (its huge case maps 2 x 32 MiB of huge
 # pages at once; its store cases 64 MiB of the store, its memory rows 64 MiB
 # more, past them).  The mmap_lock event is enabled at boot: turning it on
 # in the running guest patches kernel text, which crashes TCG guests.
