@@ -715,9 +715,10 @@ static int op_busy(struct __test_metadata *_metadata, int fd,
 	ret = ioctl(fd, VMLAB_IOC_SET_KIND, sel);
 	*err = errno;
 
-	/* Asking for the kind the file has is fine even now. */
+	/* Asking for the kind (and policy) the file has is fine even now. */
 	same = *sel;
 	same.kind = kind;
+	same.thp = VMLAB_THP_DEFAULT;
 	EXPECT_EQ(0, ioctl(fd, VMLAB_IOC_SET_KIND, &same)) {
 		TH_LOG("SET_KIND to the same kind while mapped: %s", strerror(errno));
 	}
