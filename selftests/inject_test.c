@@ -263,7 +263,7 @@ static void scenario_store_thp(void)
 	char *p = map(fd, HUGE_PAGE, MAP_SHARED);
 
 	touch(p, HUGE_PAGE, 'h');
-	if (vl_read_byte(p + HUGE_PAGE - 1) != 'h')
+	if (vl_read_byte(p + HUGE_PAGE - page_size()) != 'h')
 		scenario_exit(EXIT_WRONG);
 	if (msync(p, HUGE_PAGE, MS_SYNC))
 		STEP_FAILED("msync", EIO, ENOMEM);
