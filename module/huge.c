@@ -669,6 +669,10 @@ unsigned long vmlab_get_unmapped_area(struct file *file, unsigned long addr, uns
 	else if (kind == VMLAB_KIND_ANON && (flags & MAP_TYPE) != MAP_PRIVATE)
 		thp = READ_ONCE(vf->thp);
 	if (kind != VMLAB_KIND_HUGE) {
+		/* A file of the kernel's internal tmpfs mount: tmpfs places it. */
+		if (thp == VMLAB_THP_INHERIT &&
+		    !(kind == VMLAB_KIND_STORE && vmlab_store_has_backing()))
+			return vmlab_tmpfs_unmapped_area(addr, len, pgoff, flags);
 		if (vmlab_thp_aligns(thp, len))
 			return vmlab_thp_unmapped_area(file, addr, len, pgoff, flags);
 		return vmlab_default_unmapped_area(file, addr, len, pgoff, flags);

@@ -83,6 +83,11 @@ static struct file_operations vmlab_tmpfs_fops __ro_after_init;
 static int (*vmlab_shmem_mmap)(struct file *file, struct vm_area_struct *vma) __ro_after_init;
 static vm_fault_t (*vmlab_shmem_fault)(struct vm_fault *vmf);
 
+/* tmpfs's ->get_unmapped_area, saved from its file operations at load. */
+static unsigned long (*vmlab_shmem_unmapped_area)(struct file *file, unsigned long addr,
+						  unsigned long len, unsigned long pgoff,
+						  unsigned long flags) __ro_after_init;
+
 /* The last reference to a shared anonymous object's file is gone: free the object. */
 static int vmlab_shared_anon_release(struct inode *inode, struct file *file)
 {
@@ -455,6 +460,26 @@ vm_fault_t vmlab_tmpfs_fault(struct vm_fault *vmf)
 }
 
 /**
+ * vmlab_tmpfs_unmapped_area() - where the kernel places a new shared
+ * anonymous mapping of the kernel's internal tmpfs mount
+ * @addr: the hint
+ * @len: the length
+ * @pgoff: the offset in pages
+ * @flags: the mmap flags
+ *
+ * As for MAP_SHARED|MAP_ANONYMOUS and /dev/zero: tmpfs's placement with no
+ * file, which aligns to a huge page size when shmem_enabled (and on 6.12
+ * the per-size shmem_enabled of anonymous shmem) may give one.
+ *
+ * Return: the address, or -errno.
+ */
+unsigned long vmlab_tmpfs_unmapped_area(unsigned long addr, unsigned long len,
+					unsigned long pgoff, unsigned long flags)
+{
+	return vmlab_shmem_unmapped_area(NULL, addr, len, pgoff, flags);
+}
+
+/**
  * vmlab_objects_init() - copy tmpfs's file operations for shared anonymous
  * objects and vmlab_tmpfs_reopen()
  *
@@ -467,6 +492,7 @@ int vmlab_objects_init(void)
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	vmlab_shmem_mmap = file->f_op->mmap;
+	vmlab_shmem_unmapped_area = file->f_op->get_unmapped_area;
 	vmlab_shared_anon_fops = *file->f_op;
 	vmlab_shared_anon_fops.owner = THIS_MODULE;
 	vmlab_shared_anon_fops.release = vmlab_shared_anon_release;

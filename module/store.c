@@ -614,20 +614,28 @@ vm_fault_t vmlab_store_thp_fault(struct vm_fault *vmf)
 	struct address_space *mapping = vmlab_store->inode->i_mapping;
 	pgoff_t index = round_down(vmf->pgoff, HPAGE_PMD_NR);
 	struct folio *folio;
+	void *entry;
 	gfp_t gfp;
 	int err;
 
-	if (!vmlab_store_thp_allowed(vmf->vma, index) || xa_load(&mapping->i_pages, vmf->pgoff))
+	if (!vmlab_store_thp_allowed(vmf->vma, index))
 		return 0;
-	/* Read-ahead's: a little reclaim and compaction, no OOM, no warning. */
-	gfp = readahead_gfp_mask(mapping);
+	/* A folio there already; a shadow of a reclaimed one is none. */
+	entry = xa_load(&mapping->i_pages, vmf->pgoff);
+	if (entry && !xa_is_value(entry))
+		return 0;
+	/*
+	 * As the THP defrag default ("madvise") allocates: direct reclaim and
+	 * compaction for MADV_HUGEPAGE, none otherwise.
+	 */
+	gfp = vmf->vma->vm_flags & VM_HUGEPAGE ? GFP_TRANSHUGE : GFP_TRANSHUGE_LIGHT;
 	folio = vmlab_inject(VMLAB_INJECT_THP_ALLOC) ? NULL : folio_alloc(gfp, HPAGE_PMD_ORDER);
 	if (!folio) {
 		count_vm_event(THP_FILE_FALLBACK);
 		return 0;
 	}
 	/* -EEXIST: a page of the range is cached already; base pages then. */
-	err = filemap_add_folio(mapping, folio, index, gfp);
+	err = filemap_add_folio(mapping, folio, index, readahead_gfp_mask(mapping));
 	if (err) {
 		folio_put(folio);
 		if (err == -ENOMEM) {

@@ -44,7 +44,7 @@ static const char *const vmlab_thp_names[] = {
 };
 
 /* The module parameter: the store's policy, and the default of the others. */
-unsigned int vmlab_thp = VMLAB_THP_INHERIT;
+unsigned int vmlab_thp __ro_after_init = VMLAB_THP_INHERIT;
 
 /* The mounts of each policy but inherit; none on a kernel without THP. */
 static struct vfsmount *vmlab_thp_mnt[VMLAB_NR_THP];
@@ -119,7 +119,7 @@ struct vfsmount *vmlab_thp_mount(unsigned int thp)
  *
  * As tmpfs places its mappings: aligned when a 2 MiB folio can be mapped
  * whole, and the mount's policy may give one.  The policy inherit is
- * shmem_enabled's, which a module cannot read: placed by default.
+ * shmem_enabled's: tmpfs places those (vmlab_tmpfs_unmapped_area()).
  *
  * Return: true to place the mapping as thp_get_unmapped_area() does.
  */
@@ -132,8 +132,9 @@ bool vmlab_thp_aligns(unsigned int thp, unsigned long len)
 /**
  * vmlab_thp_init() - mount tmpfs once per policy, at load
  *
- * On a kernel without THP nothing is mounted: every policy is the kernel's
- * internal mount's, which gives base pages only.
+ * On a kernel without THP, or a CPU that cannot map a PMD, nothing is
+ * mounted: every policy is the kernel's internal mount's, which gives base
+ * pages only.
  *
  * Return: 0 or -errno.
  */
@@ -143,7 +144,8 @@ int vmlab_thp_init(void)
 	char opt[32];
 	unsigned int i;
 
-	if (!VMLAB_HAVE_PMD_MAPS)
+	/* tmpfs refuses huge= where the CPU cannot map a PMD (no PSE). */
+	if (!VMLAB_HAVE_PMD_MAPS || !has_transparent_hugepage())
 		return 0;
 	type = get_fs_type("tmpfs");
 	if (!type)

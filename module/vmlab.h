@@ -329,6 +329,8 @@ struct file *vmlab_tmpfs_reopen(struct file *tmpfs, struct file *like);
 struct vm_fault;
 int vmlab_tmpfs_mmap(struct vm_area_struct *vma);
 vm_fault_t vmlab_tmpfs_fault(struct vm_fault *vmf);
+unsigned long vmlab_tmpfs_unmapped_area(unsigned long addr, unsigned long len,
+					unsigned long pgoff, unsigned long flags);
 
 /* thp.c: the THP policies of the tmpfs-held objects */
 struct vfsmount;
