@@ -381,4 +381,82 @@ out:
 	free(fsize);
 }
 
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
+
+/*
+ * MADV_COLLAPSE of what is no tmpfs file: the store with backing= (Debian's
+ * kernels have no CONFIG_READ_ONLY_THP_FOR_FS) and a private anonymous
+ * mapping of vmlab (a VMA with a file and vm_operations).  The kernel
+ * refuses both with EINVAL, as for a file of any other filesystem; a native
+ * private anonymous mapping collapses (0) where THP is configured.
+ */
+FIXTURE(collapse) {
+	int fd;
+};
+
+FIXTURE_SETUP(collapse)
+{
+	const char *ko = getenv("VMLAB_KO");
+	char args[160];
+
+	self->fd = -1;
+	if (!ko || !*ko)
+		SKIP(return, "VMLAB_KO unset: vmlab is reloaded only in the vm-run guests");
+	unlink(BACKING_PATH);
+	snprintf(args, sizeof(args), "backing=%s store_size=%lu thp=always", BACKING_PATH,
+		 STORE_SIZE);
+	vmlab_ksft_reload(args);
+}
+
+FIXTURE_TEARDOWN_PARENT(collapse)
+{
+	if (getenv("VMLAB_KO") && *getenv("VMLAB_KO"))
+		vmlab_ksft_reload_default(BACKING_PATH);
+}
+
+/* Map MAP_LEN at a 2 MiB-aligned address, write every 4 KiB, MADV_COLLAPSE: 0 or errno. */
+static int collapse(struct __test_metadata *_metadata, int fd, int flags)
+{
+	char *region, *p;
+	size_t i;
+	int ret;
+
+	region = mmap(NULL, MAP_LEN + HPAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (region == MAP_FAILED)
+		return -errno;
+	p = mmap((void *)(((uintptr_t)region + HPAGE - 1) & ~(HPAGE - 1)), MAP_LEN,
+		 PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, fd < 0 ? 0 : MAP_OFF);
+	if (p == MAP_FAILED)
+		return -errno;
+	for (i = 0; i < MAP_LEN; i += 4096)
+		p[i] = 1;
+	ret = madvise(p, MAP_LEN, MADV_COLLAPSE) ? errno : 0;
+	munmap(region, MAP_LEN + HPAGE);
+	return ret;
+}
+
+TEST_F(collapse, refused_where_no_tmpfs_file)
+{
+	int store, anon, native;
+
+	self->fd = vl_open(O_RDWR);
+	ASSERT_LE(0, self->fd);
+	store = collapse(_metadata, self->fd, MAP_SHARED);
+	close(self->fd);
+	self->fd = vl_open(O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, vl_select(self->fd, VMLAB_KIND_ANON, -1));
+	anon = collapse(_metadata, self->fd, MAP_PRIVATE);
+	close(self->fd);
+	native = collapse(_metadata, -1, MAP_PRIVATE | MAP_ANONYMOUS);
+	TH_LOG("MADV_COLLAPSE: store with backing= %s, vmlab private anonymous %s",
+	       strerror(store), strerror(anon));
+	TH_LOG("MADV_COLLAPSE: native private anonymous %s", strerror(native));
+	EXPECT_EQ(EINVAL, store);
+	EXPECT_EQ(EINVAL, anon);
+	EXPECT_EQ(have_thp() ? 0 : EINVAL, native);
+}
+
 TEST_HARNESS_MAIN
