@@ -66,19 +66,12 @@ static bool have_thp(void)
 	return !access("/sys/kernel/mm/transparent_hugepage", F_OK);
 }
 
+/* A value of /proc/vmstat, or -1 when the kernel has no such line. */
 static long long vmstat_value(const char *name)
 {
-	char line[128], key[64];
-	long long v, found = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
+	long long v;
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %lld", key, &v) == 2 && !strcmp(key, name))
-			found = v;
-	fclose(f);
-	return found;
+	return vl_vmstat_field(name, &v) ? -1 : v;
 }
 
 static int64_t counter_value(struct __test_metadata *_metadata, const char *name)
@@ -91,6 +84,19 @@ static int64_t counter_value(struct __test_metadata *_metadata, const char *name
 		TH_LOG("no counter %s", name);
 	}
 	return (int64_t)v;
+}
+
+/* FileHugePages and FilePmdMapped of /proc/meminfo, in kB (0 without THP). */
+struct meminfo_file {
+	long long file_huge, file_pmd;
+};
+
+static void meminfo_file_thp(struct meminfo_file *m)
+{
+	if (vl_meminfo_field("FileHugePages", &m->file_huge))
+		m->file_huge = 0;
+	if (vl_meminfo_field("FilePmdMapped", &m->file_pmd))
+		m->file_pmd = 0;
 }
 
 /*
@@ -287,6 +293,7 @@ TEST_F(backed, faults_writeback_rewrite)
 	bool huge = variant->huge && have_thp();
 	size_t npages = MAP_LEN / 4096, nfolios = MAP_LEN / HPAGE;
 	long long alloc0, alloc1, fb0, fb1, pmd_kb = -1;
+	struct meminfo_file mi0, mi1;
 	int64_t mkwrite0, mkwrite1, dirty, want_dirty = 0;
 	size_t *fsize = calloc(npages, sizeof(*fsize));
 	size_t i, thp, pmd;
@@ -296,6 +303,7 @@ TEST_F(backed, faults_writeback_rewrite)
 	ASSERT_NE(NULL, fsize);
 	alloc0 = vmstat_value("thp_file_alloc");
 	fb0 = vmstat_value("thp_file_fallback");
+	meminfo_file_thp(&mi0);
 	/* Without THP (PREEMPT_RT) the advice is refused, as for any mapping. */
 	if (variant->advice)
 		ASSERT_EQ(have_thp() ? 0 : -1, madvise(self->map, MAP_LEN, variant->advice));
@@ -307,11 +315,17 @@ TEST_F(backed, faults_writeback_rewrite)
 		}
 	alloc1 = vmstat_value("thp_file_alloc");
 	fb1 = vmstat_value("thp_file_fallback");
+	meminfo_file_thp(&mi1);
 	ASSERT_EQ(0, vl_smaps_field(0, (unsigned long)self->map, "FilePmdMapped", &pmd_kb));
 	scan_folios(_metadata, self->map, npages, fsize, &pmd, &thp);
 	TH_LOG("thp=%s advice %d: FilePmdMapped %lld kB, 2 MiB folios %zu, kpageflags thp %zu",
 	       variant->thp, variant->advice, pmd_kb, pmd, thp);
 	TH_LOG("thp_file_alloc +%lld, thp_file_fallback +%lld", alloc1 - alloc0, fb1 - fb0);
+	TH_LOG("meminfo FileHugePages %+lld kB, FilePmdMapped %+lld kB",
+	       mi1.file_huge - mi0.file_huge, mi1.file_pmd - mi0.file_pmd);
+	/* Only PMD-sized folios count there, not read-ahead's smaller ones. */
+	EXPECT_EQ(huge ? (long long)(MAP_LEN >> 10) : 0, mi1.file_huge - mi0.file_huge);
+	EXPECT_EQ(huge ? (long long)(MAP_LEN >> 10) : 0, mi1.file_pmd - mi0.file_pmd);
 	EXPECT_EQ(huge ? (long long)(MAP_LEN >> 10) : 0, pmd_kb);
 	EXPECT_EQ(huge ? nfolios : 0, pmd);
 	if (huge)

@@ -82,24 +82,9 @@ static bool aligned2m(const void *p)
 /* A value of /proc/vmstat, or -1 when the kernel has no such line. */
 static long long vmstat_value(const char *key)
 {
-	static char buf[16384];
-	size_t klen = strlen(key);
-	ssize_t n;
-	char *line;
-	int fd;
+	long long v;
 
-	fd = open("/proc/vmstat", O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	for (line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
-		if (!strncmp(line, key, klen) && line[klen] == ' ')
-			return strtoll(line + klen + 1, NULL, 10);
-	return -1;
+	return vl_vmstat_field(key, &v) ? -1 : v;
 }
 
 /* The THP events of /proc/vmstat (-1 each on a kernel without THP). */
@@ -1135,6 +1120,69 @@ out:
 	free(pfn1);
 	free(kpf);
 	return ret;
+}
+
+/* The THP lines of /proc/meminfo, in kB (-1 each when the kernel has none). */
+struct meminfo_thp {
+	long long shmem_huge, shmem_pmd, huge_free;
+};
+
+static void meminfo_thp_read(struct meminfo_thp *m)
+{
+	if (vl_meminfo_field("ShmemHugePages", &m->shmem_huge))
+		m->shmem_huge = -1;
+	if (vl_meminfo_field("ShmemPmdMapped", &m->shmem_pmd))
+		m->shmem_pmd = -1;
+	if (vl_meminfo_field("HugePages_Free", &m->huge_free))
+		m->huge_free = -1;
+}
+
+/*
+ * /proc/meminfo moves for vmlab's THPs as for the twin's: ShmemHugePages and
+ * ShmemPmdMapped by 4096 kB for a written 4 MiB of policy always (0 without
+ * THP), HugePages_Free (the hugetlb pool) not at all.
+ */
+TEST(meminfo_moves)
+{
+	char *dir = twin_mount(VMLAB_THP_ALWAYS), *res[2], *p[2];
+	struct meminfo_thp m[3];
+	long long want = have_thp() ? 4096 : 0;
+	size_t res_len[2];
+	int fd[2], side;
+
+	ASSERT_NE(NULL, dir);
+	fd[0] = anon_open(VMLAB_THP_ALWAYS);
+	fd[1] = twin_open(dir, 2 * HPAGE);
+	ASSERT_LE(0, fd[0]);
+	ASSERT_LE(0, fd[1]);
+	for (side = 0; side < 2; side++) {
+		p[side] = map_at(2 * HPAGE, 0, PROT_READ | PROT_WRITE, MAP_SHARED, fd[side],
+				 &res[side], &res_len[side]);
+		ASSERT_NE(MAP_FAILED, p[side]);
+	}
+	twin_unlink(dir);
+	meminfo_thp_read(&m[0]);
+	touch(p[0], 2 * HPAGE, true);
+	meminfo_thp_read(&m[1]);
+	touch(p[1], 2 * HPAGE, true);
+	meminfo_thp_read(&m[2]);
+	TH_LOG("ShmemHugePages: vmlab %+lld kB, twin %+lld kB",
+	       m[1].shmem_huge - m[0].shmem_huge, m[2].shmem_huge - m[1].shmem_huge);
+	TH_LOG("ShmemPmdMapped: vmlab %+lld kB, twin %+lld kB",
+	       m[1].shmem_pmd - m[0].shmem_pmd, m[2].shmem_pmd - m[1].shmem_pmd);
+	TH_LOG("HugePages_Free: vmlab %+lld, twin %+lld", m[1].huge_free - m[0].huge_free,
+	       m[2].huge_free - m[1].huge_free);
+	EXPECT_EQ(want, m[1].shmem_huge - m[0].shmem_huge);
+	EXPECT_EQ(want, m[2].shmem_huge - m[1].shmem_huge);
+	EXPECT_EQ(want, m[1].shmem_pmd - m[0].shmem_pmd);
+	EXPECT_EQ(want, m[2].shmem_pmd - m[1].shmem_pmd);
+	EXPECT_EQ(0, m[1].huge_free - m[0].huge_free);
+	EXPECT_EQ(0, m[2].huge_free - m[1].huge_free);
+	for (side = 0; side < 2; side++) {
+		munmap(res[side], res_len[side]);
+		close(fd[side]);
+	}
+	twin_umount(dir);
 }
 
 /*

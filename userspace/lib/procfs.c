@@ -308,6 +308,30 @@ int vl_meminfo_field(const char *field, long long *value)
 	return kv_file_field("/proc/meminfo", field, value);
 }
 
+int vl_vmstat_field(const char *field, long long *value)
+{
+	char name[64];
+	long long v;
+	FILE *fp;
+	int ret = -ENOENT;
+
+	if (!field || !value)
+		return -EINVAL;
+	fp = fopen("/proc/vmstat", "re");
+	if (!fp)
+		return -errno;
+	/* "name value" lines, no colon. */
+	while (fscanf(fp, "%63s %lld", name, &v) == 2) {
+		if (!strcmp(name, field)) {
+			*value = v;
+			ret = 0;
+			break;
+		}
+	}
+	fclose(fp);
+	return ret;
+}
+
 int vl_comm_read(pid_t pid, char *buf, size_t len)
 {
 	char *line = NULL;

@@ -108,6 +108,16 @@ int vl_status_field(pid_t pid, const char *field, long long *value);
 int vl_meminfo_field(const char *field, long long *value);
 
 /**
+ * vl_vmstat_field() - read one counter of /proc/vmstat
+ * @field: its name, e.g. "thp_file_alloc"
+ * @value: receives the value
+ *
+ * Return: 0, -ENOENT when the kernel has no such counter (thp_* without
+ * THP), or another -errno.
+ */
+int vl_vmstat_field(const char *field, long long *value);
+
+/**
  * vl_comm_read() - read the name of a process (/proc/PID/comm)
  * @pid: process id, or 0 for the calling process
  * @buf: receives the NUL-terminated name, without its newline

@@ -294,19 +294,9 @@ long long meminfo(const char *field)
 /* A /proc/vmstat counter, -1 when it cannot be read. */
 long long vmstat_field(const char *field)
 {
-	char name[64];
-	long long v, ret = -1;
-	FILE *fp = fopen("/proc/vmstat", "re");
+	long long v;
 
-	if (!fp)
-		return -1;
-	while (fscanf(fp, "%63s %lld", name, &v) == 2)
-		if (!strcmp(name, field)) {
-			ret = v;
-			break;
-		}
-	fclose(fp);
-	return ret;
+	return vl_vmstat_field(field, &v) ? -1 : v;
 }
 
 /* The number in a one-number file such as /proc/sys/vm/..., -1 when unreadable. */
