@@ -52,6 +52,7 @@
 #include "vmlab_uapi.h"
 #include "debugfs.h"
 #include "device.h"
+#include "memcg.h"
 #include "pagemap.h"
 #include "procfs.h"
 #include "smaps.h"
@@ -863,50 +864,6 @@ TEST(placement_shared_anon)
 	}
 }
 
-/* The cgroup v2 hierarchy's root: mounted already, or at @mnt (then *@mounted). */
-static int cgroup2_root(char *root, size_t len, bool *mounted)
-{
-	char line[512], dev[128], path[256], type[64];
-	FILE *f = fopen("/proc/self/mounts", "r");
-
-	*mounted = false;
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%127s %255s %63s", dev, path, type) == 3 &&
-		    !strcmp(type, "cgroup2")) {
-			snprintf(root, len, "%s", path);
-			fclose(f);
-			return 0;
-		}
-	}
-	if (f)
-		fclose(f);
-	snprintf(root, len, "/tmp/thp_cg.XXXXXX");
-	if (!mkdtemp(root))
-		return -errno;
-	if (mount("cgroup2", root, "cgroup2", 0, NULL)) {
-		int err = -errno;
-
-		rmdir(root);
-		return err;
-	}
-	*mounted = true;
-	return 0;
-}
-
-static int file_contains(const char *path, const char *word)
-{
-	char text[1024];
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	if (n < 0)
-		return -errno;
-	text[n] = 0;
-	return !!strstr(text, word);
-}
-
 /* What a faulting child in the tight cgroup saw (in shared memory). */
 struct fallback_result {
 	int err;		/* 0, or the -errno of a step */
@@ -920,10 +877,10 @@ struct fallback_result {
  * In a child: map 2 MiB of @fd (policy always), join @cg, write
  * FALLBACK_PAGES pages, and report.
  */
-static void fallback_child(int fd, const char *unlink_dir, const char *cg,
+static void fallback_child(int fd, const char *unlink_dir, const struct vl_memcg *cg,
 			   struct fallback_result *r)
 {
-	char procs[400], *p, *res;
+	char *p, *res;
 	struct events e0, e1;
 	size_t res_len, i;
 
@@ -934,8 +891,7 @@ static void fallback_child(int fd, const char *unlink_dir, const char *cg,
 	}
 	twin_unlink(unlink_dir);
 	events_read(&e0);	/* fault in vmstat_value()'s buffer before joining */
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-	r->err = vl_write_file(procs, "0");
+	r->err = vl_memcg_join(cg);
 	if (r->err)
 		return;
 	events_read(&e0);
@@ -960,39 +916,21 @@ static void fallback_child(int fd, const char *unlink_dir, const char *cg,
  */
 TEST(fallback_memcg)
 {
-	char root[256], cg[300], path[400];
+	struct vl_memcg memcg;
 	struct fallback_result *r;
-	bool mounted, enabled = false;
+	char name[64];
 	int ret, side;
 
-	ret = cgroup2_root(root, sizeof(root), &mounted);
-	if (ret)
-		SKIP(return, "no cgroup2 hierarchy: %s", strerror(-ret));
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
-	if (file_contains(path, "memory") != 1) {
-		if (mounted) {
-			umount(root);
-			rmdir(root);
-		}
-		SKIP(return, "no memory controller in cgroup2 (no memcg, or bound to cgroup v1)");
+	ret = vl_memcg_root(&memcg);
+	if (ret) {
+		vl_memcg_destroy(&memcg);
+		SKIP(return, "no memory cgroup v2 with memory for its children: %s",
+		     ret == -ENODEV ? "no memory controller (no memcg, or bound to cgroup v1)" :
+		     strerror(-ret));
 	}
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
-	if (file_contains(path, "memory") != 1) {
-		ret = vl_write_file(path, "+memory");
-		if (ret) {
-			if (mounted) {
-				umount(root);
-				rmdir(root);
-			}
-			SKIP(return, "cannot enable +memory in %s: %s", path, strerror(-ret));
-		}
-		enabled = true;
-	}
-	snprintf(cg, sizeof(cg), "%s/thp_test.%d", root, getpid());
-	ASSERT_EQ(0, mkdir(cg, 0755)) TH_LOG("mkdir %s: %s", cg, strerror(errno));
-	snprintf(path, sizeof(path), "%s/memory.max", cg);
-	ret = vl_write_file(path, "1048576");
-	EXPECT_EQ(0, ret) TH_LOG("%s: %s", path, strerror(-ret));
+	snprintf(name, sizeof(name), "thp_test.%d", getpid());
+	ret = vl_memcg_make(&memcg, name, 1048576);
+	EXPECT_EQ(0, ret) TH_LOG("%s (memory.max 1M): %s", memcg.path, strerror(-ret));
 
 	r = mmap(NULL, 2 * sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, r);
@@ -1006,7 +944,7 @@ TEST(fallback_memcg)
 		pid = fork();
 		ASSERT_LE(0, pid);
 		if (!pid) {
-			fallback_child(fd, dir, cg, &r[side]);
+			fallback_child(fd, dir, &memcg, &r[side]);
 			_exit(0);
 		}
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -1052,15 +990,8 @@ TEST(fallback_memcg)
 		TH_LOG("twin:  %s", tb);
 	}
 	munmap(r, 2 * sizeof(*r));
-	EXPECT_EQ(0, rmdir(cg)) TH_LOG("rmdir %s: %s", cg, strerror(errno));
-	if (enabled) {
-		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
-		vl_write_file(path, "-memory");
-	}
-	if (mounted) {
-		umount(root);
-		rmdir(root);
-	}
+	ret = vl_memcg_destroy(&memcg);
+	EXPECT_EQ(0, ret) TH_LOG("rmdir of the child cgroup: %s", strerror(-ret));
 }
 
 #define SPLIT_LEN	(4 * MB)
