@@ -709,6 +709,7 @@ static void check_thp(struct __test_metadata *_metadata, const struct tour_ctx *
 	const struct vl_json *thp = need_step(_metadata, c, "thp");
 	const struct vl_json *huge = need_step(_metadata, c, "hugetlb");
 	const struct vl_json *nohuge = need_step(_metadata, c, "nohuge");
+	const struct vl_json *fallback = need_step(_metadata, c, "fallback");
 	const struct vl_json *split = need_step(_metadata, c, "split");
 	const struct vl_json *t0 = need_page(_metadata, thp, "vmlab", "parent", 0);
 	const struct vl_json *t1 = need_page(_metadata, thp, "vmlab", "parent", 1);
@@ -750,6 +751,28 @@ static void check_thp(struct __test_metadata *_metadata, const struct tour_ctx *
 		EXPECT_STREQ("pte", str(s1, "level"));
 		EXPECT_STREQ("pmd", str(s512, "level"));
 		EXPECT_EQ(2048, event(split, "vmlab_shmem_pmd_mapped_kb"));
+	}
+	/* A child in a 1M memory cgroup wrote 'f': 4 KiB pages, a fallback each with THP. */
+	if (!yes(fallback, "skipped")) {
+		const struct vl_json *f0 = need_page(_metadata, fallback, "vmlab", "parent", 0);
+		const struct vl_json *nf0 = need_page(_metadata, fallback, "native", "parent", 0);
+
+		EXPECT_STREQ("f...", str(f0, "text"));
+		EXPECT_STREQ("f...", str(nf0, "text"));
+		EXPECT_STREQ("shmem", str(f0, "kind"));
+		EXPECT_STREQ("shmem", str(nf0, "kind"));
+		EXPECT_STREQ("pte", str(f0, "level"));
+		EXPECT_FALSE(has_flag(f0, "compound_head"));
+		EXPECT_EQ(0, event(fallback, "child_exit"));
+		EXPECT_EQ(0, event(fallback, "vmlab_shmem_pmd_mapped_kb"));
+		EXPECT_EQ(0, event(fallback, "native_shmem_pmd_mapped_kb"));
+		if (have_thp()) {
+			EXPECT_EQ(1, event(fallback, "vmlab_thp_file_fallback"));
+			EXPECT_EQ(1, event(fallback, "vmlab_thp_file_fallback_charge"));
+			EXPECT_EQ(1, event(fallback, "native_thp_file_fallback"));
+			EXPECT_EQ(1, event(fallback, "native_thp_file_fallback_charge"));
+			EXPECT_EQ(0, event(fallback, "vmlab_thp_file_alloc"));
+		}
 	}
 	if (!yes(huge, "skipped")) {
 		const struct vl_json *h0 = need_page(_metadata, huge, "vmlab", "parent", 0);

@@ -3,9 +3,11 @@
  * vmlab tour, transparent huge pages: 4 MiB of a shared anonymous object
  * of policy always, whose 2 MiB folios come from the page allocator
  * through tmpfs (thp_file_alloc), against the same 4 MiB of the huge kind,
- * whose pages come from the hugetlb pool (HugePages_Free); a fallback to
- * 4 KiB pages (MADV_NOHUGEPAGE); and a partial munmap, after which the
- * rest of the folio is mapped by 4 KiB entries.  The native twin is a file
+ * whose pages come from the hugetlb pool (HugePages_Free); 4 KiB pages by
+ * request (MADV_NOHUGEPAGE); a real fallback to a 4 KiB page, forced by a
+ * memory cgroup with no room for a 2 MiB charge (thp_file_fallback,
+ * thp_file_fallback_charge); and a partial munmap, after which the rest of
+ * the folio is mapped by 4 KiB entries.  The native twin is a file
  * on a tmpfs mounted with huge=always, unlinked once mapped.  A kernel
  * without THP (PREEMPT_RT) maps base pages everywhere, and says so.
  */
@@ -16,9 +18,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "device.h"
+#include "memcg.h"
 #include "pagemap.h"
 #include "smaps.h"
 #include "touch.h"
@@ -38,7 +42,7 @@ struct thp_fs {
 
 /* What one side's action did to the counters that tell where pages come from. */
 struct origin {
-	long long hp_free, thp_alloc, thp_fallback;
+	long long hp_free, thp_alloc, thp_fallback, thp_charge;
 };
 
 static bool have_thp(void)
@@ -51,6 +55,7 @@ static void origin_read(struct origin *o)
 	o->hp_free = meminfo("HugePages_Free");
 	o->thp_alloc = vmstat_field("thp_file_alloc");
 	o->thp_fallback = vmstat_field("thp_file_fallback");
+	o->thp_charge = vmstat_field("thp_file_fallback_charge");
 }
 
 /* @b - @a, 0 when a counter is missing (-1: no THP, no hugetlb). */
@@ -60,6 +65,8 @@ static void origin_delta(struct origin *d, const struct origin *a, const struct 
 	d->thp_alloc = a->thp_alloc < 0 || b->thp_alloc < 0 ? 0 : b->thp_alloc - a->thp_alloc;
 	d->thp_fallback = a->thp_fallback < 0 || b->thp_fallback < 0 ? 0 :
 			  b->thp_fallback - a->thp_fallback;
+	d->thp_charge = a->thp_charge < 0 || b->thp_charge < 0 ? 0 :
+			b->thp_charge - a->thp_charge;
 }
 
 static void origin_events(struct step *s, const struct origin d[2])
@@ -70,15 +77,18 @@ static void origin_events(struct step *s, const struct origin d[2])
 	step_event(s, "native_hugepages_free", d[NATIVE].hp_free);
 	step_event(s, "native_thp_file_alloc", d[NATIVE].thp_alloc);
 	step_event(s, "native_thp_file_fallback", d[NATIVE].thp_fallback);
+	step_event(s, "vmlab_thp_file_fallback_charge", d[VMLAB].thp_charge);
+	step_event(s, "native_thp_file_fallback_charge", d[NATIVE].thp_charge);
 	step_note(s, "meminfo HugePages_Free (the hugetlb pool): vmlab %+lld, native %+lld",
 		  d[VMLAB].hp_free, d[NATIVE].hp_free);
 	if (vmstat_field("thp_file_alloc") < 0)
 		step_note(s, "vmstat has no thp_file_alloc: this kernel has no THP");
 	else
 		step_note(s,
-			  "vmstat thp_file_alloc: vmlab %+lld, native %+lld; thp_file_fallback: vmlab %+lld, native %+lld",
+			  "vmstat thp_file_alloc: vmlab %+lld, native %+lld; thp_file_fallback: vmlab %+lld, native %+lld; thp_file_fallback_charge: vmlab %+lld, native %+lld",
 			  d[VMLAB].thp_alloc, d[NATIVE].thp_alloc,
-			  d[VMLAB].thp_fallback, d[NATIVE].thp_fallback);
+			  d[VMLAB].thp_fallback, d[NATIVE].thp_fallback,
+			  d[VMLAB].thp_charge, d[NATIVE].thp_charge);
 }
 
 static int fs_mount(struct tour *t, struct thp_fs *fs)
@@ -450,7 +460,159 @@ static void step_nohuge(struct tour *t, struct thp_fs *fs, bool thp)
 	twin_close(&tw);
 }
 
-/* Step 4: munmap 4 KiB inside the first 2 MiB, and read the rest of it again. */
+/* What the fallback step's child did, in memory it shares with the tour. */
+struct fallback_run {
+	struct twin *tw;
+	const struct vl_memcg *cg;	/* NULL: the child stays where it is */
+	int err;			/* -errno of joining @cg */
+	bool written;
+	struct origin d[2];		/* the counters' moves around each side's write */
+};
+
+/* In the child: join the tight cgroup, write 'f' at 0 of each side, and go. */
+static void fallback_write(void *arg)
+{
+	struct fallback_run *r = arg;
+	struct origin o[3];
+
+	origin_read(&o[0]);	/* stdio's buffers are the tour's, not the cgroup's */
+	if (r->cg) {
+		r->err = vl_memcg_join(r->cg);
+		if (r->err)
+			return;
+	}
+	origin_read(&o[0]);
+	vl_write_byte(twin_page(r->tw, VMLAB, 0), 'f');
+	origin_read(&o[1]);
+	vl_write_byte(twin_page(r->tw, NATIVE, 0), 'f');
+	origin_read(&o[2]);
+	origin_delta(&r->d[VMLAB], &o[0], &o[1]);
+	origin_delta(&r->d[NATIVE], &o[1], &o[2]);
+	r->written = true;
+}
+
+/*
+ * Step 4: a fault that cannot have 2 MiB.  A child in a memory cgroup whose
+ * memory.max (1 MiB) leaves no room for a 2 MiB charge writes a fresh 2 MiB
+ * of each side and exits; the tour reads what it wrote.
+ */
+static void step_fallback(struct tour *t, struct thp_fs *fs, bool thp)
+{
+	struct fallback_run *r = MAP_FAILED;
+	struct vl_memcg cg;
+	long long kb[2][2];
+	struct origin o[2], d;
+	bool have_cg = false;
+	char name[64] = "";
+	struct step *s;
+	struct twin tw;
+	int ret, k, status;
+
+	s = step_begin(t, "fallback",
+		       "another 2 MiB of each; a child in a memory cgroup with memory.max 1M writes 'f' at 0 and exits; read it");
+	twin_init(t, &tw, HPAGE);
+	ret = vl_memcg_root(&cg);
+	if (!ret) {
+		snprintf(name, sizeof(name), "vmlab-tour.%d", (int)getpid());
+		ret = vl_memcg_make(&cg, name, 1 << 20);
+	}
+	have_cg = !ret;
+	if (ret && thp) {
+		const char *why = ret == -ENODEV ?
+			"cgroup2 has no memory controller: no memcg, or it is bound to cgroup v1" :
+			strerror(-ret);
+
+		step_skip(t, s,
+			  "no memory cgroup to fail a 2 MiB charge in (%s): nothing here makes tmpfs fall back on demand, so the step shows nothing",
+			  why);
+		goto out;
+	}
+	ret = thp_twin(t, &tw, fs, HPAGE, 0);
+	if (!ret) {
+		r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			 -1, 0);
+		if (r == MAP_FAILED)
+			ret = tour_fail(t, -errno, "mmap: %s", strerror(errno));
+	}
+	if (ret) {
+		step_abort(t, s, ret);
+		s = NULL;
+		t->why[0] = '\0';
+		goto out;
+	}
+	memset(r, 0, sizeof(*r));
+	r->tw = &tw;
+	r->cg = have_cg ? &cg : NULL;
+	for (k = VMLAB; k <= NATIVE; k++)
+		kb[0][k] = pmd_mapped_kb(&tw, k);
+	status = child_status(fallback_write, r);
+	step_event(s, "child_exit", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	/* The tour's own faults map the page the child's left in each file. */
+	origin_read(&o[0]);
+	for (k = VMLAB; k <= NATIVE; k++)
+		vl_read_byte(twin_page(&tw, k, 0));
+	origin_read(&o[1]);
+	origin_delta(&d, &o[0], &o[1]);
+	step_observe(t, s, &tw);
+	origin_events(s, r->d);
+	for (k = VMLAB; k <= NATIVE; k++)
+		kb[1][k] = pmd_mapped_kb(&tw, k);
+	step_event(s, "vmlab_shmem_pmd_mapped_kb", kb[1][VMLAB]);
+	step_event(s, "native_shmem_pmd_mapped_kb", kb[1][NATIVE]);
+	step_note(s, "smaps ShmemPmdMapped: vmlab %lld -> %lld kB, native %lld -> %lld kB",
+		  kb[0][VMLAB], kb[1][VMLAB], kb[0][NATIVE], kb[1][NATIVE]);
+	if (thp)
+		step_note(s,
+			  "the tour's reads after the child: thp_file_alloc %+lld, thp_file_fallback %+lld",
+			  d.thp_alloc, d.thp_fallback);
+	step_expect(t, s, WIFEXITED(status) && !WEXITSTATUS(status) && r->written,
+		    "the child did not write both sides (status %#x, %s)", status,
+		    r->err ? strerror(-r->err) : "killed before the end");
+	for (k = VMLAB; k <= NATIVE; k++) {
+		const char *who = k == VMLAB ? "vmlab" : "native";
+
+		base_page(t, s, k, 0, 'f');
+		step_expect(t, s, kb[1][k] == kb[0][k],
+			    "%s: smaps ShmemPmdMapped moved from %lld kB to %lld kB", who, kb[0][k],
+			    kb[1][k]);
+		if (!thp)
+			continue;
+		step_expect(t, s, r->d[k].thp_fallback == 1 && r->d[k].thp_charge == 1,
+			    "%s: thp_file_fallback %+lld and thp_file_fallback_charge %+lld, not +1 each",
+			    who, r->d[k].thp_fallback, r->d[k].thp_charge);
+		step_expect(t, s, r->d[k].thp_alloc == 0, "%s: thp_file_alloc %+lld, not +0", who,
+			    r->d[k].thp_alloc);
+	}
+	step_expect(t, s, !d.thp_alloc && !d.thp_fallback,
+		    "the tour's reads moved thp_file_alloc by %+lld and thp_file_fallback by %+lld",
+		    d.thp_alloc, d.thp_fallback);
+	if (thp)
+		step_say(s,
+			 "the child's write asked tmpfs, behind vmlab's ->fault, for a 2 MiB folio that the memory cgroup could not be charged for (memory.max 1M): tmpfs counted a fallback (thp_file_fallback %+lld, thp_file_fallback_charge %+lld, thp_file_alloc %+lld), took a 4 KiB page and the fault succeeded; the child exited, and the tour's read mapped that page, 'f' and all, with a 4 KiB entry%s",
+			 r->d[VMLAB].thp_fallback, r->d[VMLAB].thp_charge, r->d[VMLAB].thp_alloc,
+			 cnt(t, s, "", "faults_write_shared_anon", "faults_read_shared_anon",
+			     "map_pages_shared_anon", NULL));
+	else
+		step_say(s,
+			 "without THP there is no 2 MiB folio to fall back from (vmstat has no thp_file_fallback)%s: the child's write took a 4 KiB page of tmpfs, as every fault here does, and the tour's read mapped it, 'f' and all, with a 4 KiB entry%s",
+			 have_cg ? ", so the 1M memory cgroup had nothing to refuse" :
+			 "; nor is there a memory cgroup here (the child stayed in the tour's)",
+			 cnt(t, s, "", "faults_write_shared_anon", "faults_read_shared_anon",
+			     "map_pages_shared_anon", NULL));
+out:
+	if (r != MAP_FAILED)
+		munmap(r, sizeof(*r));
+	twin_close(&tw);
+	/* The files are gone with their pages: the cgroup holds nothing now. */
+	ret = vl_memcg_destroy(&cg);
+	if (s) {
+		step_expect(t, s, !have_cg || !ret, "removing the cgroup %s: %s", name,
+			    strerror(-ret));
+		step_end(t, s);
+	}
+}
+
+/* Step 5: munmap 4 KiB inside the first 2 MiB, and read the rest of it again. */
 static void step_split(struct tour *t, struct twin *tw, bool thp, bool huge,
 		       const uint64_t *head_pfn)
 {
@@ -563,6 +725,7 @@ static int run_thp(struct tour *t)
 	huge = step_thp(t, &tw, thp, head_pfn);
 	step_hugetlb(t, thp);
 	step_nohuge(t, &fs, thp);
+	step_fallback(t, &fs, thp);
 	step_split(t, &tw, thp, huge, head_pfn);
 	ret = 0;
 out:
@@ -577,9 +740,11 @@ const struct section section_thp = {
 	.intro = "A shared anonymous object of policy always is a tmpfs file whose 2 MiB folios\n"
 		 "come from the page allocator (vmstat thp_file_alloc), where the huge kind's\n"
 		 "come from the hugetlb pool (meminfo HugePages_Free); each 2 MiB is mapped by\n"
-		 "one PMD entry, until something makes tmpfs fall back to 4 KiB pages or a\n"
-		 "partial munmap splits the PMD. The native twin is a file on a tmpfs mounted\n"
-		 "with huge=always, unlinked once mapped. A kernel without THP (PREEMPT_RT)\n"
-		 "maps 4 KiB pages throughout.",
+		 "one PMD entry, unless MADV_NOHUGEPAGE asks for 4 KiB pages, or no 2 MiB can\n"
+		 "be had (here: a memory cgroup with no room for a 2 MiB charge) and the fault\n"
+		 "falls back to a 4 KiB page (thp_file_fallback), or a partial munmap splits\n"
+		 "the PMD. The native twin is a file on a tmpfs mounted with huge=always,\n"
+		 "unlinked once mapped. A kernel without THP (PREEMPT_RT) maps 4 KiB pages\n"
+		 "throughout.",
 	.run = run_thp,
 };
