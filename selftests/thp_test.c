@@ -338,6 +338,23 @@ static int anon_open(unsigned int thp)
 }
 
 /*
+ * The pair a test compares: an open file of vmlab for shared anonymous
+ * objects of policy @thp (*@fd), and its twin, a file of @size on a tmpfs
+ * mounted with huge=@thp (*@tfd, on *@dir); the test fails at once when
+ * either cannot be had.
+ */
+static void pair_open(struct __test_metadata *_metadata, unsigned int thp, size_t size,
+		      char **dir, int *fd, int *tfd)
+{
+	*dir = twin_mount(thp);
+	ASSERT_NE(NULL, *dir);
+	*fd = anon_open(thp);
+	ASSERT_LE(0, *fd);
+	*tfd = twin_open(*dir, size);
+	ASSERT_LE(0, *tfd);
+}
+
+/*
  * Map @len of @fd at a 2 MiB-aligned address (plus @skew bytes) of a
  * reservation of our own; *@res and *@res_len receive the reservation,
  * which munmap() takes away with the mapping.
@@ -1123,14 +1140,11 @@ TEST(meminfo_moves)
  */
 TEST(split_munmap_mprotect)
 {
-	char *dir = twin_mount(VMLAB_THP_ALWAYS), vb[512], tb[512];
+	char *dir, vb[512], tb[512];
 	struct split_result v, t;
-	int fd = anon_open(VMLAB_THP_ALWAYS), tfd, ret;
+	int fd, tfd, ret;
 
-	ASSERT_NE(NULL, dir);
-	ASSERT_LE(0, fd);
-	tfd = twin_open(dir, SPLIT_LEN);
-	ASSERT_LE(0, tfd);
+	pair_open(_metadata, VMLAB_THP_ALWAYS, SPLIT_LEN, &dir, &fd, &tfd);
 	ret = split_side(fd, NULL, &v);
 	ASSERT_EQ(0, ret) TH_LOG("vmlab: %s", strerror(-ret));
 	ret = split_side(tfd, dir, &t);
@@ -1220,17 +1234,14 @@ static void fork_side(int fd, const char *dir, struct fork_result *r)
  */
 TEST(fork_shared)
 {
-	char *dir = twin_mount(VMLAB_THP_ALWAYS);
-	struct fork_result *r;
-	int fd = anon_open(VMLAB_THP_ALWAYS), tfd, i;
 	static const char *const what[] = {
 		"parent", "child before touching", "child after touching",
 	};
+	struct fork_result *r;
+	int fd, tfd, i;
+	char *dir;
 
-	ASSERT_NE(NULL, dir);
-	ASSERT_LE(0, fd);
-	tfd = twin_open(dir, FORK_LEN);
-	ASSERT_LE(0, tfd);
+	pair_open(_metadata, VMLAB_THP_ALWAYS, FORK_LEN, &dir, &fd, &tfd);
 	r = mmap(NULL, 2 * sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, r);
 	memset(r, 0, 2 * sizeof(*r));
@@ -1335,6 +1346,29 @@ static void collapse_expect(struct __test_metadata *_metadata, const struct coll
 }
 
 /*
+ * After a collapse by @what of vmlab's range @v and its twin's @t: read
+ * both again, print them, and check the data, that every THP page lies in
+ * a 2 MiB run, and that the two sides agree (collapse_expect()).
+ */
+static void collapse_verify(struct __test_metadata *_metadata, const char *what,
+			    unsigned int thp, struct collapse_side *v, struct collapse_side *t)
+{
+	char label[64];
+
+	ASSERT_EQ(0, collapse_check(v));
+	ASSERT_EQ(0, collapse_check(t));
+	snprintf(label, sizeof(label), "%s vmlab", what);
+	collapse_report(label, thp, v);
+	snprintf(label, sizeof(label), "%s twin ", what);
+	collapse_report(label, thp, t);
+	EXPECT_TRUE(v->data_ok);
+	EXPECT_TRUE(t->data_ok);
+	EXPECT_EQ(v->after.thp, v->after.run_pages);
+	EXPECT_EQ(t->after.thp, t->after.run_pages);
+	collapse_expect(_metadata, v, t);
+}
+
+/*
  * 7a. MADV_COLLAPSE (6.1+) of a range populated with base pages, policy
  * never and advise: what the kernel does with vmlab's range and with the
  * twin's.
@@ -1346,14 +1380,11 @@ TEST(madv_collapse)
 
 	for (k = 0; k < 2; k++) {
 		unsigned int thp = policies[k];
-		char *dir = twin_mount(thp);
 		struct collapse_side v, t;
-		int fd = anon_open(thp), tfd, ret;
+		int fd, tfd, ret;
+		char *dir;
 
-		ASSERT_NE(NULL, dir);
-		ASSERT_LE(0, fd);
-		tfd = twin_open(dir, COLLAPSE_LEN);
-		ASSERT_LE(0, tfd);
+		pair_open(_metadata, thp, COLLAPSE_LEN, &dir, &fd, &tfd);
 		ret = collapse_map(fd, NULL, &v);
 		ASSERT_EQ(0, ret) TH_LOG("vmlab: %s", strerror(-ret));
 		ret = collapse_map(tfd, dir, &t);
@@ -1362,15 +1393,7 @@ TEST(madv_collapse)
 		EXPECT_EQ(0, t.before.thp);
 		v.ret = madvise(v.p, COLLAPSE_LEN, MADV_COLLAPSE) ? errno : 0;
 		t.ret = madvise(t.p, COLLAPSE_LEN, MADV_COLLAPSE) ? errno : 0;
-		ASSERT_EQ(0, collapse_check(&v));
-		ASSERT_EQ(0, collapse_check(&t));
-		collapse_report("MADV_COLLAPSE vmlab", thp, &v);
-		collapse_report("MADV_COLLAPSE twin ", thp, &t);
-		EXPECT_TRUE(v.data_ok);
-		EXPECT_TRUE(t.data_ok);
-		EXPECT_EQ(v.after.thp, v.after.run_pages);
-		EXPECT_EQ(t.after.thp, t.after.run_pages);
-		collapse_expect(_metadata, &v, &t);
+		collapse_verify(_metadata, "MADV_COLLAPSE", thp, &v, &t);
 		munmap(v.res, v.res_len);
 		munmap(t.res, t.res_len);
 		close(fd);
@@ -1427,16 +1450,13 @@ TEST_F_TIMEOUT(khugepaged, advise_base_pages, 120)
 		KHUGEPAGED "/pages_to_scan",
 	};
 	static const long long fast[] = { 10, 10, 8192 };
-	char *dir = twin_mount(VMLAB_THP_ADVISE);
 	long long saved[3], scans0, scans = 0;
 	struct collapse_side v, t;
-	int fd = anon_open(VMLAB_THP_ADVISE), tfd, ret, i;
 	struct timespec t0, now;
+	int fd, tfd, ret, i;
+	char *dir;
 
-	ASSERT_NE(NULL, dir);
-	ASSERT_LE(0, fd);
-	tfd = twin_open(dir, COLLAPSE_LEN);
-	ASSERT_LE(0, tfd);
+	pair_open(_metadata, VMLAB_THP_ADVISE, COLLAPSE_LEN, &dir, &fd, &tfd);
 	ret = collapse_map(fd, NULL, &v);
 	ASSERT_EQ(0, ret) TH_LOG("vmlab: %s", strerror(-ret));
 	ret = collapse_map(tfd, dir, &t);
@@ -1467,15 +1487,7 @@ TEST_F_TIMEOUT(khugepaged, advise_base_pages, 120)
 		sysfs_set(knobs[i], saved[i]);
 	ASSERT_LE(scans0 + 2, scans) TH_LOG("khugepaged made no two full scans in 90 s");
 	ksft_print_msg("khugepaged: 2 full scans in %ld s\n", (long)(now.tv_sec - t0.tv_sec));
-	ASSERT_EQ(0, collapse_check(&v));
-	ASSERT_EQ(0, collapse_check(&t));
-	collapse_report("khugepaged vmlab", VMLAB_THP_ADVISE, &v);
-	collapse_report("khugepaged twin ", VMLAB_THP_ADVISE, &t);
-	EXPECT_TRUE(v.data_ok);
-	EXPECT_TRUE(t.data_ok);
-	EXPECT_EQ(v.after.thp, v.after.run_pages);
-	EXPECT_EQ(t.after.thp, t.after.run_pages);
-	collapse_expect(_metadata, &v, &t);
+	collapse_verify(_metadata, "khugepaged", VMLAB_THP_ADVISE, &v, &t);
 out:
 	munmap(v.res, v.res_len);
 	munmap(t.res, t.res_len);
