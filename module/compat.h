@@ -261,4 +261,20 @@ static inline unsigned long vmlab_thp_unmapped_area(struct file *file, unsigned 
 #endif
 }
 
+/*
+ * vmlab_vma_pmd_suitable() - could @vma map the aligned 2 MiB around @addr
+ * with one PMD (it covers it, and file offset and address agree modulo
+ * 2 MiB)?  6.8 renamed transhuge_vma_suitable() thp_vma_suitable_order().
+ */
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+static inline bool vmlab_vma_pmd_suitable(struct vm_area_struct *vma, unsigned long addr)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	return thp_vma_suitable_order(vma, addr, HPAGE_PMD_ORDER);
+#else
+	return transhuge_vma_suitable(vma, addr);
+#endif
+}
+#endif
+
 #endif /* _VMLAB_COMPAT_H */

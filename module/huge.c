@@ -646,10 +646,11 @@ void vmlab_huge_release(struct vmlab_file *vf)
  * to the file offset modulo 2 MiB, as x86's hugetlbfs takes one; without a usable
  * hint they are placed as THP-capable files are: at such an address when
  * the length allows (with THP; a kernel without it maps no PMD, and places
- * them by default).  The store (without backing=) and shared anonymous
- * objects are placed that way too when their THP policy may give 2 MiB
- * folios, as tmpfs places its mappings; every other mapping gets the
- * default placement.
+ * them by default).  The store and shared anonymous objects are placed
+ * that way too when their THP policy is always, within_size or advise, as
+ * tmpfs places its mappings; under inherit (a file of the kernel's
+ * internal tmpfs mount) tmpfs itself places them (the store with backing=
+ * by default); every other mapping gets the default placement.
  *
  * Return: the address, or -errno.
  */

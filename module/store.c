@@ -571,17 +571,21 @@ err_close:
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
 /*
  * Does the store's THP policy give the aligned 2 MiB at @index a huge
- * folio, for a fault in @vma?  As tmpfs decides for its files: never
- * under MADV_NOHUGEPAGE or prctl(PR_SET_THP_DISABLE); always and
- * within_size for a 2 MiB that lies within the store (the only one it
- * may hold); advise under MADV_HUGEPAGE.  inherit is shmem_enabled's, a
- * tmpfs setting: never here.
+ * folio, for a fault at @addr in @vma?  As 6.12's tmpfs decides for its
+ * files: never under MADV_NOHUGEPAGE or prctl(PR_SET_THP_DISABLE), nor
+ * where the CPU cannot map a PMD or @vma could not map this 2 MiB with
+ * one; always and within_size for a 2 MiB that lies within the store (the
+ * only one it may hold); advise under MADV_HUGEPAGE.  inherit, and
+ * shmem_enabled's deny and force, are tmpfs settings: not read here.
  */
-static bool vmlab_store_thp_allowed(struct vm_area_struct *vma, pgoff_t index)
+static bool vmlab_store_thp_allowed(struct vm_area_struct *vma, unsigned long addr,
+				    pgoff_t index)
 {
-	if (index + HPAGE_PMD_NR > vmlab_store->nr_pages)
+	if (!has_transparent_hugepage() || index + HPAGE_PMD_NR > vmlab_store->nr_pages)
 		return false;
 	if ((vma->vm_flags & VM_NOHUGEPAGE) || test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
+		return false;
+	if (!vmlab_vma_pmd_suitable(vma, addr))
 		return false;
 	switch (vmlab_thp) {
 	case VMLAB_THP_ALWAYS:
@@ -613,16 +617,15 @@ vm_fault_t vmlab_store_thp_fault(struct vm_fault *vmf)
 {
 	struct address_space *mapping = vmlab_store->inode->i_mapping;
 	pgoff_t index = round_down(vmf->pgoff, HPAGE_PMD_NR);
+	loff_t start = (loff_t)index << PAGE_SHIFT;
 	struct folio *folio;
-	void *entry;
 	gfp_t gfp;
 	int err;
 
-	if (!vmlab_store_thp_allowed(vmf->vma, index))
+	if (!vmlab_store_thp_allowed(vmf->vma, vmf->address, index))
 		return 0;
-	/* A folio there already; a shadow of a reclaimed one is none. */
-	entry = xa_load(&mapping->i_pages, vmf->pgoff);
-	if (entry && !xa_is_value(entry))
+	/* A folio in the range already (a shadow of a reclaimed one is none). */
+	if (filemap_range_has_page(mapping, start, start + HPAGE_PMD_SIZE - 1))
 		return 0;
 	/*
 	 * As the THP defrag default ("madvise") allocates: direct reclaim and
@@ -634,8 +637,12 @@ vm_fault_t vmlab_store_thp_fault(struct vm_fault *vmf)
 		count_vm_event(THP_FILE_FALLBACK);
 		return 0;
 	}
-	/* -EEXIST: a page of the range is cached already; base pages then. */
-	err = filemap_add_folio(mapping, folio, index, readahead_gfp_mask(mapping));
+	/*
+	 * Charged with the same mask: no memory cgroup reclaim without
+	 * MADV_HUGEPAGE, a fallback instead, as 6.12's tmpfs.  -EEXIST: a page
+	 * of the range was cached meanwhile; base pages then.
+	 */
+	err = filemap_add_folio(mapping, folio, index, gfp);
 	if (err) {
 		folio_put(folio);
 		if (err == -ENOMEM) {

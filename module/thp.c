@@ -18,7 +18,9 @@
  * mount of vmlab's own carrying it, made at load as i915 makes its gemfs
  * (SB_KERNMOUNT: no size or inode limit, no user can reach it), and each
  * object is a file of the mount of its policy.  "inherit" uses the kernel's
- * internal mount, memfd_create(2)'s, whose huge= is shmem_enabled's.
+ * internal mount, memfd_create(2)'s, whose huge= is shmem_enabled's.  On
+ * a kernel without THP, or a CPU that cannot map a PMD, nothing is mounted
+ * and every policy is the internal mount's.
  * Which policy applies: the module parameter thp for the store (one page
  * cache for every open file), and for the shared anonymous objects that of
  * the open file that made them (VMLAB_IOC_SET_KIND), the parameter's by

@@ -90,7 +90,9 @@ struct vmlab_select {
  * is tmpfs's: the objects are files of a tmpfs mount of vmlab's own with
  * that huge= option, so the kernel's own checks apply, among them
  * MADV_NOHUGEPAGE, prctl(PR_SET_THP_DISABLE) and the "deny" and "force"
- * of /sys/kernel/mm/transparent_hugepage/shmem_enabled.
+ * of /sys/kernel/mm/transparent_hugepage/shmem_enabled.  The store with
+ * backing= is no tmpfs file: vmlab decides for it as tmpfs decides, but
+ * for shmem_enabled, which it does not read (see the README).
  * @VMLAB_THP_DEFAULT: the module parameter thp's policy
  * @VMLAB_THP_NEVER: base pages only (huge=never)
  * @VMLAB_THP_ALWAYS: a huge page for every aligned 2 MiB (huge=always)
@@ -125,11 +127,12 @@ enum vmlab_thp {
  *	periodic write-back is gone)
  * @has_backing: (out) 1 when the store lives in a backing file given at load,
  *	0 when in an unlinked tmpfs file of its own
- * @thp: (out) the enum vmlab_thp policy of this file's shared anonymous
- *	objects (never VMLAB_THP_DEFAULT: the module parameter's value then)
+ * @thp: (out) the enum vmlab_thp policy asked for this file's shared
+ *	anonymous objects (never VMLAB_THP_DEFAULT: the module parameter's
+ *	value then); a kernel or CPU without THP maps base pages whatever it is
  * @store_thp: (out) the enum vmlab_thp policy of the store (module parameter
- *	thp; meaningful without backing=, the store with a backing file
- *	holds base pages only)
+ *	thp); with backing= the store's own page cache follows it as the
+ *	README says, VMLAB_THP_INHERIT meaning never there
  * @reserved: (out) zero
  */
 struct vmlab_info {

@@ -132,6 +132,7 @@ FIXTURE_VARIANT(backed) {
 	bool inject;
 	bool private;
 	bool huge;
+	unsigned long skew;
 };
 
 FIXTURE_VARIANT_ADD(backed, always)
@@ -174,6 +175,12 @@ FIXTURE_VARIANT_ADD(backed, always_fallback)
 	.thp = "always", .inject = true, .huge = false,
 };
 
+/* A VMA that cannot map the 2 MiB with a PMD gets no 2 MiB folio (as 6.12's tmpfs). */
+FIXTURE_VARIANT_ADD(backed, always_misaligned)
+{
+	.thp = "always", .skew = 4096, .huge = false,
+};
+
 FIXTURE_VARIANT_ADD(backed, always_private)
 {
 	.thp = "always", .private = true, .huge = true,
@@ -208,9 +215,11 @@ FIXTURE_SETUP(backed)
 	self->fd = vl_open(O_RDWR);
 	ASSERT_LE(0, self->fd);
 	/* A 2 MiB-aligned place, whatever the placement of the policy. */
-	self->region = mmap(NULL, MAP_LEN + HPAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->region = mmap(NULL, MAP_LEN + 2 * HPAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
 	ASSERT_NE(MAP_FAILED, self->region);
-	self->map = mmap((void *)(((uintptr_t)self->region + HPAGE - 1) & ~(HPAGE - 1)), MAP_LEN,
+	self->map = mmap((void *)((((uintptr_t)self->region + HPAGE - 1) & ~(HPAGE - 1)) +
+				  variant->skew), MAP_LEN,
 			 PROT_READ | PROT_WRITE,
 			 (variant->private ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED,
 			 self->fd, MAP_OFF);
