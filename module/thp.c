@@ -80,17 +80,6 @@ MODULE_PARM_DESC(thp,
 		 "Transparent huge pages of the store and (by default) of shared anonymous objects, as tmpfs's huge=: never, always, within_size, advise, or inherit (default: the kernel's internal tmpfs mount, governed by shmem_enabled)");
 
 /**
- * vmlab_thp_name() - the name of a policy, as the module parameter takes it
- * @thp: an enum vmlab_thp other than VMLAB_THP_DEFAULT
- *
- * Return: the name.
- */
-const char *vmlab_thp_name(unsigned int thp)
-{
-	return thp < VMLAB_NR_THP && vmlab_thp_names[thp] ? vmlab_thp_names[thp] : "?";
-}
-
-/**
  * vmlab_thp_resolve() - the policy a VMLAB_IOC_SET_KIND value stands for
  * @thp: an enum vmlab_thp
  *

@@ -337,7 +337,6 @@ struct vfsmount;
 extern unsigned int vmlab_thp;
 int vmlab_thp_init(void);
 void vmlab_thp_exit(void);
-const char *vmlab_thp_name(unsigned int thp);
 unsigned int vmlab_thp_resolve(unsigned int thp);
 struct vfsmount *vmlab_thp_mount(unsigned int thp);
 bool vmlab_thp_aligns(unsigned int thp, unsigned long len);

@@ -439,7 +439,11 @@ FIXTURE_TEARDOWN_PARENT(collapse)
 		vmlab_ksft_reload_default(BACKING_PATH);
 }
 
-/* Map MAP_LEN at a 2 MiB-aligned address, write every 4 KiB, MADV_COLLAPSE: 0 or errno. */
+/*
+ * Map MAP_LEN at a 2 MiB-aligned address, write every 4 KiB, MADV_COLLAPSE:
+ * 0 or madvise's errno; -errno (never an expected value) when the mapping
+ * could not be made.
+ */
 static int collapse(struct __test_metadata *_metadata, int fd, int flags)
 {
 	char *region, *p;

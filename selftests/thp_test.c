@@ -1298,6 +1298,22 @@ static int collapse_map(int fd, const char *dir, struct collapse_side *s)
 	return measure(s->p, COLLAPSE_LEN, 0, &s->before, NULL);
 }
 
+/*
+ * The pair of pair_open() for policy @thp, each side's COLLAPSE_LEN mapped
+ * and written with base pages by collapse_map() (@v vmlab's, @t the twin's).
+ */
+static void collapse_pair(struct __test_metadata *_metadata, unsigned int thp, char **dir,
+			  int *fd, int *tfd, struct collapse_side *v, struct collapse_side *t)
+{
+	int ret;
+
+	pair_open(_metadata, thp, COLLAPSE_LEN, dir, fd, tfd);
+	ret = collapse_map(*fd, NULL, v);
+	ASSERT_EQ(0, ret) TH_LOG("vmlab: %s", strerror(-ret));
+	ret = collapse_map(*tfd, *dir, t);
+	ASSERT_EQ(0, ret) TH_LOG("twin: %s", strerror(-ret));
+}
+
 static int collapse_check(struct collapse_side *s)
 {
 	size_t i;
@@ -1381,14 +1397,10 @@ TEST(madv_collapse)
 	for (k = 0; k < 2; k++) {
 		unsigned int thp = policies[k];
 		struct collapse_side v, t;
-		int fd, tfd, ret;
+		int fd, tfd;
 		char *dir;
 
-		pair_open(_metadata, thp, COLLAPSE_LEN, &dir, &fd, &tfd);
-		ret = collapse_map(fd, NULL, &v);
-		ASSERT_EQ(0, ret) TH_LOG("vmlab: %s", strerror(-ret));
-		ret = collapse_map(tfd, dir, &t);
-		ASSERT_EQ(0, ret) TH_LOG("twin: %s", strerror(-ret));
+		collapse_pair(_metadata, thp, &dir, &fd, &tfd, &v, &t);
 		EXPECT_EQ(0, v.before.thp);
 		EXPECT_EQ(0, t.before.thp);
 		v.ret = madvise(v.p, COLLAPSE_LEN, MADV_COLLAPSE) ? errno : 0;
@@ -1453,14 +1465,10 @@ TEST_F_TIMEOUT(khugepaged, advise_base_pages, 120)
 	long long saved[3], scans0, scans = 0;
 	struct collapse_side v, t;
 	struct timespec t0, now;
-	int fd, tfd, ret, i;
+	int fd, tfd, i;
 	char *dir;
 
-	pair_open(_metadata, VMLAB_THP_ADVISE, COLLAPSE_LEN, &dir, &fd, &tfd);
-	ret = collapse_map(fd, NULL, &v);
-	ASSERT_EQ(0, ret) TH_LOG("vmlab: %s", strerror(-ret));
-	ret = collapse_map(tfd, dir, &t);
-	ASSERT_EQ(0, ret) TH_LOG("twin: %s", strerror(-ret));
+	collapse_pair(_metadata, VMLAB_THP_ADVISE, &dir, &fd, &tfd, &v, &t);
 	for (i = 0; i < 2; i++) {
 		v.ret = madvise(v.p, COLLAPSE_LEN, MADV_HUGEPAGE) ? errno : 0;
 		t.ret = madvise(t.p, COLLAPSE_LEN, MADV_HUGEPAGE) ? errno : 0;
