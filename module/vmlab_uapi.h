@@ -148,12 +148,171 @@ struct vmlab_info {
 	__u64 reserved[3];
 };
 
+/**
+ * enum vmlab_level - the levels of the x86-64 page tables, root first
+ * @VMLAB_LEVEL_PGD: page global directory, 512 GiB per entry (256 TiB
+ *	with 5-level paging)
+ * @VMLAB_LEVEL_P4D: 512 GiB per entry; folded into the PGD (the same
+ *	entry, VMLAB_E_FOLDED) unless the CPU and kernel use 5-level paging
+ * @VMLAB_LEVEL_PUD: 1 GiB per entry
+ * @VMLAB_LEVEL_PMD: 2 MiB per entry
+ * @VMLAB_LEVEL_PTE: 4 KiB per entry
+ */
+enum vmlab_level {
+	VMLAB_LEVEL_PGD = 0,
+	VMLAB_LEVEL_P4D = 1,
+	VMLAB_LEVEL_PUD = 2,
+	VMLAB_LEVEL_PMD = 3,
+	VMLAB_LEVEL_PTE = 4,
+};
+
+/**
+ * enum vmlab_what - what an entry points at
+ * @VMLAB_WHAT_TABLE: the page table of the next level (at @pfn)
+ * @VMLAB_WHAT_ZERO: the shared zero page, or the huge zero page
+ * @VMLAB_WHAT_ANON: an anonymous page (THP when @order is not 0)
+ * @VMLAB_WHAT_FILE: a page of the page cache of the file @dev:@ino (a
+ *	tmpfs, shmem or vmlab file among them; THP when @order is not 0)
+ * @VMLAB_WHAT_HUGETLB: a page of the hugetlb pool
+ * @VMLAB_WHAT_KSM: a page merged by KSM
+ * @VMLAB_WHAT_PAGE: another page with a struct page (a driver's, the
+ *	kernel's)
+ * @VMLAB_WHAT_PFN: a page frame without a struct page vmlab may look at
+ *	(device memory, a hole, memory offline)
+ * @VMLAB_WHAT_SWAP: nothing present: a swap entry (VMLAB_E_SWAP), a
+ *	migration entry (VMLAB_E_MIGRATION), a memory-error entry
+ *	(VMLAB_E_HWPOISON), a device-private entry or a marker
+ *	(VMLAB_E_MARKER); @swap_type and @swap_offset decode it
+ */
+enum vmlab_what {
+	VMLAB_WHAT_TABLE = 0,
+	VMLAB_WHAT_ZERO = 1,
+	VMLAB_WHAT_ANON = 2,
+	VMLAB_WHAT_FILE = 3,
+	VMLAB_WHAT_HUGETLB = 4,
+	VMLAB_WHAT_KSM = 5,
+	VMLAB_WHAT_PAGE = 6,
+	VMLAB_WHAT_PFN = 7,
+	VMLAB_WHAT_SWAP = 8,
+};
+
+/*
+ * The decoded bits of an entry (struct vmlab_walk_entry.bits).  The first
+ * twelve are x86-64's hardware bits read from the entry (_PAGE_* of
+ * arch/x86/include/asm/pgtable_types.h), meaningful in a present entry;
+ * the rest are the kernel's own view through its accessors (pte_write(),
+ * pte_dirty(), pte_special(), ...) and the software bits it keeps in the
+ * entry, or vmlab's description of the walk.
+ */
+#define VMLAB_E_PRESENT		(1ULL << 0)	/* bit 0: the CPU may use the entry */
+#define VMLAB_E_RW		(1ULL << 1)	/* bit 1: writable */
+#define VMLAB_E_USER		(1ULL << 2)	/* bit 2: user mode may access */
+#define VMLAB_E_PWT		(1ULL << 3)	/* bit 3: write-through */
+#define VMLAB_E_PCD		(1ULL << 4)	/* bit 4: cache disabled */
+#define VMLAB_E_ACCESSED	(1ULL << 5)	/* bit 5: the CPU used it */
+#define VMLAB_E_DIRTY		(1ULL << 6)	/* bit 6: the CPU wrote through it */
+#define VMLAB_E_PSE		(1ULL << 7)	/* bit 7 at PUD/PMD: a leaf (1 GiB, 2 MiB) */
+#define VMLAB_E_GLOBAL		(1ULL << 8)	/* bit 8: kept across CR3 switches */
+#define VMLAB_E_PAT		(1ULL << 9)	/* bit 7 of a PTE, 12 of a PUD/PMD leaf */
+#define VMLAB_E_NX		(1ULL << 10)	/* bit 63: not executable */
+#define VMLAB_E_PROTNONE	(1ULL << 11)	/* bit 8 without 0: PROT_NONE or NUMA hinting */
+#define VMLAB_E_LEAF		(1ULL << 16)	/* maps memory: no table below */
+#define VMLAB_E_FOLDED		(1ULL << 17)	/* P4D folded into the PGD (4-level paging) */
+#define VMLAB_E_WRITE		(1ULL << 18)	/* the kernel's pte_write()/pmd_write() */
+#define VMLAB_E_KDIRTY		(1ULL << 19)	/* the kernel's pte_dirty()/pmd_dirty() */
+#define VMLAB_E_SPECIAL		(1ULL << 20)	/* software: no struct page to refcount */
+#define VMLAB_E_SOFT_DIRTY	(1ULL << 21)	/* software: written since clear_refs 4 */
+#define VMLAB_E_DEVMAP		(1ULL << 22)	/* software: ZONE_DEVICE mapping */
+#define VMLAB_E_UFFD_WP		(1ULL << 23)	/* software: userfaultfd write-protected */
+#define VMLAB_E_SWAP		(1ULL << 24)	/* not present: a swap entry */
+#define VMLAB_E_MIGRATION	(1ULL << 25)	/* not present: under migration */
+#define VMLAB_E_MIGRATION_WRITE	(1ULL << 26)	/* ... and writable once migrated */
+#define VMLAB_E_HWPOISON	(1ULL << 27)	/* not present: a memory error */
+#define VMLAB_E_DEVICE_PRIVATE	(1ULL << 28)	/* not present: device-private memory */
+#define VMLAB_E_MARKER		(1ULL << 29)	/* not present: a PTE marker */
+#define VMLAB_E_EXCLUSIVE	(1ULL << 30)	/* swap entry of an exclusive anon page */
+
+/**
+ * struct vmlab_walk_entry - one page-table entry, as VMLAB_IOC_WALK reports it
+ * @addr: the first virtual address the entry translates (aligned to the
+ *	level's size)
+ * @raw: the entry's value, as the CPU reads it
+ * @pfn: the page frame it points at: the next level's table, or the first
+ *	page the leaf maps; 0 when not present
+ * @table_pfn: the page frame of the page table holding the entry
+ * @bits: VMLAB_E_* bits
+ * @swap_offset: for VMLAB_WHAT_SWAP: the offset of the entry (the page
+ *	frame, for a migration, memory-error or device-private entry)
+ * @ino: for VMLAB_WHAT_FILE: inode number of the file whose page cache
+ *	holds the page
+ * @dev: for VMLAB_WHAT_FILE: its device (major << 20 | minor, as the
+ *	kernel encodes it; /proc/PID/maps shows major:minor)
+ * @swap_type: for VMLAB_WHAT_SWAP: the type of the entry (the swap area, or
+ *	the kernel's type of a migration or other entry)
+ * @level: enum vmlab_level
+ * @what: enum vmlab_what
+ * @order: for a leaf with a struct page: the order of its folio (0: a base
+ *	page, 9: 2 MiB)
+ * @pkey: the protection key (bits 59 to 62) of a present leaf
+ * @reserved: zero
+ */
+struct vmlab_walk_entry {
+	__u64 addr;
+	__u64 raw;
+	__u64 pfn;
+	__u64 table_pfn;
+	__u64 bits;
+	__u64 swap_offset;
+	__u64 ino;
+	__u32 dev;
+	__u32 swap_type;
+	__u8 level;
+	__u8 what;
+	__u8 order;
+	__u8 pkey;
+	__u32 reserved;
+};
+
+/* The most entries one VMLAB_IOC_WALK returns. */
+#define VMLAB_WALK_MAX_ENTRIES	4096
+
+/**
+ * struct vmlab_walk - argument of VMLAB_IOC_WALK
+ * @pid: (in) the process whose page tables to read, in the caller's PID
+ *	namespace; 0 for the caller
+ * @flags: (in) reserved, must be 0
+ * @start: (in) first virtual address (rounded down to a page)
+ * @end: (in) end of the range, exclusive (rounded up to a page); at most
+ *	the user address space's limit (1 << 47, or 1 << 56 with 5-level
+ *	paging)
+ * @entries: (in) address of an array of struct vmlab_walk_entry
+ * @nr_entries: (in) its length, at least 1 (beyond
+ *	VMLAB_WALK_MAX_ENTRIES only that many are filled); (out) entries
+ *	filled
+ * @levels: (out) paging levels of the CPU and kernel: 4 or 5
+ * @next: (out) where the walk stopped: @end when it is complete, else the
+ *	address to walk from next (the entries of the upper levels of that
+ *	address are then reported again)
+ * @reserved: (in) zero
+ */
+struct vmlab_walk {
+	__s32 pid;
+	__u32 flags;
+	__u64 start;
+	__u64 end;
+	__u64 entries;
+	__u32 nr_entries;
+	__u32 levels;
+	__u64 next;
+	__u64 reserved[4];
+};
+
 /*
  * The ioctl type: 0xB9, a code no entry of the kernel's table of them,
  * Documentation/userspace-api/ioctl/ioctl-number.rst, uses as of Linux
  * 6.12 (its neighbours there are 0xB8, uapi/misc/mrvl_cn10k_dpi.h, and
  * 0xC0, linux/usb/iowarrior.h).  It is not registered: vmlab is out of
- * tree.  Merged, it would add the line "0xB9  01-03  uapi/linux/vmlab.h".
+ * tree.  Merged, it would add the line "0xB9  01-04  uapi/linux/vmlab.h".
  */
 #define VMLAB_IOC_MAGIC		0xB9
 
@@ -167,5 +326,22 @@ struct vmlab_info {
 #define VMLAB_IOC_GET_INFO	_IOR(VMLAB_IOC_MAGIC, 0x02, struct vmlab_info)
 /* Write every dirty store page back now and wait for it: fsync(2) of the whole store. */
 #define VMLAB_IOC_WRITEBACK	_IO(VMLAB_IOC_MAGIC, 0x03)
+/*
+ * Read the page tables of a process: root only (CAP_SYS_ADMIN), on x86-64.
+ * The walk covers the mapped parts of [start, end) (the VMAs, as the
+ * kernel's own walkers do) and reports, in address order, every entry
+ * that is not empty: at each address the PGD, P4D, PUD, PMD entries above
+ * it and then its PTEs.  The entries are read under the locks the kernel
+ * takes to change them (the page-table locks, mmap_lock for reading, the
+ * file's i_mmap lock for hugetlb mappings), so each is one the tables
+ * held, though the walk is no snapshot of the whole range.
+ * Errors: EPERM without CAP_SYS_ADMIN; EINVAL for flags or reserved not
+ * zero, nr_entries 0, start not below end, or end beyond the user address
+ * space's limit; ESRCH for no such process, or one without an address
+ * space (a kernel thread, a zombie); EFAULT for a bad argument or entries
+ * array; EINTR when a fatal signal interrupts the walk; ENOMEM;
+ * EOPNOTSUPP on an architecture other than x86-64.
+ */
+#define VMLAB_IOC_WALK		_IOWR(VMLAB_IOC_MAGIC, 0x04, struct vmlab_walk)
 
 #endif /* _UAPI_VMLAB_H */
