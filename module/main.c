@@ -114,6 +114,8 @@ static long vmlab_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vmlab_ioctl_get_info(vf, argp);
 	case VMLAB_IOC_WRITEBACK:
 		return vmlab_store_fsync(file, 0, LLONG_MAX, 0);
+	case VMLAB_IOC_WALK:
+		return vmlab_walk_ioctl(argp);
 	default:
 		return -ENOTTY;
 	}

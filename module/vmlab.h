@@ -391,6 +391,9 @@ void vmlab_inject_load_begin(void);
 void vmlab_inject_load_end(void);
 void vmlab_inject_debugfs(struct dentry *parent);
 
+/* walk.c: the page-table walker */
+long vmlab_walk_ioctl(void __user *argp);
+
 /* debugfs.c */
 void vmlab_debugfs_init(void);
 void vmlab_debugfs_exit(void);

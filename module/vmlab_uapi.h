@@ -34,6 +34,7 @@
 #ifndef _UAPI_VMLAB_H
 #define _UAPI_VMLAB_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -204,33 +205,33 @@ enum vmlab_what {
  * pte_dirty(), pte_special(), ...) and the software bits it keeps in the
  * entry, or vmlab's description of the walk.
  */
-#define VMLAB_E_PRESENT		(1ULL << 0)	/* bit 0: the CPU may use the entry */
-#define VMLAB_E_RW		(1ULL << 1)	/* bit 1: writable */
-#define VMLAB_E_USER		(1ULL << 2)	/* bit 2: user mode may access */
-#define VMLAB_E_PWT		(1ULL << 3)	/* bit 3: write-through */
-#define VMLAB_E_PCD		(1ULL << 4)	/* bit 4: cache disabled */
-#define VMLAB_E_ACCESSED	(1ULL << 5)	/* bit 5: the CPU used it */
-#define VMLAB_E_DIRTY		(1ULL << 6)	/* bit 6: the CPU wrote through it */
-#define VMLAB_E_PSE		(1ULL << 7)	/* bit 7 at PUD/PMD: a leaf (1 GiB, 2 MiB) */
-#define VMLAB_E_GLOBAL		(1ULL << 8)	/* bit 8: kept across CR3 switches */
-#define VMLAB_E_PAT		(1ULL << 9)	/* bit 7 of a PTE, 12 of a PUD/PMD leaf */
-#define VMLAB_E_NX		(1ULL << 10)	/* bit 63: not executable */
-#define VMLAB_E_PROTNONE	(1ULL << 11)	/* bit 8 without 0: PROT_NONE or NUMA hinting */
-#define VMLAB_E_LEAF		(1ULL << 16)	/* maps memory: no table below */
-#define VMLAB_E_FOLDED		(1ULL << 17)	/* P4D folded into the PGD (4-level paging) */
-#define VMLAB_E_WRITE		(1ULL << 18)	/* the kernel's pte_write()/pmd_write() */
-#define VMLAB_E_KDIRTY		(1ULL << 19)	/* the kernel's pte_dirty()/pmd_dirty() */
-#define VMLAB_E_SPECIAL		(1ULL << 20)	/* software: no struct page to refcount */
-#define VMLAB_E_SOFT_DIRTY	(1ULL << 21)	/* software: written since clear_refs 4 */
-#define VMLAB_E_DEVMAP		(1ULL << 22)	/* software: ZONE_DEVICE mapping */
-#define VMLAB_E_UFFD_WP		(1ULL << 23)	/* software: userfaultfd write-protected */
-#define VMLAB_E_SWAP		(1ULL << 24)	/* not present: a swap entry */
-#define VMLAB_E_MIGRATION	(1ULL << 25)	/* not present: under migration */
-#define VMLAB_E_MIGRATION_WRITE	(1ULL << 26)	/* ... and writable once migrated */
-#define VMLAB_E_HWPOISON	(1ULL << 27)	/* not present: a memory error */
-#define VMLAB_E_DEVICE_PRIVATE	(1ULL << 28)	/* not present: device-private memory */
-#define VMLAB_E_MARKER		(1ULL << 29)	/* not present: a PTE marker */
-#define VMLAB_E_EXCLUSIVE	(1ULL << 30)	/* swap entry of an exclusive anon page */
+#define VMLAB_E_PRESENT		_BITULL(0)	/* bit 0: the CPU may use the entry */
+#define VMLAB_E_RW		_BITULL(1)	/* bit 1: writable */
+#define VMLAB_E_USER		_BITULL(2)	/* bit 2: user mode may access */
+#define VMLAB_E_PWT		_BITULL(3)	/* bit 3: write-through */
+#define VMLAB_E_PCD		_BITULL(4)	/* bit 4: cache disabled */
+#define VMLAB_E_ACCESSED	_BITULL(5)	/* bit 5: the CPU used it */
+#define VMLAB_E_DIRTY		_BITULL(6)	/* bit 6: the CPU wrote through it */
+#define VMLAB_E_PSE		_BITULL(7)	/* bit 7 at PUD/PMD: a leaf (1 GiB, 2 MiB) */
+#define VMLAB_E_GLOBAL		_BITULL(8)	/* bit 8: kept across CR3 switches */
+#define VMLAB_E_PAT		_BITULL(9)	/* bit 7 of a PTE, 12 of a PUD/PMD leaf */
+#define VMLAB_E_NX		_BITULL(10)	/* bit 63: not executable */
+#define VMLAB_E_PROTNONE	_BITULL(11)	/* bit 8 without 0: PROT_NONE or NUMA hinting */
+#define VMLAB_E_LEAF		_BITULL(16)	/* maps memory: no table below */
+#define VMLAB_E_FOLDED		_BITULL(17)	/* P4D folded into the PGD (4-level paging) */
+#define VMLAB_E_WRITE		_BITULL(18)	/* the kernel's pte_write()/pmd_write() */
+#define VMLAB_E_KDIRTY		_BITULL(19)	/* the kernel's pte_dirty()/pmd_dirty() */
+#define VMLAB_E_SPECIAL		_BITULL(20)	/* software: no struct page to refcount */
+#define VMLAB_E_SOFT_DIRTY	_BITULL(21)	/* software: written since clear_refs 4 */
+#define VMLAB_E_DEVMAP		_BITULL(22)	/* software: ZONE_DEVICE mapping */
+#define VMLAB_E_UFFD_WP		_BITULL(23)	/* software: userfaultfd write-protected */
+#define VMLAB_E_SWAP		_BITULL(24)	/* not present: a swap entry */
+#define VMLAB_E_MIGRATION	_BITULL(25)	/* not present: under migration */
+#define VMLAB_E_MIGRATION_WRITE	_BITULL(26)	/* ... and writable once migrated */
+#define VMLAB_E_HWPOISON	_BITULL(27)	/* not present: a memory error */
+#define VMLAB_E_DEVICE_PRIVATE	_BITULL(28)	/* not present: device-private memory */
+#define VMLAB_E_MARKER		_BITULL(29)	/* not present: a PTE marker */
+#define VMLAB_E_EXCLUSIVE	_BITULL(30)	/* swap entry of an exclusive anon page */
 
 /**
  * struct vmlab_walk_entry - one page-table entry, as VMLAB_IOC_WALK reports it
@@ -283,8 +284,8 @@ struct vmlab_walk_entry {
  * @flags: (in) reserved, must be 0
  * @start: (in) first virtual address (rounded down to a page)
  * @end: (in) end of the range, exclusive (rounded up to a page); at most
- *	the user address space's limit (1 << 47, or 1 << 56 with 5-level
- *	paging)
+ *	the end of the user address space, TASK_SIZE_MAX: (1 << 47) - 4096,
+ *	or (1 << 56) - 4096 with 5-level paging
  * @entries: (in) address of an array of struct vmlab_walk_entry
  * @nr_entries: (in) its length, at least 1 (beyond
  *	VMLAB_WALK_MAX_ENTRIES only that many are filled); (out) entries
@@ -331,16 +332,18 @@ struct vmlab_walk {
  * The walk covers the mapped parts of [start, end) (the VMAs, as the
  * kernel's own walkers do) and reports, in address order, every entry
  * that is not empty: at each address the PGD, P4D, PUD, PMD entries above
- * it and then its PTEs.  The entries are read under the locks the kernel
+ * it and then its PTEs, each entry once (VMAs that share a table share
+ * its upper entries).  The entries are read under the locks the kernel
  * takes to change them (the page-table locks, mmap_lock for reading, the
  * file's i_mmap lock for hugetlb mappings), so each is one the tables
  * held, though the walk is no snapshot of the whole range.
  * Errors: EPERM without CAP_SYS_ADMIN; EINVAL for flags or reserved not
  * zero, nr_entries 0, start not below end, or end beyond the user address
  * space's limit; ESRCH for no such process, or one without an address
- * space (a kernel thread, a zombie); EFAULT for a bad argument or entries
- * array; EINTR when a fatal signal interrupts the walk; ENOMEM;
- * EOPNOTSUPP on an architecture other than x86-64.
+ * space (a kernel thread, a zombie); EINVAL for a negative pid; EFAULT
+ * for a bad argument or entries array; EINTR when a fatal signal
+ * interrupts the walk; ENOMEM; EOPNOTSUPP on an architecture other than
+ * x86-64.
  */
 #define VMLAB_IOC_WALK		_IOWR(VMLAB_IOC_MAGIC, 0x04, struct vmlab_walk)
 
