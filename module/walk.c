@@ -311,7 +311,12 @@ static int vmlab_walk_ptes(struct vmlab_walker *w, pmd_t *pmdp, pmd_t pmd,
 	spinlock_t *ptl;	/* the PTE table's lock */
 	int ret = 0;
 
+	/* The table is reached from a PMD read under RCU, which keeps it until unlocked. */
 	rcu_read_lock();
+	if (!pmd_same(pmd, READ_ONCE(*pmdp))) {
+		rcu_read_unlock();
+		return -EAGAIN;
+	}
 	ptep = pte_offset_kernel(&pmd, addr);
 	ptl = pte_lockptr(w->mm, &pmd);
 	spin_lock(ptl);
