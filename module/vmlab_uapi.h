@@ -178,8 +178,9 @@ enum vmlab_level {
  * @VMLAB_WHAT_KSM: a page merged by KSM
  * @VMLAB_WHAT_PAGE: another page with a struct page (a driver's, the
  *	kernel's)
- * @VMLAB_WHAT_PFN: a page frame without a struct page vmlab may look at
- *	(device memory, a hole, memory offline)
+ * @VMLAB_WHAT_PFN: a page frame whose struct page vmlab may not look at,
+ *	or without one (device memory, ZONE_DEVICE memory, a hole, memory
+ *	offline)
  * @VMLAB_WHAT_SWAP: nothing present: a swap entry (VMLAB_E_SWAP), a
  *	migration entry (VMLAB_E_MIGRATION), a memory-error entry
  *	(VMLAB_E_HWPOISON), a device-private entry or a marker
@@ -237,7 +238,9 @@ enum vmlab_what {
  * struct vmlab_walk_entry - one page-table entry, as VMLAB_IOC_WALK reports it
  * @addr: the first virtual address the entry translates (aligned to the
  *	level's size)
- * @raw: the entry's value, as the CPU reads it
+ * @raw: the entry's value, in the kernel's copy of the tables (with
+ *	page-table isolation a PGD entry of a user address has NX set there:
+ *	the CPU runs user code on a copy of the PGD without it)
  * @pfn: the page frame it points at: the next level's table, or the first
  *	page the leaf maps; 0 when not present
  * @table_pfn: the page frame of the page table holding the entry
@@ -274,6 +277,11 @@ struct vmlab_walk_entry {
 	__u32 reserved;
 };
 
+/*
+ * The fewest entries a VMLAB_IOC_WALK takes: room for one entry at each
+ * level, so that a walk resumed at @next always gets further.
+ */
+#define VMLAB_WALK_MIN_ENTRIES	5
 /* The most entries one VMLAB_IOC_WALK returns. */
 #define VMLAB_WALK_MAX_ENTRIES	4096
 
@@ -287,13 +295,13 @@ struct vmlab_walk_entry {
  *	the end of the user address space, TASK_SIZE_MAX: (1 << 47) - 4096,
  *	or (1 << 56) - 4096 with 5-level paging
  * @entries: (in) address of an array of struct vmlab_walk_entry
- * @nr_entries: (in) its length, at least 1 (beyond
+ * @nr_entries: (in) its length, at least VMLAB_WALK_MIN_ENTRIES (beyond
  *	VMLAB_WALK_MAX_ENTRIES only that many are filled); (out) entries
  *	filled
  * @levels: (out) paging levels of the CPU and kernel: 4 or 5
- * @next: (out) where the walk stopped: @end when it is complete, else the
- *	address to walk from next (the entries of the upper levels of that
- *	address are then reported again)
+ * @next: (out) where the walk stopped: @end (rounded up to a page) when it
+ *	is complete, else the address to walk from next (the entries of the
+ *	upper levels of that address are then reported again)
  * @reserved: (in) zero
  */
 struct vmlab_walk {
@@ -338,7 +346,7 @@ struct vmlab_walk {
  * file's i_mmap lock for hugetlb mappings), so each is one the tables
  * held, though the walk is no snapshot of the whole range.
  * Errors: EPERM without CAP_SYS_ADMIN; EINVAL for flags or reserved not
- * zero, nr_entries 0, start not below end, or end beyond the user address
+ * zero, nr_entries below VMLAB_WALK_MIN_ENTRIES, start not below end, or end beyond the user address
  * space's limit; ESRCH for no such process, or one without an address
  * space (a kernel thread, a zombie); EINVAL for a negative pid; EFAULT
  * for a bad argument or entries array; EINTR when a fatal signal

@@ -7,15 +7,15 @@
  * its own walkers (mm/pagewalk.c, not exported) read them:
  * - mmap_lock for reading, and only inside VMAs: the tables from the PGD to
  *   the PMD tables under a VMA stay while it is held (munmap frees a
- *   range's tables after detaching its VMAs, on 6.12 with mmap_lock
- *   downgraded to reading, so a range without a VMA is never walked);
+ *   range's tables after detaching its VMAs, with mmap_lock downgraded to
+ *   reading, so a range without a VMA is never walked);
  * - a PUD or PMD leaf, or a non-present PMD (a migration entry), is read
  *   under its table's lock (pud_lock(), pmd_lock()), which the kernel holds
  *   to split, zap or migrate it;
  * - a PTE table is mapped as __pte_offset_map_lock() (6.5, not exported)
- *   maps it: the PMD read once, RCU held (since 6.5 khugepaged frees a PTE
- *   table it retracts, under mmap_lock for reading, after a grace period),
- *   the PTE lock taken and the PMD found unchanged under it;
+ *   maps it: the PMD read under RCU (since 6.5 khugepaged retracts a PTE
+ *   table without mmap_lock and frees it after a grace period), the PTE
+ *   lock taken and the PMD found unchanged under it;
  * - in a hugetlb VMA the file's i_mmap_rwsem is held for reading:
  *   huge_pmd_unshare() needs it for writing to drop a shared PMD table.
  * The entries are gathered in a buffer and copied to the caller once every
@@ -48,7 +48,9 @@
  * @out: the entries found, @nr of @max
  * @nr: entries filled
  * @max: room in @out
- * @next: when @out is full, the address the caller resumes from
+ * @next: when the walk stopped for want of room in @out, the address the
+ *	caller resumes from
+ * @stopped: an entry found no room in @out
  * @seen: per upper level, the address of the entry reported last: VMAs
  *	that share a table see its upper entries once
  */
@@ -59,6 +61,7 @@ struct vmlab_walker {
 	u32 nr;
 	u32 max;
 	unsigned long next;
+	bool stopped;
 	unsigned long seen[VMLAB_LEVEL_PTE];
 };
 
@@ -76,6 +79,7 @@ static struct vmlab_walk_entry *vmlab_walk_slot(struct vmlab_walker *w, unsigned
 
 	if (w->nr == w->max) {
 		w->next = pos;
+		w->stopped = true;
 		return NULL;
 	}
 	e = &w->out[w->nr++];
@@ -109,11 +113,6 @@ static bool vmlab_walk_upper(struct vmlab_walker *w, unsigned int level, unsigne
 	if (level == VMLAB_LEVEL_P4D && !pgtable_l5_enabled())
 		e->bits |= VMLAB_E_FOLDED;
 	return true;
-}
-
-static bool vmlab_walk_full(struct vmlab_walker *w)
-{
-	return w->nr == w->max;
 }
 
 /*
@@ -188,35 +187,42 @@ static void vmlab_walk_swap(struct vmlab_walk_entry *e, u64 raw)
 		e->bits |= VMLAB_E_UFFD_WP;
 	if (pte_swp_exclusive(pte))
 		e->bits |= VMLAB_E_EXCLUSIVE;
+	if (!non_swap_entry(swp)) {
+		e->bits |= VMLAB_E_SWAP;
+		return;
+	}
 	if (is_migration_entry(swp)) {
 		e->bits |= VMLAB_E_MIGRATION;
 		if (is_writable_migration_entry(swp))
 			e->bits |= VMLAB_E_MIGRATION_WRITE;
+		if (is_readable_exclusive_migration_entry(swp))
+			e->bits |= VMLAB_E_EXCLUSIVE;
 	} else if (is_hwpoison_entry(swp)) {
 		e->bits |= VMLAB_E_HWPOISON;
 	} else if (is_device_private_entry(swp)) {
 		e->bits |= VMLAB_E_DEVICE_PRIVATE;
 	} else if (is_pte_marker_entry(swp)) {
 		e->bits |= VMLAB_E_MARKER;
-	} else {
-		e->bits |= VMLAB_E_SWAP;
-		return;
 	}
+	/* Else another of the kernel's own types (device-exclusive, ...): @swap_type says which. */
 	if (is_pfn_swap_entry(swp))
 		e->swap_offset = swp_offset_pfn(swp);
 }
 
 /*
  * What the present leaf @e maps at @pfn.  The caller holds the lock of the
- * entry, so the page stays mapped (and so allocated) meanwhile.  Only a
- * normal entry (vm_normal_page()'s sense: not special, not devmap, not in
- * a VM_PFNMAP VMA) is known to map a page whose mapping field may be read.
+ * entry, so the page stays mapped (and so allocated) meanwhile, and RCU
+ * (the PTE path's, or the spinlock's), which keeps a page cache's inode
+ * and superblock from being freed while read.  Only a normal entry
+ * (vm_normal_page()'s sense: on x86-64 a PTE that is not special; a PMD
+ * or PUD leaf outside VM_PFNMAP and VM_MIXEDMAP VMAs, as 6.1 marks no PMD
+ * special) is known to map a page whose mapping field may be read.
  */
 static void vmlab_walk_page(struct vmlab_walker *w, struct vmlab_walk_entry *e,
 			    unsigned long pfn, bool pmd_level)
 {
 	bool normal = !(e->bits & (VMLAB_E_SPECIAL | VMLAB_E_DEVMAP)) &&
-		      !(w->vma->vm_flags & (VM_PFNMAP | VM_IO));
+		      (!pmd_level || !(w->vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP)));
 	struct address_space *mapping;
 	struct folio *folio;
 	struct page *page;
@@ -250,7 +256,8 @@ static void vmlab_walk_page(struct vmlab_walker *w, struct vmlab_walk_entry *e,
 			e->what = VMLAB_WHAT_FILE;
 			e->ino = mapping->host->i_ino;
 			e->dev = mapping->host->i_sb->s_dev;
-		} else if (pmd_level && !mapping && e->order == HPAGE_PMD_ORDER) {
+		} else if (pmd_level && !mapping && e->order == HPAGE_PMD_ORDER &&
+			   !(e->bits & VMLAB_E_RW)) {
 			/*
 			 * Neither anonymous nor cached, PMD-mapped by a normal
 			 * entry: the huge zero page (is_huge_zero_pmd() reads a
@@ -296,7 +303,7 @@ static void vmlab_walk_leaf(struct vmlab_walker *w, struct vmlab_walk_entry *e,
 		e->bits |= VMLAB_E_WRITE;
 	if (pud_dirty(__pud(raw)))
 		e->bits |= VMLAB_E_KDIRTY;
-	vmlab_walk_page(w, e, pud_pfn(__pud(raw)), false);
+	vmlab_walk_page(w, e, pud_pfn(__pud(raw)), true);
 }
 
 /*
@@ -397,7 +404,7 @@ again:
 			w->seen[VMLAB_LEVEL_PMD] = ~0UL;
 			goto again;
 		}
-	} while (pmdp++, addr = next, addr != end && !vmlab_walk_full(w));
+	} while (pmdp++, addr = next, addr != end && !w->stopped);
 	return 0;
 }
 
@@ -434,6 +441,8 @@ static int vmlab_walk_puds(struct vmlab_walker *w, p4d_t *p4dp, unsigned long ad
 	do {
 		next = pud_addr_end(addr, end);
 again:
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		pud = READ_ONCE(*pudp);
 		if (pud_none(pud))
 			continue;
@@ -450,7 +459,7 @@ again:
 		ret = vmlab_walk_pmds(w, pudp, addr, next);
 		if (ret)
 			return ret;
-	} while (pudp++, addr = next, addr != end && !vmlab_walk_full(w));
+	} while (pudp++, addr = next, addr != end && !w->stopped);
 	return 0;
 }
 
@@ -475,7 +484,7 @@ static int vmlab_walk_p4ds(struct vmlab_walker *w, pgd_t *pgdp, unsigned long ad
 		ret = vmlab_walk_puds(w, p4dp, addr, next);
 		if (ret)
 			return ret;
-	} while (p4dp++, addr = next, addr != end && !vmlab_walk_full(w));
+	} while (p4dp++, addr = next, addr != end && !w->stopped);
 	return 0;
 }
 
@@ -502,7 +511,7 @@ static int vmlab_walk_range(struct vmlab_walker *w, unsigned long addr, unsigned
 		ret = vmlab_walk_p4ds(w, pgdp, addr, next);
 		if (ret)
 			return ret;
-	} while (pgdp++, addr = next, addr != end && !vmlab_walk_full(w));
+	} while (pgdp++, addr = next, addr != end && !w->stopped);
 	return 0;
 }
 
@@ -514,7 +523,7 @@ static int vmlab_walk_vmas(struct vmlab_walker *w, unsigned long start, unsigned
 	struct vm_area_struct *vma;
 	int ret = 0;
 
-	while (addr < end && !vmlab_walk_full(w)) {
+	while (addr < end && !w->stopped) {
 		vma = find_vma(w->mm, addr);
 		if (!vma || vma->vm_start >= end)
 			break;
@@ -562,6 +571,7 @@ long vmlab_walk_ioctl(void __user *argp)
 {
 	struct vmlab_walker w = { };
 	struct vmlab_walk req;
+	u64 start, end;
 	int ret, i;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -571,11 +581,13 @@ long vmlab_walk_ioctl(void __user *argp)
 	for (i = 0; i < ARRAY_SIZE(req.reserved); i++)
 		if (req.reserved[i])
 			return -EINVAL;
-	if (req.flags || !req.nr_entries || req.pid < 0 || req.start >= req.end ||
-	    req.end > TASK_SIZE_MAX)
+	if (req.flags || req.nr_entries < VMLAB_WALK_MIN_ENTRIES || req.pid < 0 ||
+	    req.start >= req.end || req.end > TASK_SIZE_MAX)
 		return -EINVAL;
 
 	w.max = min_t(u32, req.nr_entries, VMLAB_WALK_MAX_ENTRIES);
+	if (!access_ok(u64_to_user_ptr(req.entries), w.max * sizeof(*w.out)))
+		return -EFAULT;
 	w.out = kvmalloc_array(w.max, sizeof(*w.out), GFP_KERNEL_ACCOUNT);
 	if (!w.out)
 		return -ENOMEM;
@@ -584,21 +596,20 @@ long vmlab_walk_ioctl(void __user *argp)
 		ret = -ESRCH;
 		goto out_free;
 	}
-	req.start = round_down(req.start, PAGE_SIZE);
-	req.end = round_up(req.end, PAGE_SIZE);
-	w.next = req.end;
+	start = round_down(req.start, PAGE_SIZE);
+	end = round_up(req.end, PAGE_SIZE);
 	memset(w.seen, 0xff, sizeof(w.seen));
 	ret = mmap_read_lock_killable(w.mm);
 	if (ret)
 		goto out_mm;
-	ret = vmlab_walk_vmas(&w, req.start, req.end);
+	ret = vmlab_walk_vmas(&w, start, end);
 	mmap_read_unlock(w.mm);
 	if (ret)
 		goto out_mm;
 
 	req.nr_entries = w.nr;
 	req.levels = pgtable_l5_enabled() ? 5 : 4;
-	req.next = w.next;
+	req.next = w.stopped ? w.next : end;
 	if (copy_to_user(u64_to_user_ptr(req.entries), w.out, w.nr * sizeof(*w.out)) ||
 	    copy_to_user(argp, &req, sizeof(req)))
 		ret = -EFAULT;
