@@ -346,9 +346,9 @@ struct vmlab_walk {
  * file's i_mmap lock for hugetlb mappings), so each is one the tables
  * held, though the walk is no snapshot of the whole range.
  * Errors: EPERM without CAP_SYS_ADMIN; EINVAL for flags or reserved not
- * zero, nr_entries below VMLAB_WALK_MIN_ENTRIES, start not below end, or end beyond the user address
- * space's limit; ESRCH for no such process, or one without an address
- * space (a kernel thread, a zombie); EINVAL for a negative pid; EFAULT
+ * zero, nr_entries below VMLAB_WALK_MIN_ENTRIES, start not below end, end
+ * beyond TASK_SIZE_MAX, or a negative pid; ESRCH for no such process, or
+ * one without an address space (a kernel thread, a zombie); EFAULT
  * for a bad argument or entries array; EINTR when a fatal signal
  * interrupts the walk; ENOMEM; EOPNOTSUPP on an architecture other than
  * x86-64.
