@@ -31,6 +31,7 @@
 
 #include "debugfs.h"
 #include "device.h"
+#include "listings.h"
 #include "pagemap.h"
 #include "procfs.h"
 
@@ -935,6 +936,78 @@ TEST_F(counters, parse)
 	ASSERT_EQ(0, vl_counter_get(&self->c, variant->name, &value));
 	ASSERT_EQ(variant->value, value);
 	ASSERT_EQ(-ENOENT, vl_counter_get(&self->c, "absent", &value));
+}
+
+/* vmas listings against what parsing them must give: the current format and the old one. */
+FIXTURE(vmas_listing) {
+	struct vl_vma_row *rows;
+	size_t n;
+};
+
+FIXTURE_VARIANT(vmas_listing) {
+	const char *text;
+	int ret;
+	size_t n;
+	struct vl_vma_row last;
+};
+
+FIXTURE_VARIANT_ADD(vmas_listing, header_only) {
+	.text = "pid start end type flags pgoff\n", .ret = 0, .n = 0,
+};
+
+FIXTURE_VARIANT_ADD(vmas_listing, two) {
+	.text = "pid start end type flags pgoff\n"
+		"12 7f0000000000 7f0000001000 shared fb 0\n"
+		"13 7f0000200000 7f0000400000 huge 100400fb 200\n",
+	.ret = 0, .n = 2,
+	.last = { .pid = 13, .start = 0x7f0000200000UL, .end = 0x7f0000400000UL,
+		  .type = "huge", .flags = 0x100400fbUL, .pgoff = 0x200 },
+};
+
+/* Before issue 13 the module printed a faults column: ignored. */
+FIXTURE_VARIANT_ADD(vmas_listing, old_faults_column) {
+	.text = "pid start end type flags pgoff faults\n"
+		"12 7f0000000000 7f0000001000 private_anon 73 3 42\n",
+	.ret = 0, .n = 1,
+	.last = { .pid = 12, .start = 0x7f0000000000UL, .end = 0x7f0000001000UL,
+		  .type = "private_anon", .flags = 0x73, .pgoff = 3 },
+};
+
+FIXTURE_VARIANT_ADD(vmas_listing, no_pgoff_column) {
+	.text = "pid start end type flags\n12 1000 2000 shared fb\n", .ret = -EPROTO,
+};
+
+FIXTURE_VARIANT_ADD(vmas_listing, short_line) {
+	.text = "pid start end type flags pgoff\n12 1000 2000 shared fb\n", .ret = -EPROTO,
+};
+
+FIXTURE_SETUP(vmas_listing)
+{
+	self->rows = NULL;
+}
+
+FIXTURE_TEARDOWN(vmas_listing)
+{
+	free(self->rows);
+}
+
+TEST_F(vmas_listing, parse)
+{
+	const struct vl_vma_row *r;
+
+	ASSERT_EQ(variant->ret, vl_vmas_parse(variant->text, &self->rows, &self->n));
+	if (variant->ret)
+		return;
+	ASSERT_EQ(variant->n, self->n);
+	if (!variant->n)
+		return;
+	r = &self->rows[self->n - 1];
+	EXPECT_EQ(variant->last.pid, r->pid);
+	EXPECT_EQ(variant->last.start, r->start);
+	EXPECT_EQ(variant->last.end, r->end);
+	EXPECT_STREQ(variant->last.type, r->type);
+	EXPECT_EQ(variant->last.flags, r->flags);
+	EXPECT_EQ(variant->last.pgoff, r->pgoff);
 }
 
 TEST(counters_many)

@@ -194,7 +194,7 @@ int vl_objects_parse(const char *text, struct vl_object_row **rows, size_t *n)
 	return parse_listing(text, cols, O_NR, sizeof(**rows), object_row, (void **)rows, n);
 }
 
-enum { V_PID, V_START, V_END, V_TYPE, V_FLAGS, V_PGOFF, V_FAULTS, V_NR };
+enum { V_PID, V_START, V_END, V_TYPE, V_FLAGS, V_PGOFF, V_NR };
 
 static int vma_row(void *row, char **words, int nwords, struct column *cols)
 {
@@ -214,7 +214,6 @@ static int vma_row(void *row, char **words, int nwords, struct column *cols)
 	r->end = (unsigned long)v[V_END];
 	r->flags = (unsigned long)v[V_FLAGS];
 	r->pgoff = (unsigned long)v[V_PGOFF];
-	r->faults = v[V_FAULTS];
 	return 0;
 }
 
@@ -227,7 +226,6 @@ int vl_vmas_parse(const char *text, struct vl_vma_row **rows, size_t *n)
 		[V_TYPE] = { "type", true, 0 },
 		[V_FLAGS] = { "flags", true, 16 },
 		[V_PGOFF] = { "pgoff", true, 16 },
-		[V_FAULTS] = { "faults", true, 10 },
 	};
 
 	return parse_listing(text, cols, V_NR, sizeof(**rows), vma_row, (void **)rows, n);

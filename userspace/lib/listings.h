@@ -47,7 +47,6 @@ struct vl_object_row {
  * @type: mapping type name, e.g. "private_cow"
  * @flags: vm_flags, as the kernel has them
  * @pgoff: offset in pages into what it maps
- * @faults: faults served in it by vmlab's handlers
  */
 struct vl_vma_row {
 	pid_t pid;
@@ -56,7 +55,6 @@ struct vl_vma_row {
 	char type[VL_TYPE_NAME_MAX + 1];
 	unsigned long flags;
 	unsigned long pgoff;
-	long long faults;
 };
 
 /**
@@ -74,8 +72,9 @@ int vl_objects_parse(const char *text, struct vl_object_row **rows, size_t *n);
 
 /**
  * vl_vmas_parse() - parse the text of a vmas file
- * @text: the text; its header must name pid, start, end, type, flags,
- *	pgoff and faults, in any order (other columns are ignored)
+ * @text: the text; its header must name pid, start, end, type, flags
+ *	and pgoff, in any order (other columns, such as the faults column
+ *	of modules before issue 13, are ignored)
  * @rows: receives a malloc'd array (NULL when there is no row)
  * @n: receives the number of rows
  *

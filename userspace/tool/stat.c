@@ -226,7 +226,7 @@ static void print_listings(const struct snap *s)
 	printf("vmas (%zu live)\n", s->nvmas);
 	if (!s->nvmas)
 		return;
-	table_init(&t, 0x21u, 7, "pid", "comm", "range", "type", "pgoff", "faults", "flags");
+	table_init(&t, 0x01u, 6, "pid", "comm", "range", "type", "pgoff", "flags");
 	for (i = 0; i < s->nvmas; i++) {
 		const struct vl_vma_row *v = &s->vmas[i];
 
@@ -238,7 +238,6 @@ static void print_listings(const struct snap *s)
 		table_cell(&t, "%lx-%lx", v->start, v->end);
 		table_cell(&t, "%s", v->type);
 		table_cell(&t, "0x%lx", v->pgoff);
-		table_cell(&t, "%lld", v->faults);
 		table_cell(&t, "%s", flags);
 	}
 	table_print(&t, stdout, "  ");
@@ -346,7 +345,6 @@ static void print_json(const struct snap *s)
 		vm_flags_str(v->flags, val, sizeof(val));
 		vl_jw_string(&w, "flag_names", val);
 		vl_jw_stringf(&w, "pgoff", "0x%lx", v->pgoff);
-		vl_jw_int(&w, "faults", v->faults);
 		vl_jw_end(&w);
 	}
 	vl_jw_end(&w);
