@@ -8,7 +8,8 @@
  * objects   one line per live object: id, type, size, resident and dirty
  *           pages, backing file or not, and how many VMAs map it
  * vmas      one line per live VMA: pid (of a process using the mm), range, type,
- *           flags and faults
+ *           flags and offset; found in the reverse maps of the objects
+ *           (the store, the anonymous objects, the huge kind's files)
  * huge      one line per live huge-kind state: id, where its pages come
  *           from (tmpfile on hugetlbfs_path, or the user's file) and the
  *           2 MiB pool pages it holds
@@ -114,8 +115,8 @@ static int counters_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(counters);
 
 /*
- * objects and vmas are seq_files that hold their list's mutex only while
- * they fill one buffer, so a reader never holds up mmap(2) for long.
+ * objects is a seq_file that holds its list's mutex only while it fills one
+ * buffer, so a reader never holds up mmap(2) for long.
  */
 static void *objects_start(struct seq_file *m, loff_t *pos)
 {
@@ -201,7 +202,7 @@ static pid_t vmlab_mm_pid(struct mm_struct *mm)
 			pid = task_tgid_nr(p);
 		goto out;
 	}
-	/* O(tasks) for each line, under the VMA list's mutex. */
+	/* O(tasks) for each line, under the object list's mutex. */
 	for_each_process_thread(p, t) {
 		if (READ_ONCE(t->mm) == mm) {
 			pid = task_tgid_nr(t);
@@ -213,50 +214,64 @@ out:
 	return pid;
 }
 
-static void *vmas_start(struct seq_file *m, loff_t *pos)
+/**
+ * vmlab_vmas_show_mapping() - list the vmlab VMAs that map an object
+ * @m: the vmas file being read
+ * @mapping: the object's page cache, whose reverse map (i_mmap) holds
+ *	every VMA mapping it: vmlab's, and any mapping of its file made
+ *	otherwise (those are skipped)
+ *
+ * Under i_mmap_rwsem, as the kernel's own reverse-map walks: a VMA cannot
+ * leave the tree, nor its bounds and offset change (the core changes them
+ * under the lock held for writing), while it is read; its flags may
+ * change under mmap_lock alone (mprotect(2)), which is not taken here,
+ * nor may it be: the core takes i_mmap_rwsem inside mmap_lock.  The caller
+ * keeps @mapping's inode alive.
+ */
+void vmlab_vmas_show_mapping(struct seq_file *m, struct address_space *mapping)
 {
-	if (mutex_lock_killable(&vmlab_vmas_lock))
-		return ERR_PTR(-EINTR);
-	return seq_list_start_head(&vmlab_vmas, *pos);
-}
-
-static void *vmas_next(struct seq_file *m, void *v, loff_t *pos)
-{
-	return seq_list_next(v, &vmlab_vmas, pos);
-}
-
-static void vmas_stop(struct seq_file *m, void *v)
-{
-	if (!IS_ERR(v))
-		mutex_unlock(&vmlab_vmas_lock);
-}
-
-static int vmas_show(struct seq_file *m, void *v)
-{
-	struct vmlab_vma *vv;
 	struct vm_area_struct *vma;
+	enum vmlab_type type;
+	struct rb_node *node;
 
-	if (v == &vmlab_vmas) {
-		seq_puts(m, "pid start end type flags pgoff faults\n");
-		return 0;
+	i_mmap_lock_read(mapping);
+	/* Every node of the interval tree is a VMA (the iterators are not exported on 6.1). */
+	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node)) {
+		vma = rb_entry(node, struct vm_area_struct, shared.rb);
+		type = vmlab_vma_type(vma);
+		if (type == VMLAB_NR_TYPES)
+			continue;
+		seq_printf(m, "%d %lx %lx %s %lx %lx\n", vmlab_mm_pid(vma->vm_mm),
+			   vma->vm_start, vma->vm_end, vmlab_type_names[type],
+			   READ_ONCE(vma->vm_flags), vma->vm_pgoff);
+		if (seq_has_overflowed(m))
+			break;
 	}
-	/* The VMA lives while its record is listed; its bounds may be changing. */
-	vv = list_entry(v, struct vmlab_vma, node);
-	vma = vv->vma;
-	seq_printf(m, "%d %lx %lx %s %lx %lx %lld\n", vmlab_mm_pid(vma->vm_mm),
-		   READ_ONCE(vma->vm_start), READ_ONCE(vma->vm_end),
-		   vmlab_type_names[vv->type], READ_ONCE(vma->vm_flags),
-		   READ_ONCE(vma->vm_pgoff), (long long)vmlab_vma_faults(vv));
+	i_mmap_unlock_read(mapping);
+}
+
+/*
+ * One buffer's worth: seq_file calls this again with a larger buffer when
+ * the listing overflowed, so each walk stops at the first overflow.
+ */
+static int vmas_show(struct seq_file *m, void *unused)
+{
+	struct vmlab_object *obj;
+
+	seq_puts(m, "pid start end type flags pgoff\n");
+	if (mutex_lock_killable(&vmlab_objects_lock))
+		return -EINTR;
+	list_for_each_entry(obj, &vmlab_objects, node) {
+		vmlab_vmas_show_mapping(m, obj->inode->i_mapping);
+		if (seq_has_overflowed(m))
+			break;
+	}
+	mutex_unlock(&vmlab_objects_lock);
+	if (!seq_has_overflowed(m))
+		vmlab_huge_vmas_show(m);
 	return 0;
 }
-
-static const struct seq_operations vmas_sops = {
-	.start = vmas_start,
-	.next = vmas_next,
-	.stop = vmas_stop,
-	.show = vmas_show,
-};
-DEFINE_SEQ_ATTRIBUTE(vmas);
+DEFINE_SHOW_ATTRIBUTE(vmas);
 
 static int huge_show(struct seq_file *m, void *unused)
 {

@@ -81,14 +81,9 @@ void vmlab_fault_exit(void)
 	}
 }
 
-static struct vmlab_vma *vmlab_vma_record(struct vm_area_struct *vma)
-{
-	return vma->vm_private_data;
-}
-
 /**
  * vmlab_count_fault() - count a ->fault call: per type, read or write,
- * under the per-VMA lock or not, and in its VMA's record
+ * under the per-VMA lock or not
  * @vmf: the fault
  * @type: what the VMA maps
  */
@@ -99,7 +94,6 @@ void vmlab_count_fault(struct vm_fault *vmf, enum vmlab_type type)
 	vmlab_count((write ? VMLAB_CNT_FAULTS_WRITE : VMLAB_CNT_FAULTS_READ) + type);
 	if (vmlab_vma_locked(vmf))
 		vmlab_count(VMLAB_CNT_FAULTS_VMA_LOCKED);
-	vmlab_vma_count_fault(vmlab_vma_record(vmf->vma));
 }
 
 /**
@@ -145,7 +139,7 @@ vm_fault_t vmlab_store_fault(struct vm_fault *vmf)
 	bool cow = (vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED);
 	vm_fault_t ret;
 
-	vmlab_count_fault(vmf, vmlab_vma_record(vma)->type);
+	vmlab_count_fault(vmf, vma->vm_flags & VM_MAYSHARE ? VMLAB_SHARED : VMLAB_PRIVATE_COW);
 	if (vmf->pgoff >= vmlab_store->nr_pages) {
 		vmlab_count(VMLAB_CNT_SIGBUS);
 		return VM_FAULT_SIGBUS;
@@ -176,7 +170,7 @@ vm_fault_t vmlab_store_fault(struct vm_fault *vmf)
  */
 vm_fault_t vmlab_object_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff)
 {
-	vmlab_count(VMLAB_CNT_MAP_PAGES + vmlab_vma_record(vmf->vma)->type);
+	vmlab_count(VMLAB_CNT_MAP_PAGES + vmlab_vma_type(vmf->vma));
 	return filemap_map_pages(vmf, start_pgoff, end_pgoff);
 }
 
@@ -196,7 +190,6 @@ vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf)
 	struct folio *folio = page_folio(vmf->page);
 
 	vmlab_count(VMLAB_CNT_PAGE_MKWRITE);
-	vmlab_vma_count_fault(vmlab_vma_record(vmf->vma));
 	folio_lock(folio);
 	if (folio->mapping != vmf->vma->vm_file->f_mapping) {
 		folio_unlock(folio);

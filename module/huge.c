@@ -54,7 +54,6 @@
 #include <linux/pfn_t.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
 #include <linux/xarray.h>
 
 #include "compat.h"
@@ -97,7 +96,8 @@ struct vmlab_huge {
 };
 
 static LIST_HEAD(vmlab_huge_states);
-static DEFINE_SPINLOCK(vmlab_huge_lock);	/* protects vmlab_huge_states */
+/* Protects vmlab_huge_states; debugfs takes i_mmap_rwsem under it. */
+static DEFINE_MUTEX(vmlab_huge_lock);
 
 /*
  * Serialises the reservations of all huge-kind files, so that mmaps racing
@@ -113,11 +113,6 @@ static atomic64_t vmlab_huge_next_id = ATOMIC64_INIT(0);
 static struct vmlab_huge *vmlab_huge_of(struct vm_area_struct *vma)
 {
 	return vma->vm_file->private_data;
-}
-
-static struct vmlab_vma *vmlab_huge_record(struct vm_area_struct *vma)
-{
-	return vma->vm_private_data;
 }
 
 /* The folio behind file page @pgoff, held until the state is released. */
@@ -179,7 +174,6 @@ static vm_fault_t vmlab_huge_fault(struct vm_fault *vmf, vmlab_pe_size_t size)
 	vmlab_count(VMLAB_CNT_HUGE_PMD_FAULTS);
 	if (vmlab_vma_locked(vmf))
 		vmlab_count(VMLAB_CNT_FAULTS_VMA_LOCKED);
-	vmlab_vma_count_fault(vmlab_huge_record(vma));
 	/* As when the PMD cannot be made: the 4 KiB path serves the fault. */
 	if (vmlab_inject(VMLAB_INJECT_HUGE_PMD_MAP)) {
 		vmlab_count(VMLAB_CNT_HUGE_PMD_FALLBACKS);
@@ -257,9 +251,9 @@ static int vmlab_huge_file_release(struct inode *inode, struct file *file)
 	struct folio *folio;
 	unsigned long n;
 
-	spin_lock(&vmlab_huge_lock);
+	mutex_lock(&vmlab_huge_lock);
 	list_del(&h->node);
-	spin_unlock(&vmlab_huge_lock);
+	mutex_unlock(&vmlab_huge_lock);
 	xa_for_each(&h->folios, n, folio)
 		folio_put(folio);
 	xa_destroy(&h->folios);
@@ -389,9 +383,9 @@ int vmlab_huge_select(struct vmlab_file *vf, int huge_fd)
 	xa_init(&h->folios);
 	h->id = atomic64_inc_return(&vmlab_huge_next_id) - 1;
 	h->dax_file->private_data = h;
-	spin_lock(&vmlab_huge_lock);
+	mutex_lock(&vmlab_huge_lock);
 	list_add_tail(&h->node, &vmlab_huge_states);
-	spin_unlock(&vmlab_huge_lock);
+	mutex_unlock(&vmlab_huge_lock);
 	vmlab_count(VMLAB_CNT_HUGE_FILES_LIVE);
 	vf->huge = h;
 	return 0;
@@ -597,11 +591,6 @@ int vmlab_huge_mmap(struct vmlab_file *vf, struct vm_area_struct *vma)
 	err = vmlab_huge_reserve(h, first, end);
 	if (err)
 		goto err_unmap_writable;
-	if (!vmlab_vma_add(vma, vf, VMLAB_HUGE, GFP_KERNEL)) {
-		vmlab_huge_unreserve(h);
-		err = -ENOMEM;
-		goto err_unmap_writable;
-	}
 	vmlab_huge_commit(h);
 
 	/* Keep mremap(2) from growing the VMA past the pages it holds. */
@@ -610,6 +599,7 @@ int vmlab_huge_mmap(struct vmlab_file *vf, struct vm_area_struct *vma)
 		vmlab_vm_flags_clear(vma, VM_MAYWRITE);
 	vma_set_file(vma, h->dax_file);
 	vma->vm_ops = &vmlab_huge_vm_ops;
+	vmlab_vma_attach(vma, vf);
 	return 0;
 
 err_unmap_writable:
@@ -696,9 +686,40 @@ void vmlab_huge_show(struct seq_file *m)
 	struct vmlab_huge *h;
 
 	seq_puts(m, "id source huge_pages\n");
-	spin_lock(&vmlab_huge_lock);
+	mutex_lock(&vmlab_huge_lock);
 	list_for_each_entry(h, &vmlab_huge_states, node)
 		seq_printf(m, "%llu %s %lu\n", h->id, h->own ? "tmpfile" : "user",
 			   READ_ONCE(h->nr_folios));
-	spin_unlock(&vmlab_huge_lock);
+	mutex_unlock(&vmlab_huge_lock);
+}
+
+/**
+ * vmlab_huge_vma() - whether @vma is a VMA of the huge kind
+ * @vma: a VMA
+ *
+ * Return: true when its vm_operations are the huge kind's.
+ */
+bool vmlab_huge_vma(const struct vm_area_struct *vma)
+{
+	return vma->vm_ops == &vmlab_huge_vm_ops;
+}
+
+/**
+ * vmlab_huge_vmas_show() - list the VMAs of the huge kind, for debugfs
+ * @m: the file being read
+ *
+ * Each live state's VMAs are in the reverse map of its own file; the list
+ * lock keeps that file, and so its inode, from going meanwhile.
+ */
+void vmlab_huge_vmas_show(struct seq_file *m)
+{
+	struct vmlab_huge *h;
+
+	mutex_lock(&vmlab_huge_lock);
+	list_for_each_entry(h, &vmlab_huge_states, node) {
+		vmlab_vmas_show_mapping(m, h->dax_file->f_mapping);
+		if (seq_has_overflowed(m))
+			break;
+	}
+	mutex_unlock(&vmlab_huge_lock);
 }

@@ -47,7 +47,6 @@
 
 static const char *const vmlab_inject_names[VMLAB_NR_INJECT] = {
 	[VMLAB_INJECT_FILE_ALLOC] = "file_alloc",
-	[VMLAB_INJECT_VMA_RECORD] = "vma_record",
 	[VMLAB_INJECT_OBJECT_ALLOC] = "object_alloc",
 	[VMLAB_INJECT_OBJECT_INODE] = "object_inode",
 	[VMLAB_INJECT_OBJECT_FILE] = "object_file",

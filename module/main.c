@@ -74,7 +74,7 @@ static int vmlab_ioctl_set_kind(struct vmlab_file *vf, void __user *argp)
 	thp = vmlab_thp_resolve(sel.thp);
 
 	mutex_lock(&vf->lock);
-	if ((sel.kind != vf->kind || thp != vf->thp) && atomic_read(&vf->nr_vmas))
+	if ((sel.kind != vf->kind || thp != vf->thp) && vmlab_file_mappings(vf))
 		err = -EBUSY;
 	else if (sel.kind == VMLAB_KIND_HUGE)
 		err = vmlab_huge_select(vf, sel.huge_fd);
@@ -91,7 +91,7 @@ static int vmlab_ioctl_get_info(struct vmlab_file *vf, void __user *argp)
 	struct vmlab_info info = {
 		.store_size = (u64)vmlab_store->nr_pages << PAGE_SHIFT,
 		.kind = READ_ONCE(vf->kind),
-		.mappings = atomic_read(&vf->nr_vmas),
+		.mappings = vmlab_file_mappings(vf),
 		.page_size = PAGE_SIZE,
 		.huge_page_size = HPAGE_PMD_SIZE,
 		.has_backing = vmlab_store_has_backing(),

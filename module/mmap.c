@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mmap(2) of /dev/vmlab: the vm_operations of each mapping type, and
- * vmlab's record of every VMA (made at mmap, fork, split and mremap by
- * ->open, dropped by ->close).
+ * mmap(2) of /dev/vmlab: the vm_operations of each mapping type, and the
+ * link of every VMA to the open file it was mapped through: vm_private_data
+ * points to the file's state and holds a reference to it, taken at mmap,
+ * and by ->open for a copy (fork, mremap) or a piece (split), dropped by
+ * ->close.  vmlab keeps no record of its own of the VMAs: what a VMA maps
+ * is read from its vm_operations and flags (vmlab_vma_type()), and debugfs
+ * finds them in the reverse maps (i_mmap) of the objects they map.
  *
  * The store and anonymous types set none of VM_IO, VM_PFNMAP, VM_MIXEDMAP
  * and VM_DONTEXPAND: any of them would make the VMA "special", and mlock(2),
@@ -15,7 +19,7 @@
  * refuses only merges that would remove a VMA, so a new mapping of the
  * same open file that continues one in address and offset, with the same
  * flags, expands it instead of becoming a VMA, before (and without) a call
- * of vmlab_mmap(): the record of the old VMA then covers both.  That
+ * of vmlab_mmap(): the reference of the old VMA then covers both.  That
  * holds for the store's VMAs with a backing file only: anonymous ones map
  * another file than the device (a shared one an object of its own, a
  * private one its open file's empty object), so do the store's without a
@@ -33,9 +37,6 @@
 #include "compat.h"
 #include "vmlab.h"
 
-LIST_HEAD(vmlab_vmas);
-DEFINE_MUTEX(vmlab_vmas_lock);	/* protects vmlab_vmas; taken in ->open and ->close */
-
 static void vmlab_file_release_kref(struct kref *kref)
 {
 	kfree(container_of(kref, struct vmlab_file, kref));
@@ -51,94 +52,38 @@ void vmlab_file_put(struct vmlab_file *vf)
 }
 
 /**
- * vmlab_vma_add() - record a new VMA and link it to the file it descends from
- * @vma: the VMA; its vm_private_data will point to the record
- * @vf: the open file
- * @type: what the VMA maps
- * @gfp: allocation flags; ->open cannot fail, so it allocates the record,
- *	a few dozen bytes, with __GFP_NOFAIL (its per-CPU fault counter may
- *	still fail: the record then counts in one shared counter)
+ * vmlab_vma_attach() - link a new VMA to the open file it was mapped through
+ * @vma: the VMA, its vm_ops set; its vm_private_data will point to @vf
+ * @vf: the open file's state, which gains a reference
  *
- * Return: the record, or NULL when it could not be allocated.
+ * Nothing is allocated: ->open calls this for a copy or a piece of a VMA,
+ * and ->open cannot fail.
  */
-struct vmlab_vma *vmlab_vma_add(struct vm_area_struct *vma, struct vmlab_file *vf,
-				enum vmlab_type type, gfp_t gfp)
+void vmlab_vma_attach(struct vm_area_struct *vma, struct vmlab_file *vf)
 {
-	struct vmlab_vma *vv;
-
-	/* ->open's records (__GFP_NOFAIL) cannot fail, so they are no point. */
-	if (!(gfp & __GFP_NOFAIL) && vmlab_inject(VMLAB_INJECT_VMA_RECORD))
-		return NULL;
-	vv = kzalloc(sizeof(*vv), gfp);
-	if (!vv)
-		return NULL;
-	/*
-	 * The per-CPU allocator does not loop for __GFP_NOFAIL (and a fatal
-	 * signal ends its wait): ->open's record counts in faults_slow then.
-	 */
-	vv->faults = alloc_percpu_gfp(unsigned long,
-				      (gfp & ~__GFP_NOFAIL) | __GFP_ACCOUNT | __GFP_NOWARN);
-	if (!vv->faults && !(gfp & __GFP_NOFAIL)) {
-		kfree(vv);
-		return NULL;
-	}
-	vv->vma = vma;
-	vv->vf = vf;
-	vv->type = type;
 	kref_get(&vf->kref);
-	atomic_inc(&vf->nr_vmas);
-	vmlab_count(VMLAB_CNT_VMAS_LIVE + type);
-	mutex_lock(&vmlab_vmas_lock);
-	list_add_tail(&vv->node, &vmlab_vmas);
-	mutex_unlock(&vmlab_vmas_lock);
-	vma->vm_private_data = vv;
-	return vv;
+	vmlab_count(VMLAB_CNT_VMAS_LIVE + vmlab_vma_type(vma));
+	vma->vm_private_data = vf;
 }
 
 /**
- * vmlab_vm_open() - ->open of every vmlab VMA: record a copy or a new piece
- * @vma: the copy (fork, mremap) or new piece (split) of a vmlab VMA
+ * vmlab_vm_open() - ->open of every vmlab VMA: a copy or a new piece
+ * @vma: the copy (fork, mremap) or new piece (split) of a vmlab VMA, whose
+ *	vm_private_data it has from the original
  */
 void vmlab_vm_open(struct vm_area_struct *vma)
 {
-	struct vmlab_vma *orig = vma->vm_private_data;
-
-	vmlab_vma_add(vma, orig->vf, orig->type, GFP_KERNEL | __GFP_NOFAIL);
+	vmlab_vma_attach(vma, vma->vm_private_data);
 }
 
 /**
- * vmlab_vm_close() - ->close of every vmlab VMA: drop its record
+ * vmlab_vm_close() - ->close of every vmlab VMA: drop its file reference
  * @vma: the VMA, or piece of one, that goes away
  */
 void vmlab_vm_close(struct vm_area_struct *vma)
 {
-	struct vmlab_vma *vv = vma->vm_private_data;
-
-	mutex_lock(&vmlab_vmas_lock);
-	list_del(&vv->node);
-	mutex_unlock(&vmlab_vmas_lock);
-	vmlab_uncount(VMLAB_CNT_VMAS_LIVE + vv->type);
-	atomic_dec(&vv->vf->nr_vmas);
-	vmlab_file_put(vv->vf);
-	free_percpu(vv->faults);
-	kfree(vv);
-}
-
-/**
- * vmlab_vma_faults() - the faults served in a VMA
- * @vv: the VMA's record
- *
- * Return: the sum over the CPUs; exact when the VMA takes no fault meanwhile.
- */
-unsigned long vmlab_vma_faults(struct vmlab_vma *vv)
-{
-	unsigned long sum = atomic_long_read(&vv->faults_slow);
-	int cpu;
-
-	if (vv->faults)
-		for_each_possible_cpu(cpu)
-			sum += READ_ONCE(*per_cpu_ptr(vv->faults, cpu));
-	return sum;
+	vmlab_uncount(VMLAB_CNT_VMAS_LIVE + vmlab_vma_type(vma));
+	vmlab_file_put(vma->vm_private_data);
 }
 
 /* Store, MAP_SHARED or MAP_PRIVATE: page cache, fault-around, dirty tracking. */
@@ -180,6 +125,31 @@ static const struct vm_operations_struct vmlab_private_anon_vm_ops = {
 	.fault = vmlab_private_anon_fault,
 	.map_pages = VMLAB_MAP_NOTHING,
 };
+
+/**
+ * vmlab_vma_type() - what a VMA maps, read from its vm_operations and flags
+ * @vma: a VMA, of vmlab or not
+ *
+ * Return: the mapping type, or VMLAB_NR_TYPES for a VMA vmlab does not
+ * serve (a mapping of an object's file made otherwise, e.g. through
+ * /proc/PID/map_files).
+ */
+enum vmlab_type vmlab_vma_type(const struct vm_area_struct *vma)
+{
+	const struct vm_operations_struct *ops = vma->vm_ops;
+	/* MAP_SHARED, even of a read-only file; mprotect(2) never changes it. */
+	bool shared = vma->vm_flags & VM_MAYSHARE;
+
+	if (ops == &vmlab_store_vm_ops || ops == &vmlab_store_tmpfs_vm_ops)
+		return shared ? VMLAB_SHARED : VMLAB_PRIVATE_COW;
+	if (ops == &vmlab_shared_anon_vm_ops)
+		return VMLAB_SHARED_ANON;
+	if (ops == &vmlab_private_anon_vm_ops)
+		return VMLAB_PRIVATE_ANON;
+	if (vmlab_huge_vma(vma))
+		return VMLAB_HUGE;
+	return VMLAB_NR_TYPES;
+}
 
 /*
  * A shared anonymous mapping gets an object of its own, as mmap of
@@ -264,8 +234,7 @@ int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
 	struct vmlab_file *vf = file->private_data;
 	/* MAP_SHARED, even of a read-only file (which has no VM_SHARED). */
 	bool shared = vma->vm_flags & VM_MAYSHARE;
-	const struct vm_operations_struct *ops;
-	enum vmlab_type type;
+	const struct vm_operations_struct *ops = NULL;
 	int err = 0;
 
 	if (!vmlab_mmap_range_ok(vma))
@@ -274,7 +243,6 @@ int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
 	mutex_lock(&vf->lock);
 	switch (vf->kind) {
 	case VMLAB_KIND_STORE:
-		type = shared ? VMLAB_SHARED : VMLAB_PRIVATE_COW;
 		if (vmlab_store_has_backing()) {
 			ops = &vmlab_store_vm_ops;
 			break;
@@ -283,7 +251,6 @@ int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
 		err = vmlab_mmap_store_tmpfs(vf, file, vma);
 		break;
 	case VMLAB_KIND_ANON:
-		type = shared ? VMLAB_SHARED_ANON : VMLAB_PRIVATE_ANON;
 		ops = shared ? &vmlab_shared_anon_vm_ops : &vmlab_private_anon_vm_ops;
 		err = shared ? vmlab_mmap_shared_anon(vf, vma) : vmlab_mmap_private_anon(vf, vma);
 		break;
@@ -296,14 +263,10 @@ int vmlab_mmap(struct file *file, struct vm_area_struct *vma)
 		break;
 	}
 	/* On failure the core drops the VMA's file, and with it a new object. */
-	if (err)
-		goto out_unlock;
-	if (!vmlab_vma_add(vma, vf, type, GFP_KERNEL)) {
-		err = -ENOMEM;
-		goto out_unlock;
+	if (!err) {
+		vma->vm_ops = ops;
+		vmlab_vma_attach(vma, vf);
 	}
-	vma->vm_ops = ops;
-out_unlock:
 	mutex_unlock(&vf->lock);
 	return err;
 }

@@ -122,11 +122,16 @@ void vmlab_object_unlist(struct vmlab_object *obj)
 	mutex_unlock(&vmlab_objects_lock);
 }
 
+/* An empty object's inode (or a huge-kind file's, with no object) goes. */
 static void vmlab_evict_inode(struct inode *inode)
 {
+	struct vmlab_object *obj = inode->i_private;
+
+	if (obj)
+		vmlab_object_unlist(obj);
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
-	kfree(inode->i_private);
+	kfree(obj);
 }
 
 static const struct super_operations vmlab_super_ops = {
@@ -309,11 +314,12 @@ struct file *vmlab_object_file(enum vmlab_type type, pgoff_t nr_pages, unsigned 
 		kfree(obj);
 		return ERR_CAST(inode);
 	}
-	/* From here on the inode owns @obj: evicting it frees it. */
+	/* From here on the inode owns @obj: evicting it unlists and frees it. */
 	obj->inode = inode;
 	obj->type = type;
 	obj->nr_pages = nr_pages;
 	inode->i_private = obj;
+	vmlab_object_list(obj);
 	file = vmlab_fs_file(inode, "vmlab-anon", &vmlab_object_fops, VMLAB_INJECT_OBJECT_FILE);
 	if (IS_ERR(file))
 		iput(inode);

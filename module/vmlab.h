@@ -159,7 +159,6 @@ long vmlab_counter_sum(enum vmlab_counter c);
  * enum vmlab_inject_point - the fallible steps of the module, each a point
  * where inject.c can make it fail (debugfs inject/points lists their names)
  * @VMLAB_INJECT_FILE_ALLOC: the state of an open file, at open(2)
- * @VMLAB_INJECT_VMA_RECORD: the record of a new VMA, at mmap(2)
  * @VMLAB_INJECT_OBJECT_ALLOC: an object (the store, or a shared anonymous one)
  * @VMLAB_INJECT_OBJECT_INODE: the inode of an object
  * @VMLAB_INJECT_OBJECT_FILE: the file a shared anonymous VMA maps its object
@@ -192,7 +191,6 @@ long vmlab_counter_sum(enum vmlab_counter c);
  */
 enum vmlab_inject_point {
 	VMLAB_INJECT_FILE_ALLOC,
-	VMLAB_INJECT_VMA_RECORD,
 	VMLAB_INJECT_OBJECT_ALLOC,
 	VMLAB_INJECT_OBJECT_INODE,
 	VMLAB_INJECT_OBJECT_FILE,
@@ -232,8 +230,7 @@ enum vmlab_inject_point {
  *	then that file's page cache), a shared anonymous object's tmpfs
  *	file (which its VMAs map, and which owns the object); NULL for an
  *	empty object
- * @node: entry in the list of live objects, under vmlab_objects_lock;
- *	unused for VMLAB_PRIVATE_ANON, whose objects are not listed
+ * @node: entry in the list of live objects, under vmlab_objects_lock
  *
  * The store lives until module unload; an anonymous object until the last
  * VMA mapping it (and so its file) is gone.
@@ -250,12 +247,14 @@ struct vmlab_object {
 
 /**
  * struct vmlab_file - the state of one open file of /dev/vmlab
- * @kref: one reference for the open file and one per VMA mapped through it
+ * @kref: one reference for the open file, dropped at its release, and one
+ *	per VMA mapped through it (their copies and pieces included), held
+ *	in the VMA's vm_private_data; see vmlab_file_mappings()
  * @lock: serialises the choice of @kind against mmap(2)
- * @kind: enum vmlab_kind of this file; changes only under @lock while @nr_vmas is 0
+ * @kind: enum vmlab_kind of this file; changes only under @lock while the
+ *	file has no mapping
  * @thp: enum vmlab_thp of the shared anonymous objects this file makes,
  *	resolved (never VMLAB_THP_DEFAULT); changes with @kind
- * @nr_vmas: live VMAs created through this file (and their copies and pieces)
  * @huge: the huge kind's state of this file, or NULL; see huge.c
  * @anon: the file of the empty object the private anonymous mappings made
  *	through this file map, or NULL; made at the first of them under @lock,
@@ -270,51 +269,34 @@ struct vmlab_file {
 	struct mutex lock;	/* serialises @kind against mmap(2) */
 	unsigned int kind;
 	unsigned int thp;
-	atomic_t nr_vmas;
 	struct vmlab_huge *huge;
 	struct file *anon;
 	struct file *store;
 };
 
 /**
- * struct vmlab_vma - vmlab's record of one VMA, for debugfs and accounting
- * @vma: the VMA; valid while this record is on the list of live VMAs
- * @vf: the open file the VMA descends from (holds a reference)
- * @type: what the VMA maps
- * @faults: faults served in this VMA by ->fault and ->page_mkwrite, per CPU
- *	(the threads of a process fault one VMA on several CPUs); NULL when
- *	->open could not have per-CPU memory, and then counted in @faults_slow
- * @faults_slow: faults counted here when @faults is NULL
- * @node: entry in the list of live VMAs, under vmlab_vmas_lock
+ * vmlab_file_mappings() - the VMAs mapped through an open file
+ * @vf: the state of a file that is open: the caller holds it through the
+ *	file (an ioctl(2) of it), so @vf->kref counts the file once and each
+ *	VMA once
+ *
+ * Exact when no mmap(2), fork, split or munmap changes it meanwhile.
+ * Under @vf->lock no mmap(2) adds one, and a fork, split or mremap(2)
+ * adds one only where one exists already: 0 stays 0.
+ *
+ * Return: the number of VMAs.
  */
-struct vmlab_vma {
-	struct vm_area_struct *vma;
-	struct vmlab_file *vf;
-	enum vmlab_type type;
-	unsigned long __percpu *faults;
-	atomic_long_t faults_slow;
-	struct list_head node;
-};
-
-/* vmlab_vma_count_fault() - count a fault served in the VMA of record @vv. */
-static inline void vmlab_vma_count_fault(struct vmlab_vma *vv)
+static inline unsigned int vmlab_file_mappings(struct vmlab_file *vf)
 {
-	if (likely(vv->faults))
-		this_cpu_inc(*vv->faults);
-	else
-		atomic_long_inc(&vv->faults_slow);
+	return kref_read(&vf->kref) - 1;
 }
-
-unsigned long vmlab_vma_faults(struct vmlab_vma *vv);
 
 /* The store: the device's byte array, object 0. */
 extern struct vmlab_object *vmlab_store;
 
-/* Lists of live objects and VMAs, for debugfs; each under its own mutex. */
+/* The list of live objects, for debugfs, under its mutex. */
 extern struct list_head vmlab_objects;
 extern struct mutex vmlab_objects_lock;
-extern struct list_head vmlab_vmas;
-extern struct mutex vmlab_vmas_lock;
 
 /* object.c: the anonymous objects, and vmlab's pseudo filesystem */
 int vmlab_objects_init(void);
@@ -365,10 +347,10 @@ vm_fault_t vmlab_map_nothing(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t 
 int __init vmlab_fault_init(void);
 void vmlab_fault_exit(void);
 
-/* mmap.c: mmap(2) of each kind and the VMA records */
+/* mmap.c: mmap(2) of each kind, and what links a VMA to its open file */
 int vmlab_mmap(struct file *file, struct vm_area_struct *vma);
-struct vmlab_vma *vmlab_vma_add(struct vm_area_struct *vma, struct vmlab_file *vf,
-				enum vmlab_type type, gfp_t gfp);
+enum vmlab_type vmlab_vma_type(const struct vm_area_struct *vma);
+void vmlab_vma_attach(struct vm_area_struct *vma, struct vmlab_file *vf);
 void vmlab_vm_open(struct vm_area_struct *vma);
 void vmlab_vm_close(struct vm_area_struct *vma);
 void vmlab_file_put(struct vmlab_file *vf);
@@ -382,6 +364,8 @@ void vmlab_huge_release(struct vmlab_file *vf);
 unsigned long vmlab_get_unmapped_area(struct file *file, unsigned long addr, unsigned long len,
 				      unsigned long pgoff, unsigned long flags);
 void vmlab_huge_show(struct seq_file *m);
+bool vmlab_huge_vma(const struct vm_area_struct *vma);
+void vmlab_huge_vmas_show(struct seq_file *m);
 
 /* inject.c: fault injection at every fallible step */
 struct dentry;
@@ -395,6 +379,7 @@ void vmlab_inject_debugfs(struct dentry *parent);
 long vmlab_walk_ioctl(void __user *argp);
 
 /* debugfs.c */
+void vmlab_vmas_show_mapping(struct seq_file *m, struct address_space *mapping);
 void vmlab_debugfs_init(void);
 void vmlab_debugfs_exit(void);
 

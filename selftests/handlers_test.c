@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmlab selftests: which of vmlab's handlers served what, from its debugfs
- * counters, for each mapping type; and that every VMA record and object is
- * gone when the mappings are.  Needs root and vmlab loaded.
+ * counters, for each mapping type; and that the live-VMA counters fall back and
+ * every object is gone when the mappings are.  Needs root and vmlab loaded.
  */
 #include <errno.h>
 #include <pthread.h>

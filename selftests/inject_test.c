@@ -519,13 +519,14 @@ FIXTURE_VARIANT(walk) {
 FIXTURE_VARIANT_ADD(walk, private_anon) {
 	.name = "private_anon",
 	.scenario = scenario_private_anon,
-	.must_fail = { "file_alloc", "vma_record", "zero_page_map" },
+	.must_fail = { "file_alloc", "object_alloc", "object_inode", "object_file",
+		       "zero_page_map" },
 };
 
 FIXTURE_VARIANT_ADD(walk, shared_anon) {
 	.name = "shared_anon",
 	.scenario = scenario_shared_anon,
-	.must_fail = { "file_alloc", "vma_record", "object_alloc", "object_data",
+	.must_fail = { "file_alloc", "object_alloc", "object_data",
 		       "object_file" },
 };
 
@@ -533,28 +534,28 @@ FIXTURE_VARIANT_ADD(walk, store_shared) {
 	.name = "store_shared",
 	.scenario = scenario_store_shared,
 	.load_args = STORE_ARGS,
-	.must_fail = { "file_alloc", "vma_record", "backing_read", "backing_write" },
+	.must_fail = { "file_alloc", "backing_read", "backing_write" },
 };
 
 FIXTURE_VARIANT_ADD(walk, store_private) {
 	.name = "store_private",
 	.scenario = scenario_store_private,
 	.load_args = STORE_ARGS,
-	.must_fail = { "file_alloc", "vma_record", "backing_read" },
+	.must_fail = { "file_alloc", "backing_read" },
 };
 
 FIXTURE_VARIANT_ADD(walk, store_thp) {
 	.name = "store_thp",
 	.scenario = scenario_store_thp,
 	.load_args = STORE_THP_ARGS,
-	.must_fail = { "file_alloc", "vma_record", "backing_read", "backing_write" },
+	.must_fail = { "file_alloc", "backing_read", "backing_write" },
 };
 
 FIXTURE_VARIANT_ADD(walk, huge) {
 	.name = "huge",
 	.scenario = scenario_huge,
 	.must_fail = { "file_alloc", "huge_file_open", "huge_state_alloc", "dax_inode",
-		       "dax_file", "vma_record", "huge_fallocate", "huge_xa_store" },
+		       "dax_file", "huge_fallocate", "huge_xa_store" },
 };
 
 FIXTURE_VARIANT_ADD(walk, kernel_private_anon) {

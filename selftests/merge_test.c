@@ -248,7 +248,7 @@ TEST_F(merge, adjacent_mappings)
 	ASSERT_EQ(0, vl_counters_read(&c1));
 	TH_LOG("vmlab: %d VMA(s) (%s +%lld); want %d on %s", got, variant->live,
 	       (long long)vl_counter_delta(&c0, &c1, variant->live), want, new ? "6.12" : "6.1");
-	/* One VMA record per VMA the kernel kept. */
+	/* One live VMA counted per VMA the kernel kept. */
 	EXPECT_EQ(got, vl_counter_delta(&c0, &c1, variant->live));
 	munmap(base, 2 * variant->len);
 	close(fd);
