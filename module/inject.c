@@ -15,11 +15,24 @@
  *              namespace); 0, the default, matches every task
  * point        write a point's name: only calls at that point match;
  *              "all", the default, matches every point
- * points       one line per point: name, calls, failures injected; any
- *              write zeroes the numbers
+ * points       one line per point: name, calls (while armed, see below),
+ *              failures injected; any write zeroes the numbers
  * fail_attr/   on kernels with CONFIG_FAULT_INJECTION_DEBUG_FS, the kernel's
  *              own fault_attr knobs (probability, times, task-filter, ...)
  *              for every point at once
+ *
+ * A disarmed hook costs a branch patched out (a static key): each point
+ * asks vmlab_inject_slow() only while the key is armed, and is otherwise
+ * neither counted nor filtered.  The key is armed while nth has calls left
+ * or probability is not 0, from the write that sets either; it is not
+ * disarmed by the call that uses nth up (that call may be a fault, and
+ * patching code while other CPUs run it is what a write of a control
+ * avoids), but by the next write of nth or probability that leaves nothing
+ * armed, such as writing 0 to nth.  points counts calls only while armed.
+ * On a kernel with CONFIG_FAULT_INJECTION the key is armed from load to
+ * unload: vmlab cannot see a write of fail-nth or of the fail_attr knobs,
+ * and the kernel's verdict must be asked at every call (Debian's kernels
+ * have no CONFIG_FAULT_INJECTION; the debug kernel of make check-debug has).
  *
  * On kernels with CONFIG_FAULT_INJECTION every point is also a should_fail()
  * site, so /proc/PID/task/TID/fail-nth and /proc/PID/make-it-fail count
@@ -27,7 +40,8 @@
  * fail_page_alloc, which vmlab's allocations meet anyway.
  *
  * The module parameter inject_nth_at_load=N fails the Nth step of module
- * initialisation, before debugfs exists.
+ * initialisation, before debugfs exists; it arms the key during
+ * initialisation.
  *
  * Each failure injected by nth is logged by name ("vmlab: injected a
  * failure at NAME in COMM[PID]"); the others are logged rate-limited.
@@ -37,7 +51,9 @@
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/fault-inject.h>
+#include <linux/jump_label.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
@@ -85,7 +101,7 @@ struct vmlab_inject_site {
 
 static struct vmlab_inject_site vmlab_inject_sites[VMLAB_NR_INJECT];
 
-/* Calls of vmlab_inject() per point, per CPU: some points are on the fault path. */
+/* Calls of vmlab_inject() per point while armed, per CPU: some points are on the fault path. */
 struct vmlab_inject_calls {
 	long calls[VMLAB_NR_INJECT];
 };
@@ -101,6 +117,31 @@ static atomic_long_t vmlab_inject_nth;
 static u32 vmlab_inject_probability;
 static u32 vmlab_inject_pid;
 static int vmlab_inject_point = -1;	/* -1: every point */
+
+/* Armed: the points ask vmlab_inject_slow(); see the top of this file. */
+DEFINE_STATIC_KEY_FALSE(vmlab_inject_armed);
+
+/*
+ * Serialises the arming of the key: each change of nth or probability,
+ * then vmlab_inject_rearm(), so the key follows the last change.
+ */
+static DEFINE_MUTEX(vmlab_inject_arm_lock);
+
+/* Arm the key while a control asks for failures, disarm it otherwise. */
+static void vmlab_inject_rearm(void)
+{
+	bool arm;
+
+	mutex_lock(&vmlab_inject_arm_lock);
+	arm = IS_ENABLED(CONFIG_FAULT_INJECTION) || atomic_long_read(&vmlab_inject_nth) > 0 ||
+	      READ_ONCE(vmlab_inject_probability);
+	/* Either is a no-op, and patches nothing, when the key is so already. */
+	if (arm)
+		static_branch_enable(&vmlab_inject_armed);
+	else
+		static_branch_disable(&vmlab_inject_armed);
+	mutex_unlock(&vmlab_inject_arm_lock);
+}
 
 #ifdef CONFIG_FAULT_INJECTION
 static DECLARE_FAULT_ATTR(vmlab_fail_attr);
@@ -155,16 +196,13 @@ static enum vmlab_inject_why vmlab_inject_decide(enum vmlab_inject_point point,
 }
 
 /**
- * vmlab_inject_for() - whether the fallible step at @point, taken by a
- * kernel thread on behalf of @who, must fail now
+ * vmlab_inject_slow() - vmlab_inject_for() while the key is armed
  * @point: the step about to be taken
- * @who: the task the step is taken for (the pid control matches it); the
- *	kernel's fail-nth and make-it-fail are the current task's
+ * @who: the task the step is taken for
  *
- * Return: true when the caller must fail the step as if it had failed by
- * itself, with the errno the step would return.
+ * Return: true when the caller must fail the step.
  */
-bool vmlab_inject_for(enum vmlab_inject_point point, struct task_struct *who)
+bool vmlab_inject_slow(enum vmlab_inject_point point, struct task_struct *who)
 {
 	struct vmlab_inject_site *site = &vmlab_inject_sites[point];
 	enum vmlab_inject_why why;
@@ -184,23 +222,12 @@ bool vmlab_inject_for(enum vmlab_inject_point point, struct task_struct *who)
 }
 
 /**
- * vmlab_inject() - whether the fallible step at @point must fail now
- * @point: the step about to be taken
- *
- * Return: true when the caller must fail the step as if it had failed by
- * itself, with the errno the step would return.
- */
-bool vmlab_inject(enum vmlab_inject_point point)
-{
-	return vmlab_inject_for(point, current);
-}
-
-/**
  * vmlab_inject_load_begin() - arm the failure inject_nth_at_load asks for
  */
 void vmlab_inject_load_begin(void)
 {
 	atomic_long_set(&vmlab_inject_nth, inject_nth_at_load);
+	vmlab_inject_rearm();
 }
 
 /**
@@ -209,6 +236,7 @@ void vmlab_inject_load_begin(void)
 void vmlab_inject_load_end(void)
 {
 	atomic_long_set(&vmlab_inject_nth, 0);
+	vmlab_inject_rearm();
 }
 
 static int nth_get(void *data, u64 *val)
@@ -222,6 +250,7 @@ static int nth_set(void *data, u64 val)
 	if (val > LONG_MAX)
 		return -EINVAL;
 	atomic_long_set(&vmlab_inject_nth, val);
+	vmlab_inject_rearm();
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(nth_fops, nth_get, nth_set, "%llu\n");
@@ -237,6 +266,7 @@ static int probability_set(void *data, u64 val)
 	if (val > 100)
 		return -EINVAL;
 	WRITE_ONCE(vmlab_inject_probability, val);
+	vmlab_inject_rearm();
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(probability_fops, probability_get, probability_set, "%llu\n");

@@ -7,12 +7,14 @@
 
 #include <linux/atomic.h>
 #include <linux/fs.h>
+#include <linux/jump_label.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/types.h>
+#include <asm/current.h>
 
 #include "vmlab_uapi.h"
 
@@ -369,8 +371,41 @@ void vmlab_huge_vmas_show(struct seq_file *m);
 
 /* inject.c: fault injection at every fallible step */
 struct dentry;
-bool vmlab_inject(enum vmlab_inject_point point);
-bool vmlab_inject_for(enum vmlab_inject_point point, struct task_struct *who);
+DECLARE_STATIC_KEY_FALSE(vmlab_inject_armed);
+bool vmlab_inject_slow(enum vmlab_inject_point point, struct task_struct *who);
+
+/**
+ * vmlab_inject_for() - whether the fallible step at @point, taken by a
+ * kernel thread on behalf of @who, must fail now
+ * @point: the step about to be taken
+ * @who: the task the step is taken for (the pid control matches it); the
+ *	kernel's fail-nth and make-it-fail are the current task's
+ *
+ * A branch patched out while no control arms injection (inject.c).
+ *
+ * Return: true when the caller must fail the step as if it had failed by
+ * itself, with the errno the step would return.
+ */
+static __always_inline bool vmlab_inject_for(enum vmlab_inject_point point,
+					     struct task_struct *who)
+{
+	if (!static_branch_unlikely(&vmlab_inject_armed))
+		return false;
+	return vmlab_inject_slow(point, who);
+}
+
+/**
+ * vmlab_inject() - whether the fallible step at @point must fail now
+ * @point: the step about to be taken
+ *
+ * Return: true when the caller must fail the step as if it had failed by
+ * itself, with the errno the step would return.
+ */
+static __always_inline bool vmlab_inject(enum vmlab_inject_point point)
+{
+	return vmlab_inject_for(point, current);
+}
+
 void vmlab_inject_load_begin(void);
 void vmlab_inject_load_end(void);
 void vmlab_inject_debugfs(struct dentry *parent);

@@ -880,21 +880,30 @@ static int wait_bounded(pid_t pid, int *status, int seconds)
 	return -ETIMEDOUT;
 }
 
-/* The points file's count of failures injected at @point, or -1. */
-static long long injected_at(const char *point)
+/* The points file's numbers of @point: calls into *@calls, and failures injected; or -1. */
+static long long point_numbers(const char *point, long long *calls)
 {
 	char *text = NULL, *line, *save;
-	long long calls, injected = -1;
+	long long injected = -1;
 	char name[64];
 
+	*calls = -1;
 	if (vl_read_text(INJECT_DIR "/points", &text))
 		return -1;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (sscanf(line, "%63s %lld %lld", name, &calls, &injected) == 3 &&
+		if (sscanf(line, "%63s %lld %lld", name, calls, &injected) == 3 &&
 		    !strcmp(name, point))
 			break;
 	free(text);
 	return injected;
+}
+
+/* The points file's count of failures injected at @point, or -1. */
+static long long injected_at(const char *point)
+{
+	long long calls;
+
+	return point_numbers(point, &calls);
 }
 
 TEST_F_TIMEOUT(spin, fault_ends, 2 * SPIN_WAIT_S + 30)
@@ -943,6 +952,101 @@ TEST_F_TIMEOUT(spin, fault_ends, 2 * SPIN_WAIT_S + 30)
 	}
 	if (variant->kind == VMLAB_KIND_HUGE)
 		EXPECT_EQ(self->huge_free, huge_free());
+}
+
+/*
+ * The hook is behind a static key (inject.c): a control that asks for
+ * failures arms it, and the points are counted; back to nothing asked,
+ * it is disarmed, and they are not.  ROUNDS times each way, with a read
+ * fault of a private anonymous page (one call of zero_page_map) after
+ * each change: each arming and disarming patches the module's code, and
+ * no fault runs meanwhile.  The point control names a step of module
+ * initialisation, so nothing fails.  With CONFIG_FAULT_INJECTION the key
+ * stays armed (vmlab cannot see fail-nth): every call counts.
+ */
+FIXTURE(arm) {
+	int fd;
+	char *p;
+};
+
+FIXTURE_VARIANT(arm) {
+	const char *control;	/* in INJECT_DIR */
+	const char *armed;	/* a value that arms it */
+};
+
+FIXTURE_VARIANT_ADD(arm, nth) {
+	.control = "nth", .armed = "1000000",
+};
+
+FIXTURE_VARIANT_ADD(arm, probability) {
+	.control = "probability", .armed = "100",
+};
+
+#define ARM_ROUNDS	300
+
+FIXTURE_SETUP(arm)
+{
+	int ret;
+
+	self->p = MAP_FAILED;
+	self->fd = vl_open(O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ret = vl_select(self->fd, VMLAB_KIND_ANON, -1);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("select the anon kind: %s", strerror(-ret));
+	}
+	self->p = mmap(NULL, 2 * ARM_ROUNDS * page_size(), PROT_READ, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, self->p);
+	ASSERT_EQ(0, write_file(INJECT_DIR "/point", "misc_register"));
+	ASSERT_EQ(0, write_file(INJECT_DIR "/pid", "0"));
+	ASSERT_EQ(0, write_file(INJECT_DIR "/points", "0"));
+}
+
+FIXTURE_TEARDOWN(arm)
+{
+	write_file(INJECT_DIR "/nth", "0");
+	write_file(INJECT_DIR "/probability", "0");
+	write_file(INJECT_DIR "/point", "all");
+	if (self->p != MAP_FAILED)
+		munmap(self->p, 2 * ARM_ROUNDS * page_size());
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* Read-fault page @i of @p; the calls of zero_page_map it added, or -1. */
+static long long fault_calls(char *p, int i)
+{
+	long long before, after;
+
+	point_numbers("zero_page_map", &before);
+	vl_read_byte(p + (size_t)i * page_size());
+	point_numbers("zero_page_map", &after);
+	return before < 0 || after < 0 ? -1 : after - before;
+}
+
+TEST_F(arm, key_follows_the_controls)
+{
+	bool always = !access("/proc/self/fail-nth", F_OK);
+	char path[128];
+	long long armed, disarmed;
+	int i, wrong = 0;
+
+	snprintf(path, sizeof(path), INJECT_DIR "/%s", variant->control);
+	for (i = 0; i < ARM_ROUNDS; i++) {
+		ASSERT_EQ(0, write_file(path, variant->armed));
+		armed = fault_calls(self->p, 2 * i);
+		ASSERT_EQ(0, write_file(path, "0"));
+		disarmed = fault_calls(self->p, 2 * i + 1);
+		if (armed != 1 || disarmed != (always ? 1 : 0)) {
+			if (!wrong++)
+				TH_LOG("round %d: %s armed: %lld calls, disarmed: %lld; want 1, %d",
+				       i, variant->control, armed, disarmed, always ? 1 : 0);
+		}
+	}
+	TH_LOG("%s armed and disarmed %d times%s: %d rounds counted wrong", variant->control,
+	       ARM_ROUNDS, always ? " (CONFIG_FAULT_INJECTION: always armed)" : "", wrong);
+	EXPECT_EQ(0, wrong);
+	EXPECT_EQ(0, injected_at("misc_register"));
 }
 
 /*
