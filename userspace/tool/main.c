@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmlab: the command-line tool of the vmlab kernel module.  main() picks the
- * command; each lives in a file of its own (tour.c, inspect.c, stat.c,
- * bench.c), and this file holds the help texts.
+ * command; each lives in a file of its own (tour.c, inspect.c, walk.c,
+ * stat.c, bench.c), and this file holds the help texts.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +16,7 @@ static const char synopsis[] =
 	"usage: vmlab tour [--json] [SECTION...]\n"
 	"       vmlab tour --list\n"
 	"       vmlab inspect [--json] [--vmlab] PID [ADDR[-END]]\n"
+	"       vmlab walk [--json] PID ADDR[-END]\n"
 	"       vmlab stat [--json] [--watch [SECONDS]] [--count N]\n"
 	"       vmlab bench [PAGES]\n"
 	"       vmlab bench pf [--json] [--case NAME] [--size BYTES] [--warmup S]\n"
@@ -35,6 +36,7 @@ static const char manual[] =
 	"    vmlab tour [--json] [SECTION...]\n"
 	"    vmlab tour --list\n"
 	"    vmlab inspect [--json] [--vmlab] PID [ADDR[-END]]\n"
+	"    vmlab walk [--json] PID ADDR[-END]\n"
 	"    vmlab stat [--json] [--watch [SECONDS]] [--count N]\n"
 	"    vmlab bench [PAGES]\n"
 	"    vmlab bench pf [--json] [--case NAME] [--size BYTES] [--warmup S]\n"
@@ -74,7 +76,7 @@ static const char manual[] =
 	"    3  vmlab is not loaded (no /dev/vmlab): " VX_LOAD_HINT "\n"
 	"    4  debugfs is not mounted at /sys/kernel/debug\n"
 	"    5  not permitted: run as root\n"
-	"    6  no such process (inspect)\n"
+	"    6  no such process (inspect, walk)\n"
 	"\n"
 	"FILES\n"
 	"    /dev/vmlab                          the device\n"
@@ -87,6 +89,7 @@ static const char manual[] =
 	"    sudo vmlab tour --json | python3 -m json.tool\n"
 	"    sudo vmlab inspect --vmlab 1234     vmlab's mappings in process 1234\n"
 	"    sudo vmlab inspect 1234 7f0000000000-7f0000200000\n"
+	"    sudo vmlab walk 1234 7f0000000000-7f0000200000\n"
 	"    sudo vmlab stat --watch 2\n";
 
 static const struct {
@@ -124,6 +127,19 @@ static const struct {
 	  "        them (pte, pmd), and vmlab's own type of its mappings. ADDR (hex)\n"
 	  "        shows the mapping that holds ADDR; ADDR-END the pages in [ADDR, END)\n"
 	  "        of every mapping. --vmlab shows vmlab's mappings only.\n" },
+	{ "walk",
+	  "    walk [--json] PID ADDR[-END]\n"
+	  "        The page-table entries of process PID for [ADDR, END) (hex, 0x or\n"
+	  "        not; END exclusive; ADDR alone: its page), read by vmlab's walker\n"
+	  "        (VMLAB_IOC_WALK, root only): a line per entry that is not empty,\n"
+	  "        the levels as columns (PGD P4D PUD PMD PTE: tbl a table, fold a P4D\n"
+	  "        folded into its PGD, 4K 2M 1G a leaf, swp mig hwp a swap, migration\n"
+	  "        or memory-error entry), the raw value, the x86-64 bits as letters,\n"
+	  "        the PFN, what it maps (zero page, anon, file MAJOR:MINOR ino N,\n"
+	  "        hugetlb, thp order, a decoded swap entry), the PFN of the table\n"
+	  "        holding it, the kernel's software bits. Consecutive entries alike,\n"
+	  "        of one PFN or consecutive ones, fold into a line (4Kx512). --json:\n"
+	  "        every field of every entry.\n" },
 	{ "stat",
 	  "    stat [--json] [--watch [SECONDS]] [--count N]\n"
 	  "        vmlab's state: its counters (the per-type ones as a table), live\n"
@@ -197,7 +213,7 @@ int usage_of(const char *command, bool to_stdout, int status)
 		return status;
 	}
 	{
-		char all[4096] = "";
+		char all[8192] = "";
 
 		for (i = 0; i < ARRAY_SIZE(commands); i++)
 			strncat(all, commands[i].text, sizeof(all) - strlen(all) - 1);
@@ -241,7 +257,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "help")) {
 		if (argc > 2 && strcmp(argv[2], "tour") && strcmp(argv[2], "inspect") &&
 		    strcmp(argv[2], "stat") && strcmp(argv[2], "bench") &&
-		    strcmp(argv[2], "fuzz"))
+		    strcmp(argv[2], "fuzz") && strcmp(argv[2], "walk"))
 			return usage_of(NULL, false, VX_USAGE);
 		return usage_of(argc > 2 ? argv[2] : NULL, true, VX_OK);
 	}
@@ -249,6 +265,8 @@ int main(int argc, char **argv)
 		return cmd_tour(argc - 1, argv + 1);
 	if (!strcmp(cmd, "inspect"))
 		return cmd_inspect(argc - 1, argv + 1);
+	if (!strcmp(cmd, "walk"))
+		return cmd_walk(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stat"))
 		return cmd_stat(argc - 1, argv + 1);
 	if (!strcmp(cmd, "fuzz"))

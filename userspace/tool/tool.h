@@ -29,6 +29,7 @@ enum vx_status {
 
 int cmd_tour(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_walk(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
 
