@@ -19,6 +19,7 @@
 #include "smaps.h"
 #include "touch.h"
 #include "tour.h"
+#include "walk_print.h"
 
 struct step *step_begin(struct tour *t, const char *name, const char *fmt, ...)
 {
@@ -48,8 +49,37 @@ void step_counted(struct tour *t, struct step *s)
 		t->counters = false;
 }
 
-/* Fill @v with every page of @side of @tw, as this process sees it. */
-static void observe_side(struct tour *t, struct twin *tw, int side, bool child, struct view *v)
+static int walk_collect(const struct vmlab_walk_entry *e, void *arg)
+{
+	struct walk_set *w = arg;
+
+	if (w->n == TOUR_MAX_ENTRIES) {
+		w->truncated = true;
+		return 0;
+	}
+	w->e[w->n++] = *e;
+	return 0;
+}
+
+/* Read the page-table entries of [@addr, +@len) of this process into @w. */
+static void walk_side(struct tour *t, uintptr_t addr, size_t len, struct walk_set *w)
+{
+	w->n = 0;
+	w->truncated = false;
+	w->valid = false;
+	w->err = t->walk_err;
+	if (w->err)
+		return;
+	w->err = vl_walk_each(t->walk_fd, 0, addr, addr + len, &w->levels, walk_collect, w);
+	w->valid = !w->err;
+}
+
+/*
+ * Fill @v with every page of @side of @tw, as this process sees it; read
+ * their first bytes unless @no_read.
+ */
+static void observe_side(struct tour *t, struct twin *tw, int side, bool child, bool no_read,
+			 struct view *v)
 {
 	struct side *sd = &tw->s[side];
 	struct page_fact pf[TOUR_MAX_PAGES];
@@ -60,6 +90,7 @@ static void observe_side(struct tour *t, struct twin *tw, int side, bool child, 
 	v->side = side;
 	v->child = child;
 	snprintf(v->what, sizeof(v->what), "%s", sd->what);
+	v->addr = (uintptr_t)sd->addr;
 	v->n = tw->npages;
 	if (!sd->mapped || pages_open(&r, 0))
 		return;
@@ -83,13 +114,15 @@ static void observe_side(struct tour *t, struct twin *tw, int side, bool child, 
 			v->f[i].pg = pf[i];
 	}
 	pages_close(&r);
+	/* Before the bytes are read: the reads set accessed bits. */
+	walk_side(t, v->addr, tw->len, &v->walk);
 	for (i = 0; i < tw->npages; i++) {
 		struct fact *f = &v->f[i];
 		size_t b;
 
 		f->backing_pfn = sd->backed ? sd->backing_pfn[i] : 0;
 		/* Only present, readable pages: reading must not fault anything in. */
-		if (!f->pg.present || !(sd->prot & PROT_READ))
+		if (no_read || !f->pg.present || !(sd->prot & PROT_READ))
 			continue;
 		for (b = 0; b < TOUR_BYTES; b++)
 			f->bytes[b] = vl_read_byte(twin_page(tw, side, i) + b);
@@ -104,10 +137,106 @@ static struct view *add_view(struct step *s)
 
 	if (s->nviews >= TOUR_MAX_VIEWS)
 		return NULL;
-	v = malloc(sizeof(*v));
+	v = calloc(1, sizeof(*v));
 	if (v)
 		s->views[s->nviews++] = v;
 	return v;
+}
+
+static void add_change(void *arg, const char *line)
+{
+	struct view *v = arg;
+
+	if (v->nchanges < TOUR_MAX_CHANGES)
+		snprintf(v->changes[v->nchanges++], sizeof(v->changes[0]), "%s", line);
+	else
+		v->more++;
+}
+
+/*
+ * The leaf that maps @addr in @w, and the page frame it maps @addr to;
+ * NULL when none maps it.
+ */
+static const struct vmlab_walk_entry *leaf_of(const struct walk_set *w, uint64_t addr,
+					      uint64_t *pfn)
+{
+	const struct vmlab_walk_entry *best = NULL;
+	size_t i;
+
+	for (i = 0; i < w->n; i++) {
+		const struct vmlab_walk_entry *e = &w->e[i];
+		unsigned int shift = vl_walk_level_shift(e->level, w->levels);
+
+		if (e->what == VMLAB_WHAT_TABLE || !shift || addr < e->addr ||
+		    addr - e->addr >= UINT64_C(1) << shift)
+			continue;
+		if (!best || e->level > best->level)
+			best = e;
+	}
+	if (best && pfn)
+		*pfn = best->pfn + ((addr - best->addr) >> 12);
+	return best;
+}
+
+/* What the walker and pagemap say of one page must agree: its PFN. */
+static void cross_check(struct tour *t, struct step *s, const struct view *v)
+{
+	const struct vmlab_walk_entry *e;
+	uint64_t pfn;
+	size_t i;
+
+	if (!v->walk.valid || !t->pfns || v->walk.truncated)
+		return;
+	for (i = 0; i < v->n; i++) {
+		const struct fact *f = &v->f[i];
+
+		if (!f->pg.present || !f->pg.pfn_known)
+			continue;
+		e = leaf_of(&v->walk, v->addr + (i << 12), &pfn);
+		if (!step_expect(t, s, e && e->what != VMLAB_WHAT_SWAP && pfn == f->pg.pfn,
+				 "%s%s page %zu: pagemap says PFN %#llx, the walker %s %#llx",
+				 v->side == VMLAB ? "vmlab" : "native",
+				 v->child ? " (child)" : "", i,
+				 (unsigned long long)f->pg.pfn, e ? "PFN" : "finds no entry",
+				 e ? (unsigned long long)pfn : 0ULL))
+			return;
+	}
+}
+
+/*
+ * Compare the entries of the views not compared yet with the twin's
+ * previous ones (a fork child's too: it starts from the parent's), then
+ * keep this process's as the twin's latest.
+ */
+static void walk_changes(struct tour *t, struct step *s, struct twin *tw)
+{
+	const struct walk_set *prev;
+	struct view *v;
+	int i;
+
+	for (i = 0; i < s->nviews; i++) {
+		v = s->views[i];
+		if (v->diffed)
+			continue;
+		v->diffed = true;
+		if (!v->walk.valid)
+			continue;
+		cross_check(t, s, v);
+		prev = &tw->prev[v->side];
+		if (!prev->valid) {
+			v->first = true;
+			walk_list(v->walk.e, v->walk.n, v->walk.levels, add_change, v);
+			v->changed = v->walk.n;
+		} else {
+			v->changed = walk_diff(prev->e, prev->n, v->walk.e, v->walk.n,
+					       v->walk.levels, v->child, add_change, v);
+		}
+	}
+	for (i = 0; i < s->nviews; i++) {
+		v = s->views[i];
+		if (!v->child && v->walk.valid && (uintptr_t)tw->s[v->side].addr == v->addr)
+			tw->prev[v->side] = v->walk;
+	}
 }
 
 void step_observe(struct tour *t, struct step *s, struct twin *tw)
@@ -119,8 +248,9 @@ void step_observe(struct tour *t, struct step *s, struct twin *tw)
 	for (side = VMLAB; side <= NATIVE; side++) {
 		v = add_view(s);
 		if (v)
-			observe_side(t, tw, side, false, v);
+			observe_side(t, tw, side, false, s->no_read, v);
 	}
+	walk_changes(t, s, tw);
 }
 
 static int full_io(int fd, void *buf, size_t len, bool out)
@@ -162,7 +292,7 @@ void step_fork(struct tour *t, struct step *s, struct twin *tw,
 		close(go[1]);
 		child(tw, arg);
 		for (side = VMLAB; cv && side <= NATIVE; side++) {
-			observe_side(t, tw, side, true, cv);
+			observe_side(t, tw, side, true, s->no_read, cv);
 			if (full_io(data[1], cv, sizeof(*cv), true))
 				_exit(3);
 		}
@@ -476,4 +606,109 @@ int step_abort(struct tour *t, struct step *s, int err)
 	step_say(s, "the step could not be carried out: %s", t->why);
 	step_end(t, s);
 	return err;
+}
+
+static const struct view *find_view(const struct step *s, int side, bool child)
+{
+	int i;
+
+	for (i = 0; i < s->nviews; i++)
+		if (s->views[i]->side == side && s->views[i]->child == child)
+			return s->views[i];
+	return NULL;
+}
+
+const struct vmlab_walk_entry *step_entry(const struct step *s, int side, bool child,
+					  size_t page, unsigned int level)
+{
+	const struct view *v = find_view(s, side, child);
+	uint64_t addr;
+	unsigned int shift;
+	size_t i;
+
+	if (!v || !v->walk.valid)
+		return NULL;
+	addr = v->addr + ((uint64_t)page << 12);
+	if (level == LEAF)
+		return leaf_of(&v->walk, addr, NULL);
+	shift = vl_walk_level_shift(level, v->walk.levels);
+	if (!shift)
+		return NULL;
+	addr &= ~((UINT64_C(1) << shift) - 1);
+	for (i = 0; i < v->walk.n; i++)
+		if (v->walk.e[i].level == level && v->walk.e[i].addr == addr)
+			return &v->walk.e[i];
+	return NULL;
+}
+
+bool step_walked(const struct tour *t, const struct step *s, int side, bool child)
+{
+	const struct view *v = find_view(s, side, child);
+
+	return !t->walk_err && v && v->walk.valid && !v->walk.truncated;
+}
+
+/* "PTE present user accessed special nx, zero page pfn 0x3a05", or "no entry". */
+static void entry_words(const struct vmlab_walk_entry *e, char *buf, size_t len)
+{
+	char bits[160], what[96];
+
+	if (!e) {
+		snprintf(buf, len, "no entry");
+		return;
+	}
+	vl_walk_bits_format(walk_shown_bits(e), ~UINT64_C(0), " ", bits, sizeof(bits));
+	vl_walk_describe(e, what, sizeof(what));
+	snprintf(buf, len, "%s %s, %s pfn %#llx", vl_walk_level_name(e->level), bits, what,
+		 (unsigned long long)e->pfn);
+}
+
+bool step_expect_entry(struct tour *t, struct step *s, int side, bool child, size_t page,
+		       unsigned int level, int what, uint64_t set, uint64_t clear)
+{
+	const struct vmlab_walk_entry *e;
+	char want[160], unwanted[160], found[280];
+	bool ok;
+
+	if (!step_walked(t, s, side, child)) {
+		s->unchecked++;
+		return true;
+	}
+	e = step_entry(s, side, child, page, level);
+	ok = e && (level != LEAF || e->what != VMLAB_WHAT_TABLE) &&
+	     (what == ANY || e->what == (unsigned int)what) &&
+	     (e->bits & set) == set && !(e->bits & clear);
+	if (ok)
+		return true;
+	vl_walk_bits_format(set, ~UINT64_C(0), " ", want, sizeof(want));
+	vl_walk_bits_format(clear, ~UINT64_C(0), " ", unwanted, sizeof(unwanted));
+	entry_words(e, found, sizeof(found));
+	return step_expect(t, s, false,
+			   "walker: %s%s page %zu: wanted a %s entry%s%s%s%s%s%s, found %s",
+			   side == VMLAB ? "vmlab" : "native", child ? " (child)" : "", page,
+			   level == LEAF ? "leaf" : vl_walk_level_name(level),
+			   what == ANY ? "" : " mapping ",
+			   what == ANY ? "" : vl_walk_what_name(what),
+			   want[0] ? " with " : "", want, unwanted[0] ? " without " : "", unwanted,
+			   found);
+}
+
+bool step_expect_no_ptes(struct tour *t, struct step *s, int side, size_t first, size_t n)
+{
+	const struct vmlab_walk_entry *e;
+	size_t i;
+
+	if (!step_walked(t, s, side, false)) {
+		s->unchecked++;
+		return true;
+	}
+	for (i = first; i < first + n; i++) {
+		e = step_entry(s, side, false, i, VMLAB_LEVEL_PTE);
+		if (e)
+			return step_expect(t, s, false,
+					   "walker: %s page %zu has a PTE (raw %#llx) below its PMD",
+					   side == VMLAB ? "vmlab" : "native", i,
+					   (unsigned long long)e->raw);
+	}
+	return true;
 }

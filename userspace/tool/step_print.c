@@ -10,6 +10,7 @@
 #include "pagemap.h"
 #include "table.h"
 #include "tour.h"
+#include "walk_print.h"
 
 static const char *const side_names[] = { "vmlab", "native" };
 
@@ -48,6 +49,28 @@ static bool same_row(const struct fact *a, const struct fact *b)
 	       (!a->bytes_known || !memcmp(a->bytes, b->bytes, TOUR_BYTES)) &&
 	       (a->backing_pfn && a->pg.pfn == a->backing_pfn) ==
 	       (b->backing_pfn && b->pg.pfn == b->backing_pfn);
+}
+
+/* The entries that changed (all of them, the first time), after the pages. */
+static void entries_text(const struct view *v)
+{
+	int i;
+
+	if (!v->walk.valid)
+		return;
+	if (!v->changed) {
+		printf("       entries: no change\n");
+		return;
+	}
+	printf("       entries%s:\n", v->first ? "" : v->child ?
+	       " changed from the parent's before the fork (the child's tables are its own)" :
+	       " changed");
+	for (i = 0; i < v->nchanges; i++)
+		printf("         %s\n", v->changes[i]);
+	if (v->more)
+		printf("         ... %d more line%s\n", v->more, v->more > 1 ? "s" : "");
+	if (v->walk.truncated)
+		printf("         ... (more entries than the tour keeps, %d)\n", TOUR_MAX_ENTRIES);
 }
 
 static void view_text(struct tour *t, const struct view *v, const char *last_what)
@@ -99,6 +122,7 @@ static void view_text(struct tour *t, const struct view *v, const char *last_wha
 	}
 	table_print(&tb, stdout, "       ");
 	table_free(&tb);
+	entries_text(v);
 }
 
 void step_print_text(struct tour *t, const struct step *s)
@@ -181,6 +205,34 @@ static void fact_json(struct vl_jw *w, const struct fact *f, size_t page, bool p
 	vl_jw_end(w);
 }
 
+/* The view's entries, and what changed since the twin's previous step. */
+static void walk_json(struct vl_jw *w, const struct view *v)
+{
+	size_t e;
+	int i;
+
+	if (!v->walk.valid && !v->walk.err) {
+		vl_jw_null(w, "walk");
+		return;
+	}
+	vl_jw_object(w, "walk");
+	vl_jw_string(w, "error", v->walk.err ? walk_error_text(v->walk.err) : NULL);
+	vl_jw_uint(w, "levels", v->walk.levels);
+	vl_jw_bool(w, "truncated", v->walk.truncated);
+	vl_jw_array(w, "entries");
+	for (e = 0; e < v->walk.n; e++)
+		walk_entry_json(w, &v->walk.e[e]);
+	vl_jw_end(w);
+	vl_jw_bool(w, "first", v->first);
+	vl_jw_uint(w, "changed", v->changed);
+	vl_jw_array(w, "changes");
+	for (i = 0; i < v->nchanges; i++)
+		vl_jw_string(w, NULL, v->changes[i]);
+	vl_jw_end(w);
+	vl_jw_uint(w, "changes_left_out", v->more);
+	vl_jw_end(w);
+}
+
 void step_print_json(struct tour *t, const struct step *s)
 {
 	struct vl_jw *w = &t->jw;
@@ -203,6 +255,7 @@ void step_print_json(struct tour *t, const struct step *s)
 		for (p = 0; p < v->n; p++)
 			fact_json(w, &v->f[p], p, t->pfns);
 		vl_jw_end(w);
+		walk_json(w, v);
 		vl_jw_end(w);
 	}
 	vl_jw_end(w);

@@ -19,6 +19,7 @@
 #include "touch.h"
 #include "tool.h"
 #include "tour.h"
+#include "walk_print.h"
 
 static const struct section *const sections[] = {
 	&section_anon, &section_cow, &section_shared, &section_shared_anon, &section_huge,
@@ -59,6 +60,27 @@ static uint64_t find_zero_pfn(struct tour *t)
 	return pfn;
 }
 
+/*
+ * A file of the device for the walker, and whether it can read our page
+ * tables (root only): @t->walk_err is 0, or why not.
+ */
+static void open_walker(struct tour *t)
+{
+	struct vl_walk w;
+	char probe = 0;
+
+	t->walk_fd = vl_open(O_RDONLY | O_CLOEXEC);
+	if (t->walk_fd < 0) {
+		t->walk_err = t->walk_fd;
+		return;
+	}
+	t->walk_err = vl_walk(t->walk_fd, 0, (uintptr_t)&probe, (uintptr_t)&probe + 1, &w);
+	vl_walk_free(&w);
+	if (t->walk_err)
+		vx_note("the page-table entries are not shown: the walker: %s",
+			walk_error_text(t->walk_err));
+}
+
 static void print_header(struct tour *t)
 {
 	struct utsname u;
@@ -76,6 +98,7 @@ static void print_header(struct tour *t)
 		vl_jw_int(&t->jw, "dirty_expire_centisecs", ex);
 		vl_jw_bool(&t->jw, "pfns_visible", t->pfns);
 		vl_jw_bool(&t->jw, "counters_visible", t->counters);
+		vl_jw_bool(&t->jw, "entries_visible", !t->walk_err);
 		vl_jw_bool(&t->jw, "ksm_flag_unreliable", t->pfns && pages_ksm_flag_unreliable());
 		if (t->pfns)
 			vl_jw_uint(&t->jw, "zero_pfn", t->zero_pfn);
@@ -102,6 +125,13 @@ static void print_header(struct tour *t)
 		       "         hugetlb, thp; /pmd when a PMD entry maps it\n");
 	printf("  bytes  the first %d bytes, for present pages ('.' for unprintable ones)\n",
 	       TOUR_BYTES);
+	if (!t->walk_err)
+		printf("then the page-table entries that changed, as vmlab's walker reads them\n"
+		       "(all of them at a mapping's first step), a line per entry or run of\n"
+		       "entries alike: LEVEL ADDRESS [xCOUNT]: +bit set, -bit cleared; what it\n"
+		       "maps, pfn (tables' accessed and dirty bits, set by the CPU's walks, are\n"
+		       "left out; kdirty: dirty to the kernel, its D bit moved into a software\n"
+		       "bit when the entry was write-protected);\n");
 	if (t->pfns && pages_ksm_flag_unreliable())
 		printf("  (this kernel's kpageflags marks every anonymous page ksm: its\n"
 		       "  stable_page_flags() tests mapping & PAGE_MAPPING_KSM, which the anon bit\n"
@@ -224,6 +254,7 @@ int cmd_tour(int argc, char **argv)
 	if (problem)
 		vx_note("vmlab's counters are not shown: %s", problem);
 	t.zero_pfn = t.pfns ? find_zero_pfn(&t) : 0;
+	open_walker(&t);
 	if (t.json)
 		vl_jw_init(&t.jw, stdout);
 	print_header(&t);
@@ -235,6 +266,8 @@ int cmd_tour(int argc, char **argv)
 			unavailable++;
 	}
 
+	if (t.walk_fd >= 0)
+		close(t.walk_fd);
 	if (t.json) {
 		vl_jw_end(&t.jw);
 		vl_jw_bool(&t.jw, "ok", !failed);

@@ -21,6 +21,7 @@
 #include "json.h"
 #include "pages.h"
 #include "vmlab_uapi.h"
+#include "walk.h"
 
 #define TOUR_MAX_PAGES		1024	/* two 2 MiB pages of 4 KiB pages */
 #define TOUR_BYTES		4	/* bytes of content shown per page */
@@ -28,12 +29,32 @@
 #define TOUR_MAX_EVENTS		16
 #define TOUR_MAX_UNEXPECTED	8
 #define TOUR_MAX_NOTES		6	/* lines of other facts a step prints */
+#define TOUR_MAX_ENTRIES	(TOUR_MAX_PAGES + 32)	/* a side's PTEs and the tables above */
+#define TOUR_MAX_CHANGES	12	/* lines of changed entries a view prints */
 
 /* What a section's run() returns when it cannot run here (not a failure). */
 #define TOUR_UNAVAILABLE	1
 
 /* The two sides of a twin. */
 enum { VMLAB, NATIVE };
+
+/**
+ * struct walk_set - the page-table entries of one side, as the walker read them
+ * @valid: they were read
+ * @err: -errno of the walker, 0 when it worked
+ * @levels: paging levels
+ * @truncated: more entries than room, the rest left out
+ * @n: entries
+ * @e: the entries, in the walker's order
+ */
+struct walk_set {
+	bool valid;
+	int err;
+	unsigned int levels;
+	bool truncated;
+	size_t n;
+	struct vmlab_walk_entry e[TOUR_MAX_ENTRIES];
+};
 
 /**
  * struct side - one mapping of a twin
@@ -68,11 +89,14 @@ struct side {
  * @npages: pages in each
  * @len: bytes in each
  * @s: the sides, [VMLAB] and [NATIVE]
+ * @prev: the entries of each side at the last step that observed it, which
+ *	the next step's are compared with
  */
 struct twin {
 	size_t npages;
 	size_t len;
 	struct side s[2];
+	struct walk_set prev[2];
 };
 
 /**
@@ -94,15 +118,32 @@ struct fact {
  * @side: VMLAB or NATIVE
  * @child: seen by the fork child, not the tour's process
  * @what: the side's description
+ * @addr: the side's first address
  * @n: pages
  * @f: the pages
+ * @walk: the page-table entries of the side's range, from the walker (read
+ *	after pagemap, before the bytes: reading them sets accessed bits)
+ * @diffed: @walk was compared with the twin's previous entries
+ * @first: there were none: @changes list the entries as they are
+ * @changed: entries that changed since the twin's previous step
+ * @changes: what changed, a line each (runs folded)
+ * @nchanges: lines
+ * @more: lines left out
  */
 struct view {
 	int side;
 	bool child;
 	char what[128];
+	uintptr_t addr;
 	size_t n;
 	struct fact f[TOUR_MAX_PAGES];
+	struct walk_set walk;
+	bool diffed;
+	bool first;
+	size_t changed;
+	char changes[TOUR_MAX_CHANGES][200];
+	int nchanges;
+	int more;
 };
 
 /**
@@ -120,6 +161,8 @@ struct view {
  * @notes: facts read elsewhere than pagemap and kpageflags (mincore,
  *	getrusage, /proc/vmstat, ...), one line each
  * @nnotes: how many
+ * @no_read: observe without reading the pages' first bytes (reads set
+ *	accessed bits, which the step wants to show clear)
  * @skipped: the step could not be carried out here (it says why), and was
  *	not: it has no views and no comparison
  * @sentence: what happened, in words
@@ -144,6 +187,7 @@ struct step {
 	int nevents;
 	char notes[TOUR_MAX_NOTES][200];
 	int nnotes;
+	bool no_read;
 	bool skipped;
 	char sentence[720];
 	char twin[400];
@@ -163,6 +207,8 @@ struct step {
  * @wb_centisecs: /proc/sys/vm/dirty_writeback_centisecs, -1 when unreadable
  * @expire_centisecs: /proc/sys/vm/dirty_expire_centisecs, -1 when unreadable
  * @zero_pfn: the zero page's PFN, 0 when hidden
+ * @walk_fd: a file of the device for the walker, -1 when there is none
+ * @walk_err: 0 when the walker can read our page tables, else its -errno
  * @store_next: offset of the next unused range of the store
  * @nsteps: steps so far in the running section
  * @section_ok: no step of the running section found anything unexpected
@@ -178,6 +224,8 @@ struct tour {
 	long wb_centisecs;
 	long expire_centisecs;
 	uint64_t zero_pfn;
+	int walk_fd;
+	int walk_err;
 	off_t store_next;
 	int nsteps;
 	bool section_ok;
@@ -245,6 +293,17 @@ const char *cnt(const struct tour *t, const struct step *s, const char *lead, ..
 	__attribute__((sentinel));
 int step_abort(struct tour *t, struct step *s, int err);
 bool has_kpf(const struct fact *f, unsigned int bit);
+
+/* The level step_entry() takes for the leaf, whatever its level. */
+#define LEAF	VL_WALK_NR_LEVELS
+/* The kind step_expect_entry() takes for any kind. */
+#define ANY	(-1)
+const struct vmlab_walk_entry *step_entry(const struct step *s, int side, bool child,
+					  size_t page, unsigned int level);
+bool step_walked(const struct tour *t, const struct step *s, int side, bool child);
+bool step_expect_entry(struct tour *t, struct step *s, int side, bool child, size_t page,
+		       unsigned int level, int what, uint64_t set, uint64_t clear);
+bool step_expect_no_ptes(struct tour *t, struct step *s, int side, size_t first, size_t n);
 
 /* step_print.c: a step as text or JSON */
 void step_print_text(struct tour *t, const struct step *s);

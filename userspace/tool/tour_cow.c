@@ -32,6 +32,9 @@ static void expect_store_page(struct tour *t, struct step *s, size_t page, char 
 			(unsigned long long)f->backing_pfn);
 	step_expect(t, s, f->bytes_known && f->bytes[0] == c, "page %zu does not read '%c'", page,
 		    c);
+	/* Read-only: a private mapping's write must fault, to copy. */
+	step_expect_entry(t, s, VMLAB, false, page, VMLAB_LEVEL_PTE, VMLAB_WHAT_FILE,
+			  VMLAB_E_PRESENT | VMLAB_E_USER, VMLAB_E_RW | VMLAB_E_DIRTY);
 }
 
 /* Page @page is a private copy: anonymous, exclusive, not the store's page. */
@@ -46,6 +49,8 @@ static void expect_copy(struct tour *t, struct step *s, size_t page, char c)
 			(unsigned long long)f->pg.pfn, page_kind_name(f->pg.kind));
 	step_expect(t, s, f->bytes_known && f->bytes[0] == c, "page %zu does not read '%c'", page,
 		    c);
+	step_expect_entry(t, s, VMLAB, false, page, VMLAB_LEVEL_PTE, VMLAB_WHAT_ANON,
+			  VMLAB_E_PRESENT | VMLAB_E_RW | VMLAB_E_DIRTY | VMLAB_E_ACCESSED, 0);
 }
 
 static int run_cow(struct tour *t)
@@ -78,7 +83,7 @@ static int run_cow(struct tour *t)
 		around += step_fact(s, VMLAB, false, i)->pg.present;
 	f = step_fact(s, VMLAB, false, 0);
 	step_say(s,
-		 "the read of page 0 mapped the store's own page%s, the very page read(2) reads: file-backed, not anonymous; fault-around mapped %d more of the store's pages already in memory%s",
+		 "the read of page 0 mapped the store's own page%s, the very page read(2) reads: file-backed, not anonymous, its PTE read-only so that a write faults; fault-around mapped %d more of the store's pages already in memory%s",
 		 pfn_note(t, f), around, cnt(t, s, "", "faults_read_private_cow",
 					     "map_pages_private_cow", NULL));
 	step_end(t, s);
@@ -93,7 +98,7 @@ static int run_cow(struct tour *t)
 	step_expect(t, s, store == 'D', "the store's page 3 changed: it reads %d", store);
 	f = step_fact(s, VMLAB, false, 3);
 	step_say(s,
-		 "the write to page 3 copied it into a new page%s, anonymous and exclusive; the store is unchanged, read(2) still returns 'D'%s",
+		 "the write to page 3 copied it into a new page%s, anonymous and exclusive, and pointed the PTE at the copy, writable and dirty; the store is unchanged, read(2) still returns 'D'%s",
 		 pfn_note(t, f), step_delta(s, "cow_sources") ?
 		 cnt(t, s,
 		     "; vmlab's ->fault handed over the store's page as the source of the copy",

@@ -146,6 +146,16 @@ static int run_huge(struct tour *t)
 				"the huge page is mapped by %s entries",
 				map_level_name(f->pg.level));
 	step_expect(t, s, f->bytes_known && f->bytes[0] == 'h', "byte 0 does not read 'h'");
+	if (thp) {
+		/* One leaf at PMD level, PSE set; no PTE table below it. */
+		step_expect_entry(t, s, VMLAB, false, 0, VMLAB_LEVEL_PMD, VMLAB_WHAT_HUGETLB,
+				  VMLAB_E_PRESENT | VMLAB_E_PSE | VMLAB_E_LEAF | VMLAB_E_RW |
+				  VMLAB_E_DIRTY, 0);
+		step_expect_no_ptes(t, s, VMLAB, 0, NPAGES);
+	} else {
+		step_expect_entry(t, s, VMLAB, false, 0, VMLAB_LEVEL_PTE, VMLAB_WHAT_HUGETLB,
+				  VMLAB_E_PRESENT | VMLAB_E_RW | VMLAB_E_DIRTY, 0);
+	}
 	if (!thp)
 		step_say(s,
 			 "without THP no PMD maps a file page: the write mapped one 4 KiB entry, and each read one more; PFNs %#llx-%#llx are one 2 MiB hugetlb page (a compound head and 511 tails, kpageflags huge), mapped by 512 %s entries%s",
@@ -155,7 +165,7 @@ static int run_huge(struct tour *t)
 			     NULL));
 	else if (t->pfns)
 		step_say(s,
-			 "one write mapped all 512 base pages at once: PFNs %#llx-%#llx are one 2 MiB hugetlb page (a compound head and 511 tails, kpageflags huge), mapped by %s%s",
+			 "one write mapped all 512 base pages at once: PFNs %#llx-%#llx are one 2 MiB hugetlb page (a compound head and 511 tails, kpageflags huge), mapped by %s, with PSE set and no PTE table below it%s",
 			 (unsigned long long)f->pg.pfn, (unsigned long long)c->pg.pfn,
 			 f->pg.level == MAP_PMD ? "a single PMD entry" :
 			 "entries of a level this kernel does not tell",

@@ -25,6 +25,13 @@ static bool dirty(const struct fact *f)
 	return has_kpf(f, VL_KPF_DIRTY);
 }
 
+/* The present PTE of the store's page @page, with @set and without @clear. */
+static void expect_pte(struct tour *t, struct step *s, size_t page, uint64_t set, uint64_t clear)
+{
+	step_expect_entry(t, s, VMLAB, false, page, VMLAB_LEVEL_PTE, VMLAB_WHAT_FILE,
+			  VMLAB_E_PRESENT | VMLAB_E_USER | set, clear);
+}
+
 static void write_both(struct twin *tw, size_t page, char c)
 {
 	vl_write_byte(twin_page(tw, VMLAB, page), c);
@@ -97,8 +104,9 @@ static int tmpfs_steps(struct tour *t, struct twin *tw)
 	step_observe(t, s, tw);
 	step_expect(t, s, !t->counters || step_delta(s, "writeback_runs") == 0,
 		    "msync ran vmlab's write-back for a tmpfs store");
+	expect_pte(t, s, 1, VMLAB_E_RW | VMLAB_E_DIRTY, 0);
 	step_say(s,
-		 "msync(MS_SYNC) had nothing to write back: without backing= the store is a tmpfs file, as the twin is, and keeps its pages until swap takes them");
+		 "msync(MS_SYNC) had nothing to write back: without backing= the store is a tmpfs file, as the twin is, and keeps its pages until swap takes them; page 1's PTE stays writable and dirty");
 	step_end(t, s);
 
 	s = step_begin(t, "rewrite", "write 'x' to page 1 again");
@@ -108,6 +116,7 @@ static int tmpfs_steps(struct tour *t, struct twin *tw)
 		    "the write called ->page_mkwrite");
 	step_expect(t, s, !t->counters || step_delta(s, "faults_write_shared") == 0,
 		    "the write to the writable entry faulted");
+	expect_pte(t, s, 1, VMLAB_E_RW | VMLAB_E_DIRTY, 0);
 	step_say(s,
 		 "the write took no fault: nothing write-protected the entry%s",
 		 cnt(t, s, "", "page_mkwrite", "faults_write_shared", NULL));
@@ -150,12 +159,14 @@ static int run_shared(struct tour *t)
 	/* A tmpfs page has no clean state to show: it is never written back. */
 	step_expect_pfn(t, s, f->pg.pfn == f->backing_pfn && (!wn || !dirty(f)),
 			"page 0 is not the store's clean page");
+	/* With write-notify a read maps the page read-only: the first write must fault. */
+	expect_pte(t, s, 0, wn ? 0 : VMLAB_E_RW, (wn ? VMLAB_E_RW : 0) | VMLAB_E_DIRTY);
 	for (i = 1; i < NPAGES; i++)
 		around += step_fact(s, VMLAB, false, i)->pg.present;
 	step_say(s,
 		 "the read of page 0 mapped the store's own page%s, %s; fault-around mapped %d more of the store's pages%s",
 		 pfn_note(t, f),
-		 wn ? "clean" : NO_WRITENOTIFY,
+		 wn ? "clean, its PTE read-only so that the first write faults" : NO_WRITENOTIFY,
 		 around, cnt(t, s, "", "faults_read_shared", "map_pages_shared", NULL));
 	step_end(t, s);
 
@@ -168,6 +179,7 @@ static int run_shared(struct tour *t)
 	step_expect_pfn(t, s, f->pg.pfn == f->backing_pfn && f->pg.file,
 			"page 1 is not the store's own page after the write");
 	step_expect(t, s, store == 'w', "read(2) of the store's page 1 returns %d, not 'w'", store);
+	expect_pte(t, s, 1, VMLAB_E_RW | VMLAB_E_DIRTY, 0);
 	if (!wn) {
 		step_expect(t, s, !t->counters || step_delta(s, "page_mkwrite") == 0,
 			    "->page_mkwrite was called for a tmpfs store");
@@ -181,7 +193,7 @@ static int run_shared(struct tour *t)
 	step_expect(t, s, !t->counters || step_delta(s, "page_mkwrite") > 0,
 		    "->page_mkwrite was not called");
 	step_say(s,
-		 "the write to page 1 went into the store's own page%s, no copy; ->page_mkwrite marked it dirty%s, and read(2) of the store returns 'w' already",
+		 "the write to page 1 went into the store's own page%s, no copy; ->page_mkwrite marked it dirty%s and the kernel made its PTE writable and dirty; read(2) of the store returns 'w' already",
 		 pfn_note(t, f), cnt(t, s,
 				     "",
 				     "page_mkwrite", "pages_dirtied", "dirty_store", NULL));
@@ -196,9 +208,11 @@ static int run_shared(struct tour *t)
 	step_expect_pfn(t, s, !dirty(f), "page 1 is still dirty after msync");
 	step_expect(t, s, !t->counters || step_delta(s, "writeback_runs") > 0,
 		    "msync did not run vmlab's write-back");
+	/* The write-protect re-arm: clean, and read-only until ->page_mkwrite. */
+	expect_pte(t, s, 1, 0, VMLAB_E_RW | VMLAB_E_DIRTY | VMLAB_E_KDIRTY);
 	if (!t->counters || step_delta(s, "pages_written_back"))
 		step_say(s,
-			 "msync(MS_SYNC) wrote page 1 back: it is clean again, and write-back write-protected its entry so that the next write is noticed%s%s",
+			 "msync(MS_SYNC) wrote page 1 back: it is clean again, and write-back write-protected its entry (-rw -dirty in the PTE) so that the next write is noticed%s%s",
 			 cnt(t, s, "", "writeback_runs", "pages_written_back", "wp_rearms",
 			     "dirty_store", NULL),
 			 dirty(n) ? TMPFS_DIRTY : "");
@@ -215,8 +229,9 @@ static int run_shared(struct tour *t)
 	step_expect_pfn(t, s, dirty(f), "page 1 is not dirty after the write");
 	step_expect(t, s, !t->counters || step_delta(s, "page_mkwrite") > 0,
 		    "the write to the written-back page did not fault");
+	expect_pte(t, s, 1, VMLAB_E_RW | VMLAB_E_DIRTY, 0);
 	step_say(s,
-		 "the write faulted again, because write-back had write-protected the entry: ->page_mkwrite ran once more%s and page 1 is dirty again",
+		 "the write faulted again, because write-back had write-protected the entry: ->page_mkwrite ran once more%s, then the kernel made the PTE writable and dirty again, and page 1 is dirty again",
 		 cnt(t, s, "", "page_mkwrite", "pages_dirtied", NULL));
 	step_end(t, s);
 
@@ -253,8 +268,10 @@ static int run_shared(struct tour *t)
 		step_expect(t, s, waited >= 0, "page 2 was still dirty after %.1f s",
 			    (ex + 2.0 * wb) / 100 + 5);
 		step_expect_pfn(t, s, !dirty(f), "page 2 is still dirty");
+		if (waited >= 0)
+			expect_pte(t, s, 2, 0, VMLAB_E_RW | VMLAB_E_DIRTY | VMLAB_E_KDIRTY);
 		step_say(s,
-			 "with no msync at all, the kernel's flusher wrote page 2 back within %.1f s: it wakes every %ld.%02ld s and writes back the files dirty for %ld.%02ld s (counted from when the store's inode became dirty, which can be well before this write); page 2 is clean and its entry write-protected again, Dirty went from %lld to %lld kB%s",
+			 "with no msync at all, the kernel's flusher wrote page 2 back within %.1f s: it wakes every %ld.%02ld s and writes back the files dirty for %ld.%02ld s (counted from when the store's inode became dirty, which can be well before this write); page 2 is clean and its entry write-protected again (-rw -dirty), Dirty went from %lld to %lld kB%s",
 			 waited, wb / 100, wb % 100, ex / 100, ex % 100, dirty0, dirty1,
 			 cnt(t, s, "", "writeback_runs", "pages_written_back", "wp_rearms", NULL));
 	}

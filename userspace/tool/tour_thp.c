@@ -256,6 +256,24 @@ static bool one_folio(struct tour *t, struct step *s, int side, size_t head, siz
 	return true;
 }
 
+/*
+ * The walker's view of 2 MiB at page @first of @side: one PMD leaf with
+ * PSE mapping a 2 MiB folio of @what, and no PTE table below it.
+ */
+static void expect_pmd(struct tour *t, struct step *s, int side, size_t first, int what)
+{
+	const struct vmlab_walk_entry *e;
+
+	if (!step_expect_entry(t, s, side, false, first, VMLAB_LEVEL_PMD, what,
+			       VMLAB_E_PRESENT | VMLAB_E_PSE | VMLAB_E_LEAF, 0))
+		return;
+	e = step_entry(s, side, false, first, VMLAB_LEVEL_PMD);
+	step_expect(t, s, !e || e->order == 9,
+		    "walker: the PMD at page %zu maps a folio of order %u", first,
+		    e ? e->order : 0);
+	step_expect_no_ptes(t, s, side, first, HPAGE);
+}
+
 /* Page @i of @side is a base page of tmpfs, mapped by a 4 KiB entry, reading @c. */
 static bool base_page(struct tour *t, struct step *s, int side, size_t i, char c)
 {
@@ -270,6 +288,8 @@ static bool base_page(struct tour *t, struct step *s, int side, size_t i, char c
 			!has_kpf(f, VL_KPF_COMPOUND_TAIL),
 			"%s page %zu (%s) is not a base page of tmpfs", who, i,
 			page_kind_name(f->pg.kind));
+	step_expect_entry(t, s, side, false, i, VMLAB_LEVEL_PTE, VMLAB_WHAT_FILE, VMLAB_E_PRESENT,
+			  0);
 	return level_is(t, s, f, i, MAP_PTE);
 }
 
@@ -325,13 +345,15 @@ static bool step_thp(struct tour *t, struct twin *tw, bool thp, uint64_t *head_p
 	} else {
 		ok = one_folio(t, s, VMLAB, 0, 0, HPAGE, PK_THP, MAP_PMD, head_pfn[0]) &&
 		     one_folio(t, s, VMLAB, HPAGE, HPAGE, HPAGE, PK_THP, MAP_PMD, head_pfn[1]);
+		expect_pmd(t, s, VMLAB, 0, VMLAB_WHAT_FILE);
+		expect_pmd(t, s, VMLAB, HPAGE, VMLAB_WHAT_FILE);
 		step_expect(t, s, d[VMLAB].thp_alloc >= 2,
 			    "thp_file_alloc moved by %+lld for vmlab's two writes, not 2 or more",
 			    d[VMLAB].thp_alloc);
 		step_expect(t, s, kb[VMLAB] == 4096, "smaps ShmemPmdMapped is %lld kB, not 4096",
 			    kb[VMLAB]);
 		step_say(s,
-			 "each write allocated one 2 MiB folio for the tmpfs file behind vmlab's object, from the page allocator (thp_file_alloc %+lld), not from the hugetlb pool (HugePages_Free %+lld), and mapped all 512 of its base pages with one PMD entry: PFNs %#llx-%#llx and %#llx-%#llx are two compound pages, a head and 511 tails each, kpageflags thp (not huge); ShmemPmdMapped %lld kB%s",
+			 "each write allocated one 2 MiB folio for the tmpfs file behind vmlab's object, from the page allocator (thp_file_alloc %+lld), not from the hugetlb pool (HugePages_Free %+lld), and mapped all 512 of its base pages with one PMD entry, PSE set, no PTE table below: PFNs %#llx-%#llx and %#llx-%#llx are two compound pages, a head and 511 tails each, kpageflags thp (not huge); ShmemPmdMapped %lld kB%s",
 			 d[VMLAB].thp_alloc, d[VMLAB].hp_free,
 			 (unsigned long long)head_pfn[0],
 			 (unsigned long long)head_pfn[0] + HPAGE - 1,
@@ -400,6 +422,10 @@ static void step_hugetlb(struct tour *t, bool thp)
 	one_folio(t, s, VMLAB, 0, 0, HPAGE, PK_HUGETLB, thp ? MAP_PMD : MAP_PTE, f0->pg.pfn);
 	one_folio(t, s, VMLAB, HPAGE, HPAGE, HPAGE, PK_HUGETLB, thp ? MAP_PMD : MAP_PTE,
 		  f1->pg.pfn);
+	if (thp) {
+		expect_pmd(t, s, VMLAB, 0, VMLAB_WHAT_HUGETLB);
+		expect_pmd(t, s, VMLAB, HPAGE, VMLAB_WHAT_HUGETLB);
+	}
 	step_expect(t, s, f0->bytes_known && f0->bytes[0] == 'h', "byte 0 does not read 'h'");
 	step_say(s,
 		 "the huge kind's pages came from the hugetlb pool (HugePages_Free %+lld), not from the page allocator through tmpfs (thp_file_alloc %+lld%s): PFNs %#llx-%#llx and %#llx-%#llx are two 2 MiB pages, a head and 511 tails each, kpageflags huge (not thp), mapped by %s%s",
@@ -672,10 +698,15 @@ static void step_split(struct tour *t, struct twin *tw, bool thp, bool huge,
 	}
 	one_folio(t, s, VMLAB, 0, 0, CUT, PK_THP, MAP_PTE, head_pfn[0]);
 	one_folio(t, s, VMLAB, HPAGE, HPAGE, HPAGE, PK_THP, MAP_PMD, head_pfn[1]);
+	step_expect_entry(t, s, VMLAB, false, 0, VMLAB_LEVEL_PTE, VMLAB_WHAT_FILE, VMLAB_E_PRESENT,
+			  0);
+	step_expect_entry(t, s, VMLAB, false, 0, VMLAB_LEVEL_PMD, VMLAB_WHAT_TABLE,
+			  VMLAB_E_PRESENT, VMLAB_E_PSE);
+	expect_pmd(t, s, VMLAB, HPAGE, VMLAB_WHAT_FILE);
 	step_expect(t, s, kb[VMLAB] == 2048, "smaps ShmemPmdMapped is %lld kB, not 2048",
 		    kb[VMLAB]);
 	step_say(s,
-		 "munmap of 4 KiB cannot keep a PMD entry over the first 2 MiB: the kernel split the PMD (for a file page it just drops it) and the reads faulted the rest back with 4 KiB entries, %u PTEs; the folio was not split: PFNs %#llx-%#llx are still its head and tails, kpageflags thp; the second 2 MiB keeps its PMD (ShmemPmdMapped %lld kB)%s",
+		 "munmap of 4 KiB cannot keep a PMD entry over the first 2 MiB: the kernel split the PMD (for a file page it just drops it) and the reads faulted the rest back with 4 KiB entries, %u PTEs in a new PTE table the PMD entry now points at; the folio was not split: PFNs %#llx-%#llx are still its head and tails, kpageflags thp; the second 2 MiB keeps its PMD (ShmemPmdMapped %lld kB)%s",
 		 HPAGE - 1, (unsigned long long)head_pfn[0],
 		 (unsigned long long)head_pfn[0] + CUT - 1, kb[VMLAB],
 		 cnt(t, s, "", "faults_read_shared_anon", "map_pages_shared_anon", NULL));

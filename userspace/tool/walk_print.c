@@ -185,7 +185,7 @@ struct change {
 	char to[96];
 	bool pfns;			/* the entries have PFNs worth showing */
 	uint64_t opfn[2], npfn[2];	/* first and last */
-	uint64_t ostep, nstep;		/* how they step: 0, 1 page, or ~0 for no order */
+	uint64_t ostep, nstep;		/* how they step: 0 or the pages of an entry */
 };
 
 static bool has_pfn(const struct vmlab_walk_entry *e)
@@ -193,18 +193,22 @@ static bool has_pfn(const struct vmlab_walk_entry *e)
 	return e->what != VMLAB_WHAT_SWAP;
 }
 
-/* The bits a change compares: a table's A and D are the CPU's bookkeeping. */
-static uint64_t compared_bits(const struct vmlab_walk_entry *e)
+/*
+ * The bits a change compares: a table's A and D are the CPU's bookkeeping,
+ * and left out of both sides where either is a table.
+ */
+static uint64_t compared_bits(const struct vmlab_walk_entry *e,
+			      const struct vmlab_walk_entry *other)
 {
 	uint64_t b = walk_shown_bits(e);
 
-	if (e->what == VMLAB_WHAT_TABLE)
+	if (e->what == VMLAB_WHAT_TABLE || (other && other->what == VMLAB_WHAT_TABLE))
 		b &= ~(VMLAB_E_ACCESSED | VMLAB_E_DIRTY);
 	return b;
 }
 
 static void change_fill(struct change *c, const struct vmlab_walk_entry *o,
-			const struct vmlab_walk_entry *n)
+			const struct vmlab_walk_entry *n, bool list)
 {
 	const struct vmlab_walk_entry *any = n ? n : o;
 
@@ -213,8 +217,12 @@ static void change_fill(struct change *c, const struct vmlab_walk_entry *o,
 	c->addr = any->addr;
 	c->count = 1;
 	c->kind = !o ? CH_NEW : !n ? CH_GONE : CH_CHANGED;
-	vl_walk_bits_diff(o ? compared_bits(o) : 0, n ? compared_bits(n) : 0, ~UINT64_C(0),
-			  c->bits, sizeof(c->bits));
+	if (list)
+		vl_walk_bits_format(walk_shown_bits(n), ~UINT64_C(0), " ", c->bits,
+				    sizeof(c->bits));
+	else
+		vl_walk_bits_diff(o ? compared_bits(o, n) : 0, n ? compared_bits(n, o) : 0,
+				  ~UINT64_C(0), c->bits, sizeof(c->bits));
 	if (o)
 		vl_walk_describe(o, c->from, sizeof(c->from));
 	if (n)
@@ -226,12 +234,16 @@ static void change_fill(struct change *c, const struct vmlab_walk_entry *o,
 	c->npfn[1] = c->npfn[0];
 }
 
-/* Whether @o -> @n changed at all. */
-static bool changed(const struct vmlab_walk_entry *o, const struct vmlab_walk_entry *n)
+/* Whether @o -> @n changed at all; with @copies, a table's PFN may. */
+static bool changed(const struct vmlab_walk_entry *o, const struct vmlab_walk_entry *n,
+		    bool copies)
 {
-	return compared_bits(o) != compared_bits(n) || o->what != n->what ||
-	       o->pfn != n->pfn || o->order != n->order || o->ino != n->ino ||
-	       o->swap_offset != n->swap_offset || o->swap_type != n->swap_type;
+	bool table = o->what == VMLAB_WHAT_TABLE && n->what == VMLAB_WHAT_TABLE;
+
+	return compared_bits(o, n) != compared_bits(n, o) || o->what != n->what ||
+	       (o->pfn != n->pfn && !(copies && table)) || o->order != n->order ||
+	       o->ino != n->ino || o->swap_offset != n->swap_offset ||
+	       o->swap_type != n->swap_type;
 }
 
 /* Step of @next after @last in a run: 0, @pages, or ~0 for anything else. */
@@ -244,41 +256,37 @@ static uint64_t pfn_step(uint64_t last, uint64_t next, uint64_t pages)
 static bool change_fold(struct change *c, const struct change *d, unsigned int levels)
 {
 	uint64_t size = UINT64_C(1) << vl_walk_level_shift(c->level, levels);
-	uint64_t pages = size >> 12;
+	uint64_t pages = size >> 12, ostep, nstep;
 
 	if (d->level != c->level || d->kind != c->kind || d->addr != c->addr + c->count * size ||
 	    strcmp(d->bits, c->bits) || strcmp(d->from, c->from) || strcmp(d->to, c->to) ||
 	    c->level != VMLAB_LEVEL_PTE)
 		return false;
-	if (c->count == 1) {
-		c->ostep = pfn_step(c->opfn[1], d->opfn[0], pages);
-		c->nstep = pfn_step(c->npfn[1], d->npfn[0], pages);
-	} else {
-		if (pfn_step(c->opfn[1], d->opfn[0], pages) != c->ostep)
-			c->ostep = ~UINT64_C(0);
-		if (pfn_step(c->npfn[1], d->npfn[0], pages) != c->nstep)
-			c->nstep = ~UINT64_C(0);
-	}
+	ostep = pfn_step(c->opfn[1], d->opfn[0], pages);
+	nstep = pfn_step(c->npfn[1], d->npfn[0], pages);
+	/* One PFN, or consecutive ones: a run says which in two numbers. */
+	if (ostep == ~UINT64_C(0) || nstep == ~UINT64_C(0) ||
+	    (c->count > 1 && (ostep != c->ostep || nstep != c->nstep)))
+		return false;
+	c->ostep = ostep;
+	c->nstep = nstep;
 	c->opfn[1] = d->opfn[0];
 	c->npfn[1] = d->npfn[0];
 	c->count++;
 	return true;
 }
 
-/* "anon, pfn 0x12", "anon, pfns 0x12-0x15", "anon, pfns from 0x12 (scattered)" */
+/* "anon, pfn 0x12", "anon, pfns 0x12-0x15" */
 static void side_text(char *buf, size_t len, const char *desc, bool pfns, const uint64_t *pfn,
 		      uint64_t step, size_t count)
 {
 	if (!pfns)
 		snprintf(buf, len, "%s", desc);
-	else if (count == 1 || (!step && pfn[0] == pfn[1]))
+	else if (count == 1 || !step)
 		snprintf(buf, len, "%s, pfn %#llx", desc, (unsigned long long)pfn[0]);
-	else if (step != ~UINT64_C(0))
+	else
 		snprintf(buf, len, "%s, pfns %#llx-%#llx", desc, (unsigned long long)pfn[0],
 			 (unsigned long long)pfn[1]);
-	else
-		snprintf(buf, len, "%s, pfns from %#llx (scattered)", desc,
-			 (unsigned long long)pfn[0]);
 }
 
 static void change_emit(const struct change *c, walk_line_fn line, void *arg)
@@ -313,9 +321,9 @@ static int entry_cmp(const struct vmlab_walk_entry *a, const struct vmlab_walk_e
 	return (int)a->level - (int)b->level;
 }
 
-size_t walk_diff(const struct vmlab_walk_entry *old, size_t nold,
-		 const struct vmlab_walk_entry *cur, size_t ncur, unsigned int levels,
-		 walk_line_fn line, void *arg)
+static size_t diff_lines(const struct vmlab_walk_entry *old, size_t nold,
+			 const struct vmlab_walk_entry *cur, size_t ncur, unsigned int levels,
+			 bool list, bool copies, walk_line_fn line, void *arg)
 {
 	struct change run, next;
 	bool have = false;
@@ -335,10 +343,10 @@ size_t walk_diff(const struct vmlab_walk_entry *old, size_t nold,
 			o = &old[i++];
 		if (cmp >= 0)
 			n = &cur[j++];
-		if (o && n && !changed(o, n))
+		if (o && n && !changed(o, n, copies))
 			continue;
 		found++;
-		change_fill(&next, o, n);
+		change_fill(&next, o, n, list);
 		if (have && change_fold(&run, &next, levels))
 			continue;
 		if (have)
@@ -349,6 +357,19 @@ size_t walk_diff(const struct vmlab_walk_entry *old, size_t nold,
 	if (have)
 		change_emit(&run, line, arg);
 	return found;
+}
+
+size_t walk_diff(const struct vmlab_walk_entry *old, size_t nold,
+		 const struct vmlab_walk_entry *cur, size_t ncur, unsigned int levels,
+		 bool copies, walk_line_fn line, void *arg)
+{
+	return diff_lines(old, nold, cur, ncur, levels, false, copies, line, arg);
+}
+
+void walk_list(const struct vmlab_walk_entry *e, size_t n, unsigned int levels,
+	       walk_line_fn line, void *arg)
+{
+	diff_lines(NULL, 0, e, n, levels, true, false, line, arg);
 }
 
 const char *walk_error_text(int err)

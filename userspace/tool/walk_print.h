@@ -89,9 +89,12 @@ typedef void (*walk_line_fn)(void *arg, const char *line);
  * @cur: the entries after
  * @ncur: their number
  * @levels: paging levels
+ * @copies: @cur are another process's copies of @old's tables (a fork
+ *	child's): tables at other PFNs are no change
  * @line: called for each change, in address order, e.g.
  *	"PTE 7f1c00000000: +present +user +accessed +special; zero page, pfn 0x3a05",
- *	"PTE 7f1c00001000 x3: +rw +dirty -special; zero page -> anon, pfns 0x1200-0x1202",
+ *	"PTE 7f1c00001000 x3: +rw +dirty; anon, pfns 0x1200-0x1202",
+ *	"PTE 7f1c00004000: +rw -special; zero page, pfn 0x3a05 -> anon, pfn 0x1203",
  *	"PTE 7f1c00002000: gone; was anon, pfn 0x1201"
  *	(consecutive entries that changed alike fold into one line)
  * @arg: passed to @line
@@ -103,7 +106,19 @@ typedef void (*walk_line_fn)(void *arg, const char *line);
  */
 size_t walk_diff(const struct vmlab_walk_entry *old, size_t nold,
 		 const struct vmlab_walk_entry *cur, size_t ncur, unsigned int levels,
-		 walk_line_fn line, void *arg);
+		 bool copies, walk_line_fn line, void *arg);
+
+/**
+ * walk_list() - entries as lines in walk_diff()'s format, without its signs
+ * @e: the entries
+ * @n: their number
+ * @levels: paging levels
+ * @line: called for each entry or run, e.g.
+ *	"PTE 7f1c00000000 x4: present user accessed special; zero page, pfn 0x3a05"
+ * @arg: passed to @line
+ */
+void walk_list(const struct vmlab_walk_entry *e, size_t n, unsigned int levels,
+	       walk_line_fn line, void *arg);
 
 /**
  * walk_error_text() - what an error of the walker means, for a message
