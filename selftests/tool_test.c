@@ -10,12 +10,15 @@
  *               mapping of each kind: each VMA, with the right kind of pages
  *   page_types  vmlab inspect against the kernel's tools/mm/page-types on
  *               the same range of each mapping: the same PFNs and flag names
+ *   walk        vmlab walk and walk --json on a private anonymous mapping of
+ *               this process, vmlab's and native: the table (runs folded,
+ *               bits as letters) and every JSON field, against pagemap
  *   stat        vmlab stat --json and --watch
  *   bench_pf    vmlab bench pf --json, short: every case, mode and field,
  *               and counts (native pf1: one fault per page), never times
  *   errors      exit statuses and messages: usage, a process that is gone,
  *               no /dev/vmlab and no debugfs (in a private mount namespace),
- *               not root
+ *               not root, walk's bad ranges
  *   json        the parser rejects what is not JSON, so "valid" means it
  *
  * The tool is ../userspace/vmlab next to this program, or $VMLAB_TOOL.
@@ -484,7 +487,8 @@ static void check_anon(struct __test_metadata *_metadata, const struct tour_ctx 
 	EXPECT_FALSE(yes(p0, "exclusive"));
 	EXPECT_FALSE(yes(c0, "exclusive"));
 	EXPECT_NE(num(p1, "pfn"), num(c1, "pfn"));
-	EXPECT_STREQ("a...", str(p1, "text"));
+	/* The tour wrote 'd' there after clear_refs, before the fork. */
+	EXPECT_STREQ("d...", str(p1, "text"));
 	EXPECT_STREQ("c...", str(c1, "text"));
 	EXPECT_EQ(0, event(fork, "child_exit"));
 }
@@ -1670,6 +1674,279 @@ TEST_F_TIMEOUT(bench_pf, json, 300)
 	result_free(&r);
 }
 
+/*
+ * walk: a private anonymous mapping of this process, WALK_PAGES pages:
+ * pages 0 to WALK_READ - 1 read (the zero page), page WALK_READ written
+ * (a page of its own), the last one untouched.  Running the tool forks
+ * this process, which write-protects the written page's PTE for
+ * copy-on-write: the walk finds it read-only, and dirty to the kernel
+ * (kdirty: on 6.12 with shadow stacks the D bit moves to a software bit).
+ */
+#define WALK_PAGES	8
+#define WALK_READ	6
+
+FIXTURE(walk)
+{
+	int fd;
+	char *p;
+	struct result r;
+	struct vl_json *doc;
+};
+
+FIXTURE_VARIANT(walk)
+{
+	bool vmlab;	/* vmlab's anon kind; else MAP_ANONYMOUS */
+	bool json;
+};
+
+FIXTURE_VARIANT_ADD(walk, native_text) { .vmlab = false, .json = false };
+FIXTURE_VARIANT_ADD(walk, native_json) { .vmlab = false, .json = true };
+FIXTURE_VARIANT_ADD(walk, vmlab_text) { .vmlab = true, .json = false };
+FIXTURE_VARIANT_ADD(walk, vmlab_json) { .vmlab = true, .json = true };
+
+FIXTURE_SETUP(walk)
+{
+	size_t i;
+
+	self->fd = -1;
+	self->p = MAP_FAILED;
+	self->doc = NULL;
+	memset(&self->r, 0, sizeof(self->r));
+	if (geteuid())
+		SKIP(return, "needs root: the walker and PFNs");
+	if (access(VMLAB_DEVICE_PATH, R_OK | W_OK))
+		SKIP(return, "%s: %s (vmlab not loaded)", VMLAB_DEVICE_PATH, strerror(errno));
+	if (variant->vmlab) {
+		self->fd = vl_open(O_RDWR);
+		ASSERT_LE(0, self->fd) TH_LOG("open: %s", strerror(-self->fd));
+		self->p = vl_map(self->fd, VMLAB_KIND_ANON, WALK_PAGES * PS,
+				 PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
+	} else {
+		self->p = mmap(NULL, WALK_PAGES * PS, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	}
+	ASSERT_NE(MAP_FAILED, self->p) TH_LOG("mmap: %s", strerror(errno));
+	for (i = 0; i < WALK_READ; i++)
+		vl_read_byte(self->p + i * PS);
+	vl_write_byte(self->p + WALK_READ * PS, 'w');
+}
+
+FIXTURE_TEARDOWN(walk)
+{
+	if (self->p != MAP_FAILED)
+		munmap(self->p, WALK_PAGES * PS);
+	if (self->fd >= 0)
+		close(self->fd);
+	vl_json_free(self->doc);
+	result_free(&self->r);
+}
+
+/* The line of @text that holds @needle, copied into @buf ("" when none). */
+static const char *line_with(const char *text, const char *needle, char *buf, size_t len)
+{
+	const char *at = strstr(text, needle), *start, *end;
+
+	buf[0] = '\0';
+	if (!at)
+		return buf;
+	for (start = at; start > text && start[-1] != '\n'; start--)
+		;
+	end = strchrnul(at, '\n');
+	snprintf(buf, len, "%.*s", (int)(end - start), start);
+	return buf;
+}
+
+static bool has_bit(const struct vl_json *entry, const char *name)
+{
+	const struct vl_json *bits = vl_json_get(entry, "bits");
+	size_t i;
+
+	for (i = 0; bits && i < bits->n; i++)
+		if (!strcmp(vl_json_str(&bits->items[i]), name))
+			return true;
+	return false;
+}
+
+/* The table: a header, the six zero-page PTEs folded into one line, the written one. */
+static void walk_text_check(struct __test_metadata *_metadata, const char *out, uint64_t zero_pfn,
+			    uint64_t anon_pfn)
+{
+	char line[512], want[64];
+
+	EXPECT_NE(NULL, strstr(out, "process ")) TH_LOG("stdout: %s", out);
+	EXPECT_NE(NULL, strstr(out, "PGD  P4D  PUD  PMD  PTE")) TH_LOG("stdout: %s", out);
+	/* One line for the six reads: same bits, same PFN, folded. */
+	line_with(out, "4Kx6", line, sizeof(line));
+	EXPECT_NE(NULL, strstr(line, "zero page")) TH_LOG("line: '%s'", line);
+	EXPECT_NE(NULL, strstr(line, "P-U--A")) TH_LOG("line: '%s'", line);
+	EXPECT_NE(NULL, strstr(line, "special")) TH_LOG("line: '%s'", line);
+	snprintf(want, sizeof(want), " %#llx ", (unsigned long long)zero_pfn);
+	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("line: '%s', no PFN%s", line, want);
+	/* The written page: its own PFN, anon, write-protected by the fork. */
+	snprintf(want, sizeof(want), " %#llx ", (unsigned long long)anon_pfn);
+	line_with(out, want, line, sizeof(line));
+	EXPECT_NE(NULL, strstr(line, " 4K ")) TH_LOG("line: '%s' (PFN%s)", line, want);
+	EXPECT_NE(NULL, strstr(line, "P-U--A")) TH_LOG("line: '%s'", line);
+	EXPECT_NE(NULL, strstr(line, "anon")) TH_LOG("line: '%s'", line);
+	/* The untouched page has no entry: seven PTEs in two lines. */
+	EXPECT_EQ(NULL, strstr(out, " 4Kx7")) TH_LOG("stdout: %s", out);
+}
+
+/* The PFN in a present entry's raw value: bits 12-51 (a leaf above PTEs: 13-51, 12 is PAT). */
+static unsigned long long raw_pfn(const struct vl_json *e)
+{
+	unsigned long long pfn = (strtoull(str(e, "raw"), NULL, 16) >> 12) & ((1ULL << 40) - 1);
+
+	if (strcmp(str(e, "level"), "PTE") && strcmp(str(e, "what"), "table"))
+		pfn &= ~1ULL;
+	return pfn;
+}
+
+/* Every field of every entry, and the PTEs against pagemap. */
+static void walk_json_check(struct __test_metadata *_metadata, const struct vl_json *doc,
+			    unsigned long start, const uint64_t *pm)
+{
+	static const char *const fields[] = {
+		"level", "addr", "raw", "pfn", "table_pfn", "bits_value", "bits", "what", "maps",
+		"order", "pkey", "ino", "dev", "swap_type", "swap_offset",
+	};
+	const struct vl_json *entries = vl_json_get(doc, "entries");
+	size_t i, f, ptes = 0, pmds = 0;
+
+	EXPECT_STREQ("walk", str(doc, "command"));
+	EXPECT_EQ(getpid(), num(doc, "pid"));
+	EXPECT_EQ(start, hex(doc, "start"));
+	EXPECT_EQ(start + WALK_PAGES * PS, hex(doc, "end"));
+	EXPECT_TRUE(num(doc, "levels") == 4 || num(doc, "levels") == 5)
+		TH_LOG("levels %lld", num(doc, "levels"));
+	ASSERT_NE(NULL, entries);
+	for (i = 0; i < entries->n; i++) {
+		const struct vl_json *e = &entries->items[i];
+		unsigned long addr = hex(e, "addr");
+		struct vl_pm p;
+		size_t page;
+
+		for (f = 0; f < ARRAY_SIZE(fields); f++) {
+			const char *name = fields[f];
+
+			EXPECT_NE(NULL, vl_json_get(e, name))
+				TH_LOG("entry %zu (%s %lx): no %s", i, str(e, "level"), addr, name);
+		}
+		EXPECT_EQ(raw_pfn(e), (unsigned long long)num(e, "pfn"))
+			TH_LOG("entry %zu: raw %s, pfn %lld", i, str(e, "raw"), num(e, "pfn"));
+		if (!strcmp(str(e, "level"), "PMD"))
+			pmds++;
+		if (strcmp(str(e, "level"), "PTE"))
+			continue;
+		ptes++;
+		ASSERT_LE(start, addr);
+		page = (addr - start) / PS;
+		ASSERT_GT(WALK_PAGES, page);
+		p = vl_pm_decode(pm[page]);
+		EXPECT_TRUE(p.present) TH_LOG("page %zu: a PTE, not present in pagemap", page);
+		EXPECT_EQ(p.pfn, (uint64_t)num(e, "pfn"))
+			TH_LOG("page %zu: pagemap PFN %#llx, walk %#llx", page,
+			       (unsigned long long)p.pfn, (unsigned long long)num(e, "pfn"));
+		if (has_bit(e, "soft_dirty")) {
+			EXPECT_TRUE(p.soft_dirty)
+				TH_LOG("page %zu: soft-dirty, not in pagemap", page);
+		}
+		EXPECT_TRUE(has_bit(e, "present") && has_bit(e, "user") && has_bit(e, "leaf"))
+			TH_LOG("page %zu: bits_value %s", page, str(e, "bits_value"));
+		if (page < WALK_READ) {
+			EXPECT_STREQ("zero", str(e, "what")) TH_LOG("page %zu", page);
+			EXPECT_STREQ("zero page", str(e, "maps")) TH_LOG("page %zu", page);
+			EXPECT_TRUE(has_bit(e, "special")) TH_LOG("page %zu", page);
+			EXPECT_FALSE(has_bit(e, "rw")) TH_LOG("page %zu", page);
+		} else {
+			EXPECT_EQ(WALK_READ, page);
+			EXPECT_STREQ("anon", str(e, "what"));
+			/* Written, then write-protected by the fork that ran the tool. */
+			EXPECT_TRUE(has_bit(e, "kdirty") && !has_bit(e, "rw") &&
+				    !has_bit(e, "write"))
+				TH_LOG("bits_value %s", str(e, "bits_value"));
+			EXPECT_FALSE(has_bit(e, "special"));
+			EXPECT_EQ(0, num(e, "order"));
+		}
+	}
+	EXPECT_EQ(WALK_READ + 1, ptes);
+	/* The mapping is inside one 2 MiB or straddles two: one PMD table each. */
+	EXPECT_TRUE(pmds == 1 || pmds == 2) TH_LOG("%zu PMD entries", pmds);
+}
+
+TEST_F(walk, output)
+{
+	unsigned long start = (unsigned long)self->p;
+	uint64_t pm[WALK_PAGES];
+	char pid[16], range[64];
+	struct vl_pm zero, anon;
+	int fd;
+
+	fd = vl_pagemap_open(0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vl_pagemap_read(fd, start, WALK_PAGES, pm));
+	close(fd);
+	zero = vl_pm_decode(pm[0]);
+	anon = vl_pm_decode(pm[WALK_READ]);
+	ASSERT_TRUE(zero.present && anon.present);
+	ASSERT_FALSE(vl_pm_decode(pm[WALK_PAGES - 1]).present);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	/* Hex without 0x, END exclusive. */
+	snprintf(range, sizeof(range), "%lx-%lx", start, start + WALK_PAGES * PS);
+	if (variant->json)
+		run_tool(&self->r, AS_IS, "walk", "--json", pid, range, NULL);
+	else
+		run_tool(&self->r, AS_IS, "walk", pid, range, NULL);
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr: %s", self->r.err);
+	EXPECT_STREQ("", self->r.err);
+	if (!variant->json) {
+		walk_text_check(_metadata, self->r.out, zero.pfn, anon.pfn);
+		return;
+	}
+	self->doc = parse(_metadata, self->r.out, true);
+	ASSERT_NE(NULL, self->doc);
+	walk_json_check(_metadata, self->doc, start, pm);
+}
+
+/* One address with 0x: that page alone, the written one. */
+TEST_F(walk, one_page)
+{
+	unsigned long addr = (unsigned long)self->p + WALK_READ * PS + 123;
+	unsigned long page = addr & ~(PS - 1);
+	const struct vl_json *entries, *last;
+	char pid[16], at[32], want[80], line[512];
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	snprintf(at, sizeof(at), "0x%lx", addr);
+	run_tool(&self->r, AS_IS, "walk", variant->json ? "--json" : pid,
+		 variant->json ? pid : at, variant->json ? at : NULL, NULL);
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr: %s", self->r.err);
+	if (!variant->json) {
+		snprintf(want, sizeof(want), ": %lx-%lx, ", page, page + PS);
+		EXPECT_NE(NULL, strstr(self->r.out, want)) TH_LOG("stdout: %s", self->r.out);
+		snprintf(want, sizeof(want), "\n%lx ", page);
+		line_with(self->r.out, want, line, sizeof(line));
+		EXPECT_NE(NULL, strstr(line, " 4K ")) TH_LOG("stdout: %s", self->r.out);
+		EXPECT_NE(NULL, strstr(line, "anon")) TH_LOG("line: '%s'", line);
+		EXPECT_EQ(NULL, strstr(self->r.out, "4Kx")) TH_LOG("stdout: %s", self->r.out);
+		return;
+	}
+	self->doc = parse(_metadata, self->r.out, false);
+	ASSERT_NE(NULL, self->doc);
+	EXPECT_EQ(page, hex(self->doc, "start"));
+	EXPECT_EQ(page + PS, hex(self->doc, "end"));
+	entries = vl_json_get(self->doc, "entries");
+	ASSERT_NE(NULL, entries);
+	ASSERT_LT(0, entries->n);
+	last = &entries->items[entries->n - 1];
+	EXPECT_STREQ("PTE", str(last, "level"));
+	EXPECT_EQ(page, hex(last, "addr"));
+	EXPECT_STREQ("anon", str(last, "what"));
+	/* The upper levels, root first, then the PTE: one entry per level at most. */
+	EXPECT_GE(5, entries->n);
+	EXPECT_STREQ("PGD", str(&entries->items[0], "level"));
+}
+
 /* Errors: exit statuses and messages. */
 
 FIXTURE(errors)
@@ -1743,6 +2020,39 @@ FIXTURE_VARIANT_ADD(errors, tour_not_root)
 	.err = "PFNs and kpageflags are hidden", .out = "\"pfns_visible\": false",
 };
 
+FIXTURE_VARIANT_ADD(errors, walk_pid_gone)
+{
+	.args = { "walk", "GONE", "1000" }, .status = 6, .err = "No such process",
+};
+
+FIXTURE_VARIANT_ADD(errors, walk_not_a_range)
+{
+	.args = { "walk", "SELF", "zz" }, .status = 2, .err = "'zz' is not ADDR or ADDR-END",
+};
+
+FIXTURE_VARIANT_ADD(errors, walk_empty_range)
+{
+	.args = { "walk", "SELF", "2000-1000" }, .status = 2,
+	.err = "'2000-1000' is not ADDR or ADDR-END",
+};
+
+FIXTURE_VARIANT_ADD(errors, walk_kernel_range)
+{
+	.args = { "walk", "SELF", "ffff888000000000" }, .status = 2,
+	.err = "Invalid argument: an empty range, or one beyond the user address space",
+};
+
+FIXTURE_VARIANT_ADD(errors, walk_beyond_user)
+{
+	.args = { "walk", "SELF", "0-1000000000000000" }, .status = 2, .err = "Invalid argument",
+};
+
+FIXTURE_VARIANT_ADD(errors, walk_not_root)
+{
+	.how = AS_NOBODY, .args = { "walk", "SELF", "1000" }, .status = 5,
+	.err = "needs root (CAP_SYS_ADMIN)",
+};
+
 FIXTURE_SETUP(errors)
 {
 	memset(&self->r, 0, sizeof(self->r));
@@ -1773,6 +2083,10 @@ TEST_F(errors, status_and_message)
 		ASSERT_LT(0, pid);
 		waitpid(pid, NULL, 0);
 		snprintf(gone, sizeof(gone), "%d", (int)pid);
+		a[1] = gone;
+	}
+	if (a[1] && !strcmp(a[1], "SELF")) {
+		snprintf(gone, sizeof(gone), "%d", (int)getpid());
 		a[1] = gone;
 	}
 	run_tool(&self->r, variant->how, a[0], a[1], a[2], a[3], NULL);
