@@ -1749,6 +1749,9 @@ static const char *line_with(const char *text, const char *needle, char *buf, si
 	buf[0] = '\0';
 	if (!at)
 		return buf;
+	/* A needle from the start of a line: the line after its newline. */
+	if (*needle == '\n')
+		at++;
 	for (start = at; start > text && start[-1] != '\n'; start--)
 		;
 	end = strchrnul(at, '\n');
