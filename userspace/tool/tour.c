@@ -126,12 +126,12 @@ static void print_header(struct tour *t)
 	printf("  bytes  the first %d bytes, for present pages ('.' for unprintable ones)\n",
 	       TOUR_BYTES);
 	if (!t->walk_err)
-		printf("then the page-table entries that changed, as vmlab's walker reads them\n"
-		       "(all of them at a mapping's first step), a line per entry or run of\n"
-		       "entries alike: LEVEL ADDRESS [xCOUNT]: +bit set, -bit cleared; what it\n"
-		       "maps, pfn (tables' accessed and dirty bits, set by the CPU's walks, are\n"
-		       "left out; kdirty: dirty to the kernel, its D bit moved into a software\n"
-		       "bit when the entry was write-protected);\n");
+		printf("  entries the page-table entries that changed, as vmlab's walker reads\n"
+		       "         them (all of them at a mapping's first step), an entry or a run\n"
+		       "         of entries alike a line: LEVEL ADDRESS [xCOUNT]: +bit set, -bit\n"
+		       "         cleared; what it maps, pfn. Tables' accessed and dirty bits (the\n"
+		       "         CPU sets them as it walks) are left out; kdirty: dirty to the\n"
+		       "         kernel, its D bit moved to a software bit by a write-protect\n");
 	if (t->pfns && pages_ksm_flag_unreliable())
 		printf("  (this kernel's kpageflags marks every anonymous page ksm: its\n"
 		       "  stable_page_flags() tests mapping & PAGE_MAPPING_KSM, which the anon bit\n"
