@@ -34,6 +34,7 @@
 #include "listings.h"
 #include "pagemap.h"
 #include "procfs.h"
+#include "walk.h"
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL	102
@@ -583,6 +584,187 @@ static const struct {
 	{ VL_KPF_SOFTDIRTY,	"softdirty",		'f' },
 	{ VL_KPF_ARCH_2,	"arch_2",		'H' },
 };
+
+/* Hand-made walker entries against their letters, names and descriptions. */
+FIXTURE(walk_decode) {
+};
+
+FIXTURE_VARIANT(walk_decode) {
+	struct vmlab_walk_entry e;
+	const char *letters;
+	const char *names;
+	const char *text;
+};
+
+FIXTURE_VARIANT_ADD(walk_decode, table) {
+	.e = { .level = VMLAB_LEVEL_PMD, .what = VMLAB_WHAT_TABLE, .pfn = 0x1234,
+	       .bits = VMLAB_E_PRESENT | VMLAB_E_RW | VMLAB_E_USER | VMLAB_E_ACCESSED |
+		       VMLAB_E_DIRTY },
+	.letters = "PWU--AD----", .names = "present rw user accessed dirty", .text = "table",
+};
+
+FIXTURE_VARIANT_ADD(walk_decode, zero_page) {
+	.e = { .level = VMLAB_LEVEL_PTE, .what = VMLAB_WHAT_ZERO,
+	       .bits = VMLAB_E_PRESENT | VMLAB_E_USER | VMLAB_E_ACCESSED | VMLAB_E_NX |
+		       VMLAB_E_LEAF | VMLAB_E_SPECIAL },
+	.letters = "P-U--A----N", .names = "present user accessed nx leaf special",
+	.text = "zero page",
+};
+
+FIXTURE_VARIANT_ADD(walk_decode, huge_zero) {
+	.e = { .level = VMLAB_LEVEL_PMD, .what = VMLAB_WHAT_ZERO, .order = 9,
+	       .bits = VMLAB_E_PRESENT | VMLAB_E_PSE | VMLAB_E_LEAF },
+	.letters = "P------H---", .names = "present pse leaf", .text = "huge zero page",
+};
+
+FIXTURE_VARIANT_ADD(walk_decode, thp_file) {
+	.e = { .level = VMLAB_LEVEL_PMD, .what = VMLAB_WHAT_FILE, .order = 9, .ino = 12,
+	       .dev = (8 << 20) | 1,
+	       .bits = VMLAB_E_PRESENT | VMLAB_E_RW | VMLAB_E_PSE | VMLAB_E_PAT |
+		       VMLAB_E_GLOBAL | VMLAB_E_PWT | VMLAB_E_PCD | VMLAB_E_LEAF |
+		       VMLAB_E_SOFT_DIRTY },
+	.letters = "PW-tc--HGT-",
+	.names = "present rw pwt pcd pse global pat leaf soft_dirty",
+	.text = "file 8:1 ino 12 thp order 9",
+};
+
+FIXTURE_VARIANT_ADD(walk_decode, hugetlb) {
+	.e = { .level = VMLAB_LEVEL_PMD, .what = VMLAB_WHAT_HUGETLB, .order = 9,
+	       .bits = VMLAB_E_PRESENT | VMLAB_E_PSE | VMLAB_E_LEAF | VMLAB_E_SPECIAL },
+	.letters = "P------H---", .names = "present pse leaf special",
+	.text = "hugetlb order 9",
+};
+
+FIXTURE_VARIANT_ADD(walk_decode, protnone) {
+	.e = { .level = VMLAB_LEVEL_PTE, .what = VMLAB_WHAT_ANON,
+	       .bits = VMLAB_E_PROTNONE | VMLAB_E_USER | VMLAB_E_LEAF },
+	.letters = "n-U--------", .names = "user protnone leaf", .text = "anon",
+};
+
+FIXTURE_VARIANT_ADD(walk_decode, swap) {
+	.e = { .level = VMLAB_LEVEL_PTE, .what = VMLAB_WHAT_SWAP, .swap_type = 1,
+	       .swap_offset = 0x2a, .bits = VMLAB_E_SWAP | VMLAB_E_EXCLUSIVE },
+	.letters = "-----------", .names = "swap exclusive", .text = "swap type 1 offset 0x2a",
+};
+
+FIXTURE_VARIANT_ADD(walk_decode, migration_write) {
+	.e = { .level = VMLAB_LEVEL_PMD, .what = VMLAB_WHAT_SWAP, .swap_offset = 0x1200,
+	       .bits = VMLAB_E_MIGRATION | VMLAB_E_MIGRATION_WRITE },
+	.letters = "-----------", .names = "migration migration_write",
+	.text = "migration pfn 0x1200 (write)",
+};
+
+FIXTURE_VARIANT_ADD(walk_decode, hwpoison) {
+	.e = { .level = VMLAB_LEVEL_PTE, .what = VMLAB_WHAT_SWAP, .swap_offset = 0x77,
+	       .bits = VMLAB_E_HWPOISON },
+	.letters = "-----------", .names = "hwpoison", .text = "hwpoison pfn 0x77",
+};
+
+FIXTURE_SETUP(walk_decode)
+{
+}
+
+FIXTURE_TEARDOWN(walk_decode)
+{
+}
+
+TEST_F(walk_decode, entry)
+{
+	char letters[VL_WALK_LETTERS], buf[160];
+	uint64_t parsed = 0;
+	char *name, *save;
+
+	EXPECT_STREQ(variant->letters, vl_walk_letters(variant->e.bits, letters));
+	ASSERT_LT(0, vl_walk_bits_format(variant->e.bits, ~0ULL, " ", buf, sizeof(buf)));
+	EXPECT_STREQ(variant->names, buf);
+	/* The names parse back into the bits. */
+	for (name = strtok_r(buf, " ", &save); name; name = strtok_r(NULL, " ", &save)) {
+		EXPECT_NE(0, vl_walk_bit_parse(name)) TH_LOG("no bit named %s", name);
+		parsed |= vl_walk_bit_parse(name);
+	}
+	EXPECT_EQ(variant->e.bits, parsed);
+	ASSERT_LT(0, vl_walk_describe(&variant->e, buf, sizeof(buf)));
+	EXPECT_STREQ(variant->text, buf);
+	/* A buffer too small: truncated, terminated, -ENOSPC. */
+	EXPECT_EQ(-ENOSPC, vl_walk_describe(&variant->e, buf, 4));
+	EXPECT_EQ(3, strlen(buf));
+}
+
+TEST(walk_names)
+{
+	char buf[64];
+
+	EXPECT_STREQ("PGD", vl_walk_level_name(VMLAB_LEVEL_PGD));
+	EXPECT_STREQ("P4D", vl_walk_level_name(VMLAB_LEVEL_P4D));
+	EXPECT_STREQ("PTE", vl_walk_level_name(VMLAB_LEVEL_PTE));
+	EXPECT_STREQ("?", vl_walk_level_name(VL_WALK_NR_LEVELS));
+	EXPECT_STREQ("table", vl_walk_what_name(VMLAB_WHAT_TABLE));
+	EXPECT_STREQ("swap", vl_walk_what_name(VMLAB_WHAT_SWAP));
+	EXPECT_STREQ("?", vl_walk_what_name(VL_WALK_NR_WHAT));
+	EXPECT_EQ(VMLAB_E_SOFT_DIRTY, vl_walk_bit_parse("soft_dirty"));
+	EXPECT_EQ(0, vl_walk_bit_parse("bogus"));
+	EXPECT_EQ(NULL, vl_walk_bit_name(12));
+	EXPECT_EQ(12, vl_walk_level_shift(VMLAB_LEVEL_PTE, 4));
+	EXPECT_EQ(39, vl_walk_level_shift(VMLAB_LEVEL_PGD, 4));
+	EXPECT_EQ(48, vl_walk_level_shift(VMLAB_LEVEL_PGD, 5));
+	EXPECT_EQ(0, vl_walk_level_shift(VL_WALK_NR_LEVELS, 4));
+	/* A diff names what was set and cleared, in bit order. */
+	EXPECT_LT(0, vl_walk_bits_diff(VMLAB_E_PRESENT | VMLAB_E_SPECIAL,
+				       VMLAB_E_PRESENT | VMLAB_E_RW | VMLAB_E_DIRTY, ~0ULL,
+				       buf, sizeof(buf)));
+	EXPECT_STREQ("+rw +dirty -special", buf);
+	EXPECT_EQ(0, vl_walk_bits_diff(VMLAB_E_RW, VMLAB_E_RW | VMLAB_E_ACCESSED,
+				       ~VMLAB_E_ACCESSED, buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	/* A bit without a name is shown by number. */
+	EXPECT_LT(0, vl_walk_bits_format(1ULL << 40, ~0ULL, ",", buf, sizeof(buf)));
+	EXPECT_STREQ("bit40", buf);
+}
+
+/* Finding an address's entries in a walk. */
+TEST(walk_find)
+{
+	struct vmlab_walk_entry e[] = {
+		{ .level = VMLAB_LEVEL_PGD, .addr = 0x7f0000000000, .what = VMLAB_WHAT_TABLE },
+		{ .level = VMLAB_LEVEL_PUD, .addr = 0x7f0000000000, .what = VMLAB_WHAT_TABLE },
+		{ .level = VMLAB_LEVEL_PMD, .addr = 0x7f0000000000, .what = VMLAB_WHAT_TABLE },
+		{ .level = VMLAB_LEVEL_PTE, .addr = 0x7f0000001000, .what = VMLAB_WHAT_ANON },
+		{ .level = VMLAB_LEVEL_PMD, .addr = 0x7f0000200000, .what = VMLAB_WHAT_HUGETLB },
+	};
+	struct vmlab_walk_entry pgd5 = { .level = VMLAB_LEVEL_PGD, .what = VMLAB_WHAT_TABLE };
+	struct vl_walk w = { .e = e, .n = 5, .levels = 4 };
+	struct vl_walk w5 = { .e = &pgd5, .n = 1, .levels = 5 };
+
+	/* A PGD entry covers 512 GiB with 4 levels, 256 TiB with 5. */
+	EXPECT_EQ(&e[0], vl_walk_find(&w, VMLAB_LEVEL_PGD, 0x7f0000001234));
+	EXPECT_EQ(&pgd5, vl_walk_find(&w5, VMLAB_LEVEL_PGD, 0x7f0000001234));
+	EXPECT_EQ(&e[2], vl_walk_find(&w, VMLAB_LEVEL_PMD, 0x7f0000001234));
+	EXPECT_EQ(&e[3], vl_walk_find(&w, VMLAB_LEVEL_PTE, 0x7f0000001234));
+	EXPECT_EQ(NULL, vl_walk_find(&w, VMLAB_LEVEL_PTE, 0x7f0000002000));
+	EXPECT_EQ(&e[3], vl_walk_leaf(&w, 0x7f0000001fff));
+	/* A PTE table without this PTE: no leaf. */
+	EXPECT_EQ(NULL, vl_walk_leaf(&w, 0x7f0000000000));
+	EXPECT_EQ(&e[4], vl_walk_leaf(&w, 0x7f00003fffff));
+	EXPECT_EQ(NULL, vl_walk_leaf(&w, 0x7f0000400000));
+}
+
+/* The walker's errors that need no module: a bad range, another device. */
+TEST(walk_errors)
+{
+	struct vl_walk w;
+	int fd;
+
+	EXPECT_EQ(-EINVAL, vl_walk(-1, 0, 0x2000, 0x1000, &w));
+	vl_walk_free(&w);
+	EXPECT_EQ(-EINVAL, vl_walk(-1, 0, 0x1000, 0x1000, &w));
+	vl_walk_free(&w);
+	fd = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ENOTTY, vl_walk(fd, 0, 0x1000, 0x2000, &w));
+	EXPECT_EQ(0, w.n);
+	vl_walk_free(&w);
+	close(fd);
+}
 
 TEST(kpf_names)
 {
