@@ -17,7 +17,10 @@
  * the table entry above it, table PFNs.
  *
  * shape, shared_table: the upper levels, 4- or 5-level paging, the tables
- * VMAs share.
+ * VMAs share.  resume, full_array_is_not_the_end, max_entries,
+ * sparse_1tib, other_process: how a walk goes on at next, how much one call
+ * returns, a sparse range, another process.  bad: each bad input and its
+ * errno (the uapi header's list).
  *
  * Needs root and vmlab loaded; the variants that load vmlab with module
  * parameters run only in the vm-run guests (VMLAB_KO set); the huge kind
@@ -27,6 +30,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,9 +41,12 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include "kselftest_harness.h"
 #include "vmlab_ksft.h"
@@ -1433,6 +1440,558 @@ TEST(shared_table)
 	close(m);
 	close(anon);
 	close(fd);
+}
+
+/* The pages touched for resume: in three PMDs, one of them full. */
+#define RESUME_LEN	(6 * MB)
+
+static char *resume_region(void)
+{
+	char *at = reserve_area(), *p;
+	size_t i;
+
+	if (!at)
+		return NULL;
+	p = mmap(at, RESUME_LEN, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, RESUME_LEN, MADV_NOHUGEPAGE);	/* EINVAL without THP: base pages anyway */
+	vl_write_byte(p, 1);
+	vl_write_byte(p + 5 * PS, 1);
+	for (i = 0; i < 40; i++)
+		vl_write_byte(p + HPAGE + i * PS, 1);
+	vl_write_byte(p + 5 * MB, 1);
+	return p;
+}
+
+static bool same_entries(const struct walk *a, const struct walk *b)
+{
+	unsigned int i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (a->e[i].level != b->e[i].level || a->e[i].addr != b->e[i].addr ||
+		    a->e[i].raw != b->e[i].raw)
+			return false;
+	return true;
+}
+
+/*
+ * A walk in pieces of nr_entries each, resumed at next, finds the entries
+ * one call finds (the upper entries reported again on resume kept once),
+ * for every nr_entries from VMLAB_WALK_MIN_ENTRIES, the room for one entry
+ * per level, to all of them and one more; fewer are refused (EINVAL).
+ * Each call gets further (next beyond where it started), and next == end
+ * only when nothing is left: a piece that ends exactly where a table's
+ * entries end must not claim the walk complete.
+ */
+TEST(resume)
+{
+	char *p = resume_region();
+	struct walk all, part;
+	uint64_t start, end;
+	unsigned int cap;
+	int fd, ret;
+
+	ASSERT_NE(NULL, p);
+	start = (uintptr_t)p;
+	end = start + RESUME_LEN;
+	fd = vl_open(O_RDWR);
+	ASSERT_LE(0, fd);
+	ret = walk_range(fd, 0, start, end, VMLAB_WALK_MAX_ENTRIES, 1, &all);
+	ASSERT_EQ(0, ret) TH_LOG("%s", walk_err(ret));
+	ASSERT_EQ(0, walk_check(_metadata, &all, start, end));
+	/* 43 PTEs in 3 PTE tables: 43 + 3 PMD entries + 3 above them at least. */
+	ASSERT_LE(49U, all.n);
+
+	for (cap = 1; cap <= all.n + 1; cap++) {
+		ret = walk_range(fd, 0, start, end, cap, 4 * all.n, &part);
+		if (cap < VMLAB_WALK_MIN_ENTRIES) {
+			EXPECT_EQ(-EINVAL, ret) TH_LOG("nr_entries %u: %s", cap, walk_err(ret));
+			walk_free(&part);
+			continue;
+		}
+		EXPECT_EQ(0, ret) TH_LOG("nr_entries %u: %s after %u calls, %u entries", cap,
+					 walk_err(ret), part.calls, part.n);
+		if (!ret) {
+			EXPECT_EQ(0, walk_check(_metadata, &part, start, end));
+			EXPECT_TRUE(same_entries(&all, &part)) {
+				TH_LOG("nr_entries %u: %u entries in %u calls, one call found %u",
+				       cap, part.n, part.calls, all.n);
+			}
+		}
+		walk_free(&part);
+	}
+	walk_free(&all);
+	close(fd);
+	munmap(p, RESUME_LEN);
+}
+
+/*
+ * next == end means complete: a call whose last entry fills the array
+ * exactly, with entries left after it, must say where to go on.  Here the
+ * array holds exactly the entries of the first 2 MiB (PGD, P4D, PUD, PMD
+ * and the PTEs of pages 0 and 5), and pages of two more PMDs follow.
+ */
+TEST(full_array_is_not_the_end)
+{
+	char *p = resume_region();
+	struct vmlab_walk_entry e[64];
+	struct vmlab_walk req;
+	unsigned int first;
+	char a[320];
+	int fd;
+
+	ASSERT_NE(NULL, p);
+	fd = vl_open(O_RDWR);
+	ASSERT_LE(0, fd);
+	memset(&req, 0, sizeof(req));
+	req.start = (uintptr_t)p;
+	req.end = (uintptr_t)p + HPAGE;
+	req.entries = (uintptr_t)e;
+	req.nr_entries = 64;
+	ASSERT_EQ(0, walk_once(fd, &req));
+	ASSERT_EQ(req.end, req.next);
+	first = req.nr_entries;
+	ASSERT_EQ(VMLAB_LEVEL_PTE, e[first - 1].level);
+
+	req.end = (uintptr_t)p + RESUME_LEN;
+	req.nr_entries = first;
+	ASSERT_EQ(0, walk_once(fd, &req));
+	EXPECT_EQ(first, req.nr_entries);
+	EXPECT_NE(req.end, req.next) {
+		TH_LOG("nr_entries %u, the first 2 MiB's, with more after: next == end", first);
+		TH_LOG("the last entry: %s", entry_str(&e[req.nr_entries - 1], a, sizeof(a)));
+	}
+	EXPECT_TRUE(req.next > (uintptr_t)p + 5 * PS && req.next <= (uintptr_t)p + HPAGE + PS) {
+		TH_LOG("next %#llx: the walk should go on after page 5 (%p), by the next page",
+		       (unsigned long long)req.next, p + 5 * PS);
+	}
+	close(fd);
+	munmap(p, RESUME_LEN);
+}
+
+#define MAX_PAGES	(VMLAB_WALK_MAX_ENTRIES + 200)
+
+/*
+ * nr_entries beyond VMLAB_WALK_MAX_ENTRIES: a call fills that many at most
+ * (the array given ends at a PROT_NONE page right after them: one more
+ * would fail with EFAULT) and the walk goes on from next.
+ */
+TEST(max_entries)
+{
+	size_t arr_len = VMLAB_WALK_MAX_ENTRIES * sizeof(struct vmlab_walk_entry);
+	size_t len = MAX_PAGES * PS, i;
+	unsigned int ptes = 0, calls = 0;
+	struct vmlab_walk_entry *arr;
+	uint64_t start, end, at;
+	char *p, *g;
+	int fd;
+
+	ASSERT_EQ(0U, arr_len % PS);
+	g = mmap(NULL, arr_len + PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, g);
+	ASSERT_EQ(0, mprotect(g + arr_len, PS, PROT_NONE));
+	arr = (struct vmlab_walk_entry *)g;
+	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	madvise(p, len, MADV_NOHUGEPAGE);
+	for (i = 0; i < len; i += PS)
+		(void)vl_read_byte(p + i);	/* the zero page: no memory */
+	fd = vl_open(O_RDWR);
+	ASSERT_LE(0, fd);
+	start = (uintptr_t)p;
+	end = start + len;
+	for (at = start; at != end; ) {
+		struct vmlab_walk req = {
+			.start = at, .end = end, .entries = (uintptr_t)arr,
+			.nr_entries = UINT32_MAX,
+		};
+		int ret = walk_once(fd, &req);
+
+		ASSERT_EQ(0, ret) TH_LOG("call %u from %#llx: %s", calls,
+					 (unsigned long long)at, strerror(-ret));
+		ASSERT_GE(VMLAB_WALK_MAX_ENTRIES, req.nr_entries);
+		if (!calls)
+			EXPECT_EQ(VMLAB_WALK_MAX_ENTRIES, req.nr_entries);
+		ASSERT_TRUE(req.next > at && req.next <= end);
+		for (i = 0; i < req.nr_entries; i++)
+			ptes += arr[i].level == VMLAB_LEVEL_PTE;
+		at = req.next;
+		calls++;
+		ASSERT_GT(10U, calls);
+	}
+	EXPECT_EQ(2U, calls);
+	EXPECT_EQ(MAX_PAGES, ptes);
+	close(fd);
+	munmap(p, len);
+	munmap(g, arr_len + PS);
+}
+
+/* The upper entries (PGD to PMD) above the pages at @base + @offs[]. */
+static unsigned int sparse_upper(uint64_t base, const size_t *offs, unsigned int n,
+				 unsigned int levels)
+{
+	unsigned int level, i, j, count = 0;
+
+	for (level = VMLAB_LEVEL_PGD; level < VMLAB_LEVEL_PTE; level++) {
+		uint64_t mask = ~(level_span(levels, level) - 1);
+
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < i; j++)
+				if (((base + offs[j]) & mask) == ((base + offs[i]) & mask))
+					break;
+			count += j == i;
+		}
+	}
+	return count;
+}
+
+/*
+ * A 1 TiB MAP_NORESERVE mapping with four pages touched: one call walks it
+ * whole (next == end) and finds those four PTEs alone, under the upper
+ * entries above them: the walk skips what is empty.
+ */
+TEST(sparse_1tib)
+{
+	const size_t len = 1ULL << 40;
+	const size_t offs[] = { 0, (1ULL << 30) + PS, 300ULL << 30, len - PS };
+	struct vmlab_walk_entry *e = calloc(VMLAB_WALK_MAX_ENTRIES, sizeof(*e));
+	unsigned int i, ptes = 0, upper = 0;
+	struct vmlab_walk req;
+	struct walk w;
+	char *p, a[320];
+	int fd;
+
+	ASSERT_NE(NULL, e);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap 1 TiB MAP_NORESERVE: %s", strerror(errno));
+	madvise(p, len, MADV_NOHUGEPAGE);
+	for (i = 0; i < ARRAY_SIZE(offs); i++)
+		vl_write_byte(p + offs[i], 1);
+	fd = vl_open(O_RDWR);
+	ASSERT_LE(0, fd);
+	memset(&req, 0, sizeof(req));
+	req.start = (uintptr_t)p;
+	req.end = (uintptr_t)p + len;
+	req.entries = (uintptr_t)e;
+	req.nr_entries = VMLAB_WALK_MAX_ENTRIES;
+	ASSERT_EQ(0, walk_once(fd, &req));
+	EXPECT_EQ(req.end, req.next);
+	for (i = 0; i < req.nr_entries; i++) {
+		if (e[i].level == VMLAB_LEVEL_PTE) {
+			EXPECT_EQ((uintptr_t)p + offs[ptes < 4 ? ptes : 3], e[i].addr);
+			ptes++;
+		} else {
+			upper++;
+		}
+	}
+	EXPECT_EQ(4U, ptes);
+	/* The upper entries above those pages, and no other. */
+	EXPECT_EQ(sparse_upper((uintptr_t)p, offs, ARRAY_SIZE(offs), req.levels), upper) {
+		for (i = 0; i < req.nr_entries; i++)
+			TH_LOG("%s", entry_str(&e[i], a, sizeof(a)));
+	}
+	w.e = e;
+	w.n = req.nr_entries;
+	w.levels = req.levels;
+	EXPECT_EQ(0, walk_check(_metadata, &w, req.start, req.end));
+	ksft_print_msg("1 TiB, 4 pages: %u entries in one call\n", req.nr_entries);
+	close(fd);
+	munmap(p, len);
+	free(e);
+}
+
+/*
+ * Another process's tables (pid given): a child's written page, with the
+ * PFN the child's pagemap shows.
+ */
+TEST(other_process)
+{
+	int to_parent[2], to_child[2], fd, pmfd, status;
+	uint64_t addr = 0, raw = 0;
+	struct walk w;
+	char a[320], c = 0;
+	pid_t pid;
+	const struct vmlab_walk_entry *e;
+
+	ASSERT_EQ(0, pipe(to_parent));
+	ASSERT_EQ(0, pipe(to_child));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char *p = mmap(NULL, PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+
+		if (p == MAP_FAILED)
+			_exit(1);
+		vl_write_byte(p, 7);
+		addr = (uintptr_t)p;
+		if (write(to_parent[1], &addr, sizeof(addr)) != sizeof(addr))
+			_exit(1);
+		if (read(to_child[0], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ((ssize_t)sizeof(addr), read(to_parent[0], &addr, sizeof(addr)));
+	fd = vl_open(O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, walk_range(fd, pid, addr, addr + PS, VMLAB_WALK_MAX_ENTRIES, 1, &w));
+	EXPECT_EQ(0, walk_check(_metadata, &w, addr, addr + PS));
+	pmfd = vl_pagemap_open(pid);
+	ASSERT_LE(0, pmfd);
+	ASSERT_EQ(0, vl_pagemap_read(pmfd, addr, 1, &raw));
+	close(pmfd);
+	e = leaf_of(&w, addr);
+	EXPECT_TRUE(e && e->level == VMLAB_LEVEL_PTE && e->what == VMLAB_WHAT_ANON &&
+		    (e->bits & (WRITABLE | DIRTY)) == (WRITABLE | DIRTY) &&
+		    e->pfn == vl_pm_decode(raw).pfn) {
+		TH_LOG("the child's page: pagemap pfn %#llx, walker %s",
+		       (unsigned long long)vl_pm_decode(raw).pfn, entry_str(e, a, sizeof(a)));
+	}
+	ASSERT_EQ(1, write(to_child[1], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	walk_free(&w);
+	close(fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* 3. Bad input: each a documented errno (vmlab_uapi.h, VMLAB_IOC_WALK) */
+
+enum bad_pid { PID_SELF, PID_OWN, PID_NEGATIVE, PID_REAPED, PID_INT_MAX, PID_KTHREADD,
+	       PID_ZOMBIE };
+enum bad_range { R_REGION, R_EMPTY, R_REVERSED, R_TO_LIMIT, R_PAST_LIMIT, R_PAST_LIMIT_PAGE,
+		 R_KERNEL, R_ALL, R_UNALIGNED };
+enum bad_ptr { P_OK, P_NULL, P_READONLY, P_KERNEL };
+enum bad_priv { PRIV_ROOT, PRIV_NO_SYS_ADMIN, PRIV_NOBODY };
+#define NR_ZERO		(-1L)
+
+FIXTURE(bad) {
+	char *region;		/* a page written: the walk has entries to copy out */
+	char *ro;		/* a read-only page */
+	pid_t child;		/* for PID_REAPED and PID_ZOMBIE */
+	int fd;
+};
+
+FIXTURE_VARIANT(bad) {
+	enum bad_pid pid;
+	enum bad_range range;
+	enum bad_ptr entries;	/* the entries array */
+	enum bad_ptr arg;	/* the struct vmlab_walk */
+	enum bad_priv priv;
+	uint32_t flags;
+	int reserved;		/* 1 + the index of reserved[] made non-zero, or 0 */
+	long nr_entries;	/* 0: 64, the array's length; NR_ZERO: 0 */
+	int err;		/* the errno expected, 0 for success */
+};
+
+FIXTURE_VARIANT_ADD(bad, good) { .err = 0 };
+FIXTURE_VARIANT_ADD(bad, good_own_pid) { .pid = PID_OWN, .err = 0 };
+FIXTURE_VARIANT_ADD(bad, good_to_limit) { .range = R_TO_LIMIT, .err = 0 };
+FIXTURE_VARIANT_ADD(bad, good_unaligned) { .range = R_UNALIGNED, .err = 0 };
+FIXTURE_VARIANT_ADD(bad, not_root) { .priv = PRIV_NOBODY, .err = EPERM };
+FIXTURE_VARIANT_ADD(bad, no_cap_sys_admin) { .priv = PRIV_NO_SYS_ADMIN, .err = EPERM };
+FIXTURE_VARIANT_ADD(bad, not_root_bad_arg) { .priv = PRIV_NOBODY, .arg = P_NULL, .err = EPERM };
+FIXTURE_VARIANT_ADD(bad, pid_negative) { .pid = PID_NEGATIVE, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, pid_reaped) { .pid = PID_REAPED, .err = ESRCH };
+FIXTURE_VARIANT_ADD(bad, pid_int_max) { .pid = PID_INT_MAX, .err = ESRCH };
+FIXTURE_VARIANT_ADD(bad, pid_kthreadd) { .pid = PID_KTHREADD, .err = ESRCH };
+FIXTURE_VARIANT_ADD(bad, pid_zombie) { .pid = PID_ZOMBIE, .err = ESRCH };
+FIXTURE_VARIANT_ADD(bad, start_is_end) { .range = R_EMPTY, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, start_after_end) { .range = R_REVERSED, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, end_past_limit) { .range = R_PAST_LIMIT, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, end_page_past_limit) { .range = R_PAST_LIMIT_PAGE, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, kernel_range) { .range = R_KERNEL, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, whole_space) { .range = R_ALL, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, flags) { .flags = 1, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, flags_high) { .flags = 0x80000000u, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, reserved_0) { .reserved = 1, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, reserved_3) { .reserved = 4, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, nr_entries_0) { .nr_entries = NR_ZERO, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, below_min) { .nr_entries = VMLAB_WALK_MIN_ENTRIES - 1, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad, good_min) { .nr_entries = VMLAB_WALK_MIN_ENTRIES, .err = 0 };
+FIXTURE_VARIANT_ADD(bad, entries_null) { .entries = P_NULL, .err = EFAULT };
+FIXTURE_VARIANT_ADD(bad, entries_readonly) { .entries = P_READONLY, .err = EFAULT };
+FIXTURE_VARIANT_ADD(bad, entries_kernel) { .entries = P_KERNEL, .err = EFAULT };
+FIXTURE_VARIANT_ADD(bad, arg_null) { .arg = P_NULL, .err = EFAULT };
+FIXTURE_VARIANT_ADD(bad, arg_readonly) { .arg = P_READONLY, .err = EFAULT };
+FIXTURE_VARIANT_ADD(bad, arg_kernel) { .arg = P_KERNEL, .err = EFAULT };
+
+/* An address no user pointer may hold. */
+#define KERNEL_PTR	0xffff888000000000ULL
+
+FIXTURE_SETUP(bad)
+{
+	self->child = -1;
+	self->fd = vl_open(O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->region = mmap(NULL, PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->region);
+	vl_write_byte(self->region, 1);
+	self->ro = mmap(NULL, PS, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->ro);
+	if (variant->pid == PID_REAPED || variant->pid == PID_ZOMBIE) {
+		siginfo_t si;
+
+		self->child = fork();
+		ASSERT_LE(0, self->child);
+		if (!self->child)
+			_exit(0);
+		/* Exited, not reaped yet: a zombie. */
+		ASSERT_EQ(0, waitid(P_PID, self->child, &si, WEXITED | WNOWAIT));
+		if (variant->pid == PID_REAPED)
+			ASSERT_EQ(self->child, waitpid(self->child, NULL, 0));
+	}
+	if (variant->pid == PID_KTHREADD) {
+		char comm[32] = "";
+
+		if (vl_comm_read(2, comm, sizeof(comm)) || strcmp(comm, "kthreadd"))
+			SKIP(return, "pid 2 is not kthreadd here (%s)", comm);
+	}
+}
+
+FIXTURE_TEARDOWN(bad)
+{
+	if (self->child > 0 && variant->pid == PID_ZOMBIE)
+		waitpid(self->child, NULL, 0);
+	close(self->fd);
+}
+
+/* Drop CAP_SYS_ADMIN from the effective set, staying uid 0. */
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
+TEST_F(bad, walk)
+{
+	struct vmlab_walk_entry *e = calloc(64, sizeof(*e)), *before = calloc(64, sizeof(*e));
+	uint64_t start = (uintptr_t)self->region, end = start + PS, limit;
+	struct vmlab_walk req, saved, *argp = &req;
+	struct vmlab_walk probe = {
+		.start = start, .end = end, .nr_entries = 64,
+	};
+	int ret;
+
+	ASSERT_NE(NULL, e);
+	ASSERT_NE(NULL, before);
+	/* The limit of the user address space, as the header gives it. */
+	probe.entries = (uintptr_t)e;
+	ASSERT_EQ(0, walk_once(self->fd, &probe));
+	limit = probe.levels == 5 ? (1ULL << 56) - PS : (1ULL << 47) - PS;
+
+	memset(&req, 0, sizeof(req));
+	req.start = start;
+	req.end = end;
+	req.nr_entries = variant->nr_entries == NR_ZERO ? 0 :
+			 variant->nr_entries ? (uint32_t)variant->nr_entries : 64;
+	req.flags = variant->flags;
+	if (variant->reserved)
+		req.reserved[variant->reserved - 1] = 1;
+	switch (variant->range) {
+	case R_REGION:
+		break;
+	case R_EMPTY:
+		req.end = req.start;
+		break;
+	case R_REVERSED:
+		req.start = end;
+		req.end = start;
+		break;
+	case R_TO_LIMIT:
+		req.end = limit;
+		break;
+	case R_PAST_LIMIT:
+		req.end = limit + 1;
+		break;
+	case R_PAST_LIMIT_PAGE:
+		req.end = limit + PS;
+		break;
+	case R_KERNEL:
+		req.start = KERNEL_PTR;
+		req.end = KERNEL_PTR + PS;
+		break;
+	case R_ALL:
+		req.start = 0;
+		req.end = ~0ULL;
+		break;
+	case R_UNALIGNED:
+		req.start = start + 100;
+		req.end = start + 200;
+		break;
+	}
+	switch (variant->pid) {
+	case PID_SELF:
+		break;
+	case PID_OWN:
+		req.pid = getpid();
+		break;
+	case PID_NEGATIVE:
+		req.pid = -1;
+		break;
+	case PID_REAPED:
+	case PID_ZOMBIE:
+		req.pid = self->child;
+		break;
+	case PID_INT_MAX:
+		req.pid = INT_MAX;
+		break;
+	case PID_KTHREADD:
+		req.pid = 2;
+		break;
+	}
+	req.entries = variant->entries == P_NULL ? 0 :
+		      variant->entries == P_READONLY ? (uintptr_t)self->ro :
+		      variant->entries == P_KERNEL ? KERNEL_PTR : (uintptr_t)e;
+	if (variant->arg == P_NULL) {
+		argp = NULL;
+	} else if (variant->arg == P_KERNEL) {
+		argp = (struct vmlab_walk *)(uintptr_t)KERNEL_PTR;
+	} else if (variant->arg == P_READONLY) {
+		/* The argument is read, the walk done, and the copy back fails. */
+		ASSERT_EQ(0, mprotect(self->ro, PS, PROT_READ | PROT_WRITE));
+		memcpy(self->ro, &req, sizeof(req));
+		ASSERT_EQ(0, mprotect(self->ro, PS, PROT_READ));
+		argp = (struct vmlab_walk *)self->ro;
+		req.entries = (uintptr_t)e;
+		memcpy(&req, self->ro, sizeof(req));
+	}
+	if (variant->priv == PRIV_NO_SYS_ADMIN)
+		ASSERT_EQ(0, drop_sys_admin());
+	if (variant->priv == PRIV_NOBODY)
+		ASSERT_EQ(0, setresuid(65534, 65534, 65534));
+
+	memset(e, 0xa5, 64 * sizeof(*e));
+	memcpy(before, e, 64 * sizeof(*e));
+	saved = req;
+	ret = ioctl(self->fd, VMLAB_IOC_WALK, argp) ? errno : 0;
+	EXPECT_EQ(variant->err, ret) {
+		TH_LOG("expected %s, got %s", variant->err ? strerror(variant->err) : "success",
+		       ret ? strerror(ret) : "success");
+	}
+	if (variant->err && variant->arg == P_OK) {
+		/* A refusal writes nothing back: neither the entries nor the argument. */
+		EXPECT_EQ(0, memcmp(before, e, 64 * sizeof(*e)));
+		EXPECT_EQ(0, memcmp(&saved, &req, sizeof(req)));
+	}
+	if (!variant->err) {
+		EXPECT_EQ((req.end + PS - 1) & ~(PS - 1), req.next);
+		EXPECT_EQ(probe.levels, req.levels);
+		EXPECT_LE(1U, req.nr_entries);	/* the page written, at least */
+		EXPECT_EQ(VMLAB_LEVEL_PTE, e[req.nr_entries - 1].level);
+	}
+	free(e);
+	free(before);
 }
 
 TEST_HARNESS_MAIN
