@@ -20,7 +20,12 @@
  * VMAs share.  resume, full_array_is_not_the_end, max_entries,
  * sparse_1tib, other_process: how a walk goes on at next, how much one call
  * returns, a sparse range, another process.  bad: each bad input and its
- * errno (the uapi header's list).
+ * errno (the uapi header's list).  race: walks of a range while other
+ * threads map, unmap, zap, protect and collapse it, and of a process that
+ * exits meanwhile: each walk returns 0 (or ESRCH once the process is
+ * gone) and well-formed entries, and the kernel reports nothing
+ * (scripts/vm-run fails the run on a report; in the debug guest, KASAN
+ * and lockdep watch).
  *
  * Needs root and vmlab loaded; the variants that load vmlab with module
  * parameters run only in the vm-run guests (VMLAB_KO set); the huge kind
@@ -31,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,6 +50,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
@@ -1992,6 +1999,319 @@ TEST_F(bad, walk)
 	}
 	free(e);
 	free(before);
+}
+
+/* ------------------------------------------------------------------ */
+/* 4. Races: walks against changes of the tables, and against an exit */
+
+#define ARENA		(32 * MB)
+#define SLOTS		(ARENA / (4 * MB))
+#define RACE_WALKERS	2
+#define RACE_MUTATORS	2
+#define RACE_ROUNDS	400		/* per mutator */
+#define RACE_SECONDS	8		/* at most this long, however far the rounds got */
+
+struct race {
+	char *arena;
+	int dev;		/* /dev/vmlab, for the walks */
+	int store, anon, huge;	/* vmlab files of each kind */
+	bool have_huge;
+	bool stop;		/* read and written with __atomic_*() */
+	struct timespec t0;
+	/* What happened (atomics). */
+	unsigned long walks, entries, mutations, bad_ret, bad_entry;
+	int last_bad;
+};
+
+static bool race_over(struct race *r)
+{
+	struct timespec now;
+
+	if (__atomic_load_n(&r->stop, __ATOMIC_RELAXED))
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec - r->t0.tv_sec >= RACE_SECONDS;
+}
+
+/* Entries well formed, in the range walked, in address order. */
+static bool race_entries_ok(const struct vmlab_walk_entry *e, unsigned int n, uint64_t start,
+			    uint64_t end, unsigned int levels)
+{
+	uint64_t last = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (e[i].level > VMLAB_LEVEL_PTE || e[i].what > VMLAB_WHAT_SWAP || e[i].reserved)
+			return false;
+		if (e[i].level == VMLAB_LEVEL_PTE) {
+			if (e[i].addr < start || e[i].addr >= end || e[i].addr < last)
+				return false;
+			last = e[i].addr + PS;
+		} else if (e[i].addr + level_span(levels, e[i].level) <= start ||
+			   e[i].addr >= end) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Walk @pid's [@start, @end) until told to stop; @ok_errno: besides 0, or 0. */
+static void race_walk(struct race *r, pid_t pid, uint64_t start, uint64_t end,
+		      unsigned int per_call, int ok_errno)
+{
+	struct vmlab_walk_entry *e = calloc(per_call, sizeof(*e));
+	uint64_t at = start;
+
+	if (!e) {
+		__atomic_fetch_add(&r->bad_ret, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	while (!race_over(r)) {
+		struct vmlab_walk req = {
+			.pid = pid, .start = at, .end = end, .entries = (uintptr_t)e,
+			.nr_entries = per_call,
+		};
+		int ret = walk_once(r->dev, &req);
+
+		__atomic_fetch_add(&r->walks, 1, __ATOMIC_RELAXED);
+		if (ret && ret != -ok_errno) {
+			__atomic_fetch_add(&r->bad_ret, 1, __ATOMIC_RELAXED);
+			r->last_bad = ret;
+			continue;
+		}
+		if (ret) {
+			if (pid)
+				break;	/* the process is gone */
+			continue;
+		}
+		__atomic_fetch_add(&r->entries, req.nr_entries, __ATOMIC_RELAXED);
+		if (!race_entries_ok(e, req.nr_entries, at, end, req.levels))
+			__atomic_fetch_add(&r->bad_entry, 1, __ATOMIC_RELAXED);
+		at = req.next == end ? start : req.next;
+	}
+	free(e);
+}
+
+static void *race_walker(void *arg)
+{
+	struct race *r = arg;
+	static int n;
+	int me = __atomic_fetch_add(&n, 1, __ATOMIC_RELAXED);
+
+	/* One walks in big pieces, the other in small ones (resuming often). */
+	race_walk(r, 0, (uintptr_t)r->arena, (uintptr_t)r->arena + ARENA,
+		  me & 1 ? 7 : VMLAB_WALK_MAX_ENTRIES, 0);
+	return NULL;
+}
+
+static void race_touch(char *p, size_t len, size_t step)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += step)
+		vl_write_byte(p + i, (unsigned char)i);
+}
+
+/*
+ * One round on slot @slot (4 MiB at a 2 MiB boundary): map something
+ * there, fill it, then change it: zap, protect, split, collapse, unmap.
+ */
+static void race_mutate(struct race *r, unsigned int round, unsigned int slot)
+{
+	char *p = r->arena + slot * 4 * MB, *q;
+	const int rw = PROT_READ | PROT_WRITE;
+	int fd = -1;
+
+	switch (round % 6) {
+	case 0:		/* native private anonymous, zapped and protected in pieces */
+		q = mmap(p, 4 * MB, rw, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		if (q == MAP_FAILED)
+			return;
+		race_touch(q, 4 * MB, 3 * PS);
+		madvise(q + MB, MB, MADV_DONTNEED);
+		mprotect(q + 2 * MB + PS, 5 * PS, PROT_READ);
+		break;
+	case 1:		/* vmlab's private anonymous: zero pages, then copies */
+		q = mmap(p, 4 * MB, rw, MAP_PRIVATE | MAP_FIXED, r->anon, 0);
+		if (q == MAP_FAILED)
+			return;
+		race_touch(q, 2 * MB, 5 * PS);
+		madvise(q, 4 * MB, MADV_DONTNEED);
+		race_touch(q + MB, MB, 2 * PS);
+		break;
+	case 2:		/* vmlab's shared store, written, synced, protected */
+		q = mmap(p, 4 * MB, rw, MAP_SHARED | MAP_FIXED, r->store, STORE_OFF);
+		if (q == MAP_FAILED)
+			return;
+		race_touch(q, 4 * MB, 7 * PS);
+		msync(q, 4 * MB, MS_SYNC);
+		mprotect(q, 2 * MB, PROT_READ);
+		madvise(q + 2 * MB, 2 * MB, MADV_DONTNEED);
+		break;
+	case 3:		/* a memfd of base pages, collapsed: PTE tables retracted */
+		fd = memfd_create("vmlab-walk-race", 0);
+		if (fd < 0 || ftruncate(fd, 4 * MB))
+			break;
+		q = mmap(p, 4 * MB, rw, MAP_SHARED | MAP_FIXED, fd, 0);
+		if (q == MAP_FAILED)
+			break;
+		race_touch(q, 4 * MB, PS);
+		madvise(q, 4 * MB, MADV_COLLAPSE);
+		race_touch(q, 4 * MB, HPAGE);
+		break;
+	case 4:		/* the huge kind: PMDs, split by mprotect, unmapped in part */
+		if (!r->have_huge)
+			return;
+		q = mmap(p, 4 * MB, rw, MAP_SHARED | MAP_FIXED, r->huge, 0);
+		if (q == MAP_FAILED)
+			return;
+		race_touch(q, 4 * MB, HPAGE / 2);
+		mprotect(q + PS, PS, PROT_READ);
+		munmap(q + 3 * MB, PS);
+		break;
+	case 5:		/* vmlab's shared anonymous THPs (policy always), zapped */
+		fd = vl_open(O_RDWR);
+		if (fd < 0 || vl_select_thp(fd, VMLAB_THP_ALWAYS))
+			break;
+		q = mmap(p, 4 * MB, rw, MAP_SHARED | MAP_FIXED, fd, 0);
+		if (q == MAP_FAILED)
+			break;
+		race_touch(q, 4 * MB, PS * 64);
+		madvise(q + MB, 2 * MB, MADV_DONTNEED);
+		mprotect(q + 3 * MB, MB, PROT_READ);
+		break;
+	}
+	if (fd >= 0)
+		close(fd);
+	__atomic_fetch_add(&r->mutations, 1, __ATOMIC_RELAXED);
+	/* Gone again: PROT_NONE over the slot keeps the arena reserved. */
+	mmap(p, 4 * MB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+}
+
+static void *race_mutator(void *arg)
+{
+	struct race *r = arg;
+	static int n;
+	int me = __atomic_fetch_add(&n, 1, __ATOMIC_RELAXED);
+	unsigned int round;
+
+	/* Each mutator its own slots: a slot's round ends with its unmap. */
+	for (round = 0; round < RACE_ROUNDS && !race_over(r); round++)
+		race_mutate(r, round + me, (round % (SLOTS / RACE_MUTATORS)) * RACE_MUTATORS + me);
+	return NULL;
+}
+
+FIXTURE(race) {
+	struct race *r;
+};
+
+FIXTURE_SETUP(race)
+{
+	struct race *r = calloc(1, sizeof(*r));
+	char *a;
+
+	ASSERT_NE(NULL, r);
+	self->r = r;
+	a = mmap(NULL, 2 * ARENA, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	r->arena = (char *)(((uintptr_t)a + 4 * MB - 1) & ~(4 * MB - 1));
+	r->dev = vl_open(O_RDWR);
+	r->store = vl_open(O_RDWR);
+	r->anon = vl_open(O_RDWR);
+	ASSERT_LE(0, r->dev);
+	ASSERT_LE(0, r->store);
+	ASSERT_LE(0, r->anon);
+	ASSERT_EQ(0, vl_select(r->anon, VMLAB_KIND_ANON, -1));
+	r->huge = -1;
+	if (meminfo("HugePages_Free") >= 2) {
+		r->huge = vl_open(O_RDWR);
+		ASSERT_LE(0, r->huge);
+		ASSERT_EQ(0, vl_select(r->huge, VMLAB_KIND_HUGE, -1));
+		r->have_huge = true;
+	}
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	struct race *r = self->r;
+
+	if (!r)
+		return;
+	close(r->dev);
+	close(r->store);
+	close(r->anon);
+	if (r->huge >= 0)
+		close(r->huge);
+	free(r);
+}
+
+static void race_report(struct __test_metadata *_metadata, struct race *r, const char *what)
+{
+	ksft_print_msg("%s: %lu walks, %lu entries, %lu mutations\n", what, r->walks, r->entries,
+		       r->mutations);
+	EXPECT_EQ(0UL, r->bad_ret) TH_LOG("%s: %lu walks failed, the last with %s", what,
+					  r->bad_ret, strerror(-r->last_bad));
+	EXPECT_EQ(0UL, r->bad_entry) TH_LOG("%s: %lu walks returned malformed entries", what,
+					    r->bad_entry);
+	EXPECT_LT(0UL, r->walks);
+	EXPECT_LT(0UL, r->mutations);
+}
+
+/*
+ * Walkers of the arena (one in pieces of 4096 entries, one of 7) while
+ * mutators map, fill, zap, protect, split, collapse and unmap it: every
+ * walk returns 0 and well-formed entries, and the kernel reports nothing.
+ */
+TEST_F_TIMEOUT(race, walk_while_changing, 300)
+{
+	pthread_t w[RACE_WALKERS], m[RACE_MUTATORS];
+	struct race *r = self->r;
+	int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	for (i = 0; i < RACE_WALKERS; i++)
+		ASSERT_EQ(0, pthread_create(&w[i], NULL, race_walker, r));
+	for (i = 0; i < RACE_MUTATORS; i++)
+		ASSERT_EQ(0, pthread_create(&m[i], NULL, race_mutator, r));
+	for (i = 0; i < RACE_MUTATORS; i++)
+		pthread_join(m[i], NULL);
+	__atomic_store_n(&r->stop, true, __ATOMIC_RELAXED);
+	for (i = 0; i < RACE_WALKERS; i++)
+		pthread_join(w[i], NULL);
+	race_report(_metadata, r, "walk_while_changing");
+}
+
+/*
+ * Walks of a child process that changes its tables and exits meanwhile:
+ * each walk returns 0, or ESRCH once the child has no address space.
+ */
+TEST_F_TIMEOUT(race, walk_other_process_exiting, 300)
+{
+	struct race *r = self->r;
+	unsigned int i;
+	int status;
+	pid_t pid;
+
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	for (i = 0; i < 4 && !race_over(r); i++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			unsigned int round;
+
+			__atomic_store_n(&r->stop, false, __ATOMIC_RELAXED);
+			for (round = 0; round < RACE_ROUNDS / 8; round++)
+				race_mutate(r, round, round % SLOTS);
+			_exit(0);
+		}
+		race_walk(r, pid, (uintptr_t)r->arena, (uintptr_t)r->arena + ARENA,
+			  i & 1 ? 7 : VMLAB_WALK_MAX_ENTRIES, ESRCH);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+		/* The mutations were the child's: count rounds here. */
+		r->mutations += RACE_ROUNDS / 8;
+	}
+	race_report(_metadata, r, "walk_other_process_exiting");
 }
 
 TEST_HARNESS_MAIN
