@@ -30,6 +30,7 @@
 
 #include "compat.h"
 #include "vmlab.h"
+#include "vmlab_trace.h"
 
 /*
  * Zeroed pages, one per possible CPU, never mapped and never written: the
@@ -109,13 +110,17 @@ vm_fault_t vmlab_shared_anon_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct vmlab_object *obj = vma->vm_file->private_data;
+	vm_fault_t ret;
 
 	vmlab_count_fault(vmf, VMLAB_SHARED_ANON);
 	if (vmf->pgoff >= obj->nr_pages) {
 		vmlab_count(VMLAB_CNT_SIGBUS);
-		return VM_FAULT_SIGBUS;
+		ret = VM_FAULT_SIGBUS;
+	} else {
+		ret = vmlab_tmpfs_fault(vmf);
 	}
-	return vmlab_tmpfs_fault(vmf);
+	trace_vmlab_fault(vmf, ret);
+	return ret;
 }
 
 /**
@@ -142,6 +147,7 @@ vm_fault_t vmlab_store_fault(struct vm_fault *vmf)
 	vmlab_count_fault(vmf, vma->vm_flags & VM_MAYSHARE ? VMLAB_SHARED : VMLAB_PRIVATE_COW);
 	if (vmf->pgoff >= vmlab_store->nr_pages) {
 		vmlab_count(VMLAB_CNT_SIGBUS);
+		trace_vmlab_fault(vmf, VM_FAULT_SIGBUS);
 		return VM_FAULT_SIGBUS;
 	}
 	if (vmlab_store_has_backing()) {
@@ -153,6 +159,7 @@ vm_fault_t vmlab_store_fault(struct vm_fault *vmf)
 	/* do_cow_fault() copies this page into the private mapping's own. */
 	if (cow && (ret & VM_FAULT_LOCKED))
 		vmlab_count(VMLAB_CNT_COW_SOURCES);
+	trace_vmlab_fault(vmf, ret);
 	return ret;
 }
 
@@ -164,14 +171,26 @@ vm_fault_t vmlab_store_fault(struct vm_fault *vmf)
  *
  * Maps the pages of the object that are already in memory, read-only, like
  * every page-cache filesystem.  Runs under RCU on 6.12: counts and calls
- * filemap_map_pages(), nothing that sleeps.
+ * filemap_map_pages(), nothing that sleeps.  With the vmlab_map_pages
+ * event enabled, counts the range's present entries before and after.
  *
  * Return: what filemap_map_pages() returns.
  */
 vm_fault_t vmlab_object_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff)
 {
+	bool traced = trace_vmlab_map_pages_enabled();
+	int before = 0;
+	vm_fault_t ret;
+
 	vmlab_count(VMLAB_CNT_MAP_PAGES + vmlab_vma_type(vmf->vma));
-	return filemap_map_pages(vmf, start_pgoff, end_pgoff);
+	if (traced)
+		before = vmlab_trace_present(vmf, start_pgoff, end_pgoff);
+	ret = filemap_map_pages(vmf, start_pgoff, end_pgoff);
+	if (traced)
+		trace_vmlab_map_pages(vmf, start_pgoff, end_pgoff,
+				      vmlab_trace_present(vmf, start_pgoff, end_pgoff) - before,
+				      ret);
+	return ret;
 }
 
 /**
@@ -188,16 +207,20 @@ vm_fault_t vmlab_object_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, pgo
 vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf)
 {
 	struct folio *folio = page_folio(vmf->page);
+	bool dirtied;
 
 	vmlab_count(VMLAB_CNT_PAGE_MKWRITE);
 	folio_lock(folio);
 	if (folio->mapping != vmf->vma->vm_file->f_mapping) {
 		folio_unlock(folio);
+		trace_vmlab_page_mkwrite(vmf, VM_FAULT_NOPAGE, false);
 		return VM_FAULT_NOPAGE;
 	}
-	if (folio_mark_dirty(folio))
+	dirtied = folio_mark_dirty(folio);
+	if (dirtied)
 		vmlab_count_add(VMLAB_CNT_PAGES_DIRTIED, folio_nr_pages(folio));
 	folio_wait_stable(folio);
+	trace_vmlab_page_mkwrite(vmf, VM_FAULT_LOCKED, dirtied);
 	return VM_FAULT_LOCKED;
 }
 
@@ -216,6 +239,7 @@ vm_fault_t vmlab_page_mkwrite(struct vm_fault *vmf)
  */
 vm_fault_t vmlab_map_nothing(struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff)
 {
+	trace_vmlab_map_pages(vmf, start_pgoff, end_pgoff, 0, 0);
 	return 0;
 }
 
@@ -244,8 +268,10 @@ vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf)
 	 * Not VM_FAULT_OOM, which the kernel retries for ever when no OOM is
 	 * under way: a failure at every try would never end the fault.
 	 */
-	if (vmlab_inject(VMLAB_INJECT_ZERO_PAGE_MAP))
+	if (vmlab_inject(VMLAB_INJECT_ZERO_PAGE_MAP)) {
+		trace_vmlab_fault(vmf, VM_FAULT_SIGBUS);
 		return VM_FAULT_SIGBUS;
+	}
 	if ((vmf->flags & FAULT_FLAG_WRITE) && vmf->cow_page) {
 		/*
 		 * The core holds the source's lock until the new page is
@@ -260,6 +286,7 @@ vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf)
 			get_page(src);
 			vmf->page = src;
 			vmlab_count(VMLAB_CNT_ZERO_SOURCES);
+			trace_vmlab_fault(vmf, VM_FAULT_LOCKED);
 			return VM_FAULT_LOCKED;
 		}
 	}
@@ -267,5 +294,6 @@ vm_fault_t vmlab_private_anon_fault(struct vm_fault *vmf)
 			       pfn_to_pfn_t(my_zero_pfn(vmf->address)));
 	if (ret == VM_FAULT_NOPAGE)
 		vmlab_count(VMLAB_CNT_ZERO_PAGE_MAPS);
+	trace_vmlab_fault(vmf, ret);
 	return ret;
 }

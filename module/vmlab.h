@@ -44,6 +44,55 @@ enum vmlab_type {
 extern const char *const vmlab_type_names[VMLAB_NR_TYPES];
 
 /**
+ * enum vmlab_huge_how - what became of a fault that could map 2 MiB at
+ * once, as the vmlab_huge_fault event reports it
+ * @VMLAB_HUGE_PMD: the huge kind's ->huge_fault mapped it with one PMD
+ *	entry (unless the event's result says the insertion failed)
+ * @VMLAB_HUGE_FOLIO: the store with backing= made a 2 MiB folio for the
+ *	aligned range and started its read; the core maps it
+ *
+ * The rest are fallbacks: 4 KiB entries, or the store's base pages.
+ *
+ * @VMLAB_HUGE_PUD: the core asked for a PUD, which vmlab never maps
+ * @VMLAB_HUGE_UNCOVERED: the VMA does not cover the aligned 2 MiB around
+ *	the fault
+ * @VMLAB_HUGE_MISALIGNED: the VMA's file offset is not 2 MiB-aligned with
+ *	its address, so no 2 MiB of it can be mapped with one entry
+ * @VMLAB_HUGE_WRITE_PROTECT: a write where the PMD would be read-only
+ *	(soft-dirty tracking write-protects the mapping) or is: the core
+ *	splits it
+ * @VMLAB_HUGE_PTE_TABLE: a table of 4 KiB entries is in the PMD already
+ * @VMLAB_HUGE_INJECTED: an injected failure (huge_pmd_map, thp_alloc)
+ * @VMLAB_HUGE_NO_PAGE: no 2 MiB page behind the offset: SIGBUS
+ * @VMLAB_HUGE_DISABLED: no THP for this VMA: MADV_NOHUGEPAGE,
+ *	prctl(PR_SET_THP_DISABLE), or a CPU that cannot map a PMD
+ * @VMLAB_HUGE_BEYOND: the aligned 2 MiB reaches past the end of the store
+ * @VMLAB_HUGE_NOMEM: no 2 MiB folio could be allocated
+ * @VMLAB_HUGE_CHARGE: the page cache could not take the folio: its memory
+ *	cgroup charge failed
+ * @VMLAB_HUGE_RACED: a page of the range was cached meanwhile
+ * @VMLAB_HUGE_POLICY: the store's THP policy gives this VMA no 2 MiB
+ *	folio; never reported
+ */
+enum vmlab_huge_how {
+	VMLAB_HUGE_PMD,
+	VMLAB_HUGE_FOLIO,
+	VMLAB_HUGE_PUD,
+	VMLAB_HUGE_UNCOVERED,
+	VMLAB_HUGE_MISALIGNED,
+	VMLAB_HUGE_WRITE_PROTECT,
+	VMLAB_HUGE_PTE_TABLE,
+	VMLAB_HUGE_INJECTED,
+	VMLAB_HUGE_NO_PAGE,
+	VMLAB_HUGE_DISABLED,
+	VMLAB_HUGE_BEYOND,
+	VMLAB_HUGE_NOMEM,
+	VMLAB_HUGE_CHARGE,
+	VMLAB_HUGE_RACED,
+	VMLAB_HUGE_POLICY,
+};
+
+/**
  * enum vmlab_counter - the event and population counters shown in debugfs
  * @VMLAB_CNT_OPENS: open(2) calls on /dev/vmlab
  * @VMLAB_CNT_FILES_LIVE: open files of /dev/vmlab
@@ -412,6 +461,10 @@ void vmlab_inject_debugfs(struct dentry *parent);
 
 /* walk.c: the page-table walker */
 long vmlab_walk_ioctl(void __user *argp);
+
+/* trace.c: what the events of vmlab_trace.h record */
+enum vmlab_huge_how vmlab_trace_misfit(const struct vm_area_struct *vma);
+int vmlab_trace_present(const struct vm_fault *vmf, pgoff_t start_pgoff, pgoff_t end_pgoff);
 
 /* debugfs.c */
 void vmlab_vmas_show_mapping(struct seq_file *m, struct address_space *mapping);
