@@ -58,6 +58,7 @@
 
 #include "compat.h"
 #include "vmlab.h"
+#include "vmlab_trace.h"
 
 static char *hugetlbfs_path = "/dev/hugepages";
 module_param(hugetlbfs_path, charp, 0444);
@@ -132,15 +133,18 @@ static vm_fault_t vmlab_huge_fault(struct vm_fault *vmf, vmlab_pe_size_t size)
 	unsigned long haddr = vmf->address & PMD_MASK;
 	pgoff_t pgoff = vmf->pgoff - ((vmf->address - haddr) >> PAGE_SHIFT);
 	struct folio *folio;
+	vm_fault_t ret;
 	pmd_t pmd;
 
 	if (order != HPAGE_PMD_ORDER) {
 		vmlab_count(VMLAB_CNT_HUGE_PUD_FALLBACKS);
+		trace_vmlab_huge_fault(vmf, order, VM_FAULT_FALLBACK, VMLAB_HUGE_PUD);
 		return VM_FAULT_FALLBACK;
 	}
 	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end ||
 	    !IS_ALIGNED(pgoff, HPAGE_PMD_NR)) {
 		vmlab_count(VMLAB_CNT_HUGE_PMD_FALLBACKS);
+		trace_vmlab_huge_fault(vmf, order, VM_FAULT_FALLBACK, vmlab_trace_misfit(vma));
 		return VM_FAULT_FALLBACK;
 	}
 	/*
@@ -159,16 +163,19 @@ static vm_fault_t vmlab_huge_fault(struct vm_fault *vmf, vmlab_pe_size_t size)
 	if ((vmf->flags & FAULT_FLAG_WRITE) &&
 	    (pmd_trans_huge(pmd) || !pte_write(pfn_pte(0, vma->vm_page_prot)))) {
 		vmlab_count(VMLAB_CNT_HUGE_PMD_WP_FALLBACKS);
+		trace_vmlab_huge_fault(vmf, order, VM_FAULT_FALLBACK, VMLAB_HUGE_WRITE_PROTECT);
 		return VM_FAULT_FALLBACK;
 	}
 	if (!pmd_none(pmd)) {
 		vmlab_count(VMLAB_CNT_HUGE_PMD_FALLBACKS);
+		trace_vmlab_huge_fault(vmf, order, VM_FAULT_FALLBACK, VMLAB_HUGE_PTE_TABLE);
 		return VM_FAULT_FALLBACK;
 	}
 
 	folio = vmlab_huge_folio(vma, vmf->pgoff);
 	if (!folio) {
 		vmlab_count(VMLAB_CNT_SIGBUS);
+		trace_vmlab_huge_fault(vmf, order, VM_FAULT_SIGBUS, VMLAB_HUGE_NO_PAGE);
 		return VM_FAULT_SIGBUS;
 	}
 	vmlab_count(VMLAB_CNT_HUGE_PMD_FAULTS);
@@ -177,9 +184,12 @@ static vm_fault_t vmlab_huge_fault(struct vm_fault *vmf, vmlab_pe_size_t size)
 	/* As when the PMD cannot be made: the 4 KiB path serves the fault. */
 	if (vmlab_inject(VMLAB_INJECT_HUGE_PMD_MAP)) {
 		vmlab_count(VMLAB_CNT_HUGE_PMD_FALLBACKS);
+		trace_vmlab_huge_fault(vmf, order, VM_FAULT_FALLBACK, VMLAB_HUGE_INJECTED);
 		return VM_FAULT_FALLBACK;
 	}
-	return vmlab_insert_pfn_pmd(vmf, pfn_to_pfn_t(folio_pfn(folio)), false);
+	ret = vmlab_insert_pfn_pmd(vmf, pfn_to_pfn_t(folio_pfn(folio)), false);
+	trace_vmlab_huge_fault(vmf, order, ret, VMLAB_HUGE_PMD);
+	return ret;
 }
 
 /* ->fault: one 4 KiB entry, for what the PMD path sent back. */
@@ -188,18 +198,23 @@ static vm_fault_t vmlab_huge_pte_fault(struct vm_fault *vmf)
 	struct vm_area_struct *vma = vmf->vma;
 	struct folio *folio;
 	unsigned long pfn;
+	vm_fault_t ret;
 
 	folio = vmlab_huge_folio(vma, vmf->pgoff);
 	if (!folio) {
 		vmlab_count(VMLAB_CNT_SIGBUS);
+		trace_vmlab_fault(vmf, VM_FAULT_SIGBUS);
 		return VM_FAULT_SIGBUS;
 	}
 	vmlab_count_fault(vmf, VMLAB_HUGE);
 	pfn = folio_pfn(folio) + (vmf->pgoff & (HPAGE_PMD_NR - 1));
 	/* Not VM_FAULT_OOM: retried for ever, it would never end the fault. */
 	if (vmlab_inject(VMLAB_INJECT_HUGE_PTE_MAP))
-		return VM_FAULT_SIGBUS;
-	return vmf_insert_mixed(vma, vmf->address, pfn_to_pfn_t(pfn));
+		ret = VM_FAULT_SIGBUS;
+	else
+		ret = vmf_insert_mixed(vma, vmf->address, pfn_to_pfn_t(pfn));
+	trace_vmlab_fault(vmf, ret);
+	return ret;
 }
 
 /*
@@ -500,13 +515,16 @@ err_punch:
 /* Hold 2 MiB pages [@first, @end) of the file, all or none (marked new). */
 static int vmlab_huge_reserve(struct vmlab_huge *h, pgoff_t first, pgoff_t end)
 {
+	unsigned long held = 0;
 	pgoff_t n;
 	int err = 0;
 
 	mutex_lock(&vmlab_huge_reserve_mutex);
 	for (n = first; n < end; n++) {
-		if (xa_load(&h->folios, n))
+		if (xa_load(&h->folios, n)) {
+			held++;
 			continue;
+		}
 		err = vmlab_huge_take(h, n);
 		if (err) {
 			vmlab_huge_unreserve(h);
@@ -515,6 +533,7 @@ static int vmlab_huge_reserve(struct vmlab_huge *h, pgoff_t first, pgoff_t end)
 		}
 	}
 	mutex_unlock(&vmlab_huge_reserve_mutex);
+	trace_vmlab_huge_reserve(h->id, first, end - first, held, err);
 	return err;
 }
 
