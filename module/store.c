@@ -66,6 +66,8 @@
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/pagemap.h>
+#include <linux/pagevec.h>
+#include <linux/rmap.h>
 #include <linux/sched/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -75,6 +77,7 @@
 
 #include "compat.h"
 #include "vmlab.h"
+#include "vmlab_trace.h"
 
 #define VMLAB_STORE_MAGIC	0x766d6c73	/* "vmls" */
 
@@ -257,6 +260,19 @@ static ssize_t vmlab_store_write_folio(struct folio *folio, loff_t pos)
 }
 
 /*
+ * One run of ->writepages: whom it runs for, and what it did, for the
+ * vmlab_writeback event.
+ * @requester: the user task this write-back runs for, or NULL: the flusher's own
+ * @written: base pages written to the backing file
+ * @errors: folios that could not be written
+ */
+struct vmlab_wb_run {
+	struct task_struct *requester;
+	unsigned long written;
+	unsigned long errors;
+};
+
+/*
  * Write one folio of the store to the backing file: called by
  * write_cache_pages() with the folio locked and its dirty bit cleared (its
  * shared mappings write-protected again); writes it unlocked, under
@@ -266,8 +282,8 @@ static ssize_t vmlab_store_write_folio(struct folio *folio, loff_t pos)
 static int vmlab_store_writepage(VMLAB_WRITEPAGE_ARG *arg, struct writeback_control *wbc,
 				 void *data)
 {
-	/* The user task this write-back runs for, or NULL: the flusher's own. */
-	struct task_struct *requester = data;
+	struct vmlab_wb_run *run = data;
+	struct task_struct *requester = run->requester;
 	struct folio *folio = vmlab_writepage_folio(arg);
 	struct address_space *mapping = folio->mapping;
 	loff_t pos = folio_pos(folio);
@@ -295,9 +311,11 @@ static int vmlab_store_writepage(VMLAB_WRITEPAGE_ARG *arg, struct writeback_cont
 
 	if (n == folio_size(folio)) {
 		vmlab_count_add(VMLAB_CNT_PAGES_WRITTEN_BACK, folio_nr_pages(folio));
+		run->written += folio_nr_pages(folio);
 	} else {
 		err = n < 0 ? n : -EIO;
 		vmlab_count(VMLAB_CNT_BACKING_ERRORS);
+		run->errors++;
 		mapping_set_error(mapping, err);
 		/*
 		 * Dirtied again without the lock: under write-back the page can
@@ -322,7 +340,7 @@ struct vmlab_write {
 	struct completion done;
 	struct address_space *mapping;
 	struct writeback_control *wbc;
-	struct task_struct *requester;
+	struct vmlab_wb_run *run;
 	int ret;
 };
 
@@ -330,13 +348,56 @@ static void vmlab_write_workfn(struct work_struct *work)
 {
 	struct vmlab_write *wr = container_of(work, struct vmlab_write, work);
 
-	wr->ret = write_cache_pages(wr->mapping, wr->wbc, vmlab_store_writepage, wr->requester);
+	wr->ret = write_cache_pages(wr->mapping, wr->wbc, vmlab_store_writepage, wr->run);
 	/* The last touch of @wr, which lives on the waiter's stack. */
 	complete(&wr->done);
 }
 
 /* How long a waiter for write-back sleeps at a time: never a hung task. */
 #define VMLAB_WRITE_WAIT	(10 * HZ)
+
+/*
+ * For the vmlab_writeback event: write-protect the mappings of the dirty
+ * folios the run of @wbc is to write, and count the entries.
+ * write_cache_pages() does that to each folio it takes
+ * (folio_clear_dirty_for_io()) but does not say how many; done here first,
+ * its own pass finds them clean.  The folios of a range (fsync(2),
+ * msync(2), sync(2)), every one; for the flusher's cyclic runs, those from
+ * where the last run stopped, up to its page budget: maybe not all it
+ * writes, or more.  A write fault in between makes an entry writable
+ * again, and write_cache_pages() write-protects it uncounted.
+ */
+static unsigned long vmlab_store_mkclean(struct address_space *mapping,
+					 struct writeback_control *wbc)
+{
+	pgoff_t index = wbc->range_cyclic ? mapping->writeback_index :
+		wbc->range_start >> PAGE_SHIFT;
+	pgoff_t end = wbc->range_cyclic ? ULONG_MAX : wbc->range_end >> PAGE_SHIFT;
+	long budget = wbc->nr_to_write;
+	struct folio_batch fbatch;
+	unsigned long n = 0;
+	unsigned int i;
+
+	folio_batch_init(&fbatch);
+	while (budget > 0 &&
+	       filemap_get_folios_tag(mapping, &index, end, PAGECACHE_TAG_DIRTY, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch) && budget > 0; i++) {
+			struct folio *folio = fbatch.folios[i];
+
+			folio_lock(folio);
+			/* Dirty, and (write_cache_pages() rules) to be written by this run. */
+			if (folio->mapping == mapping && folio_test_dirty(folio) &&
+			    (wbc->sync_mode != WB_SYNC_NONE || !folio_test_writeback(folio))) {
+				n += folio_mkclean(folio);
+				budget -= folio_nr_pages(folio);
+			}
+			folio_unlock(folio);
+		}
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	return n;
+}
 
 /*
  * ->writepages: what the flusher, sync(2), fsync(2) and fadvise(2) call.
@@ -347,11 +408,19 @@ static void vmlab_write_workfn(struct work_struct *work)
  */
 static int vmlab_store_writepages(struct address_space *mapping, struct writeback_control *wbc)
 {
-	struct vmlab_write wr = { .mapping = mapping, .wbc = wbc, .requester = current };
+	struct vmlab_wb_run run = { .requester = current };
+	struct vmlab_write wr = { .mapping = mapping, .wbc = wbc, .run = &run };
+	bool traced = trace_vmlab_writeback_enabled();
+	unsigned long wrprotected = 0;
 
 	vmlab_count(VMLAB_CNT_WRITEBACK_RUNS);
-	if (current->flags & PF_KTHREAD)
-		return write_cache_pages(mapping, wbc, vmlab_store_writepage, NULL);
+	if (traced)
+		wrprotected = vmlab_store_mkclean(mapping, wbc);
+	if (current->flags & PF_KTHREAD) {
+		run.requester = NULL;
+		wr.ret = write_cache_pages(mapping, wbc, vmlab_store_writepage, &run);
+		goto out;
+	}
 	INIT_WORK_ONSTACK(&wr.work, vmlab_write_workfn);
 	init_completion(&wr.done);
 	queue_work(vmlab_write_wq, &wr.work);
@@ -359,6 +428,9 @@ static int vmlab_store_writepages(struct address_space *mapping, struct writebac
 	while (!wait_for_completion_io_timeout(&wr.done, VMLAB_WRITE_WAIT))
 		;
 	destroy_work_on_stack(&wr.work);
+out:
+	if (traced)
+		trace_vmlab_writeback(wbc, run.written, wrprotected, run.errors, wr.ret);
 	return wr.ret;
 }
 
@@ -577,25 +649,32 @@ err_close:
  * one; always and within_size for a 2 MiB that lies within the store (the
  * only one it may hold); advise under MADV_HUGEPAGE.  inherit, and
  * shmem_enabled's deny and force, are tmpfs settings: not read here.
+ *
+ * Return: VMLAB_HUGE_FOLIO when it does; VMLAB_HUGE_POLICY when the
+ * policy gives @vma none; else why not, for the vmlab_huge_fault event.
  */
-static bool vmlab_store_thp_allowed(struct vm_area_struct *vma, unsigned long addr,
-				    pgoff_t index)
+static enum vmlab_huge_how vmlab_store_thp_allowed(struct vm_area_struct *vma,
+						   unsigned long addr, pgoff_t index)
 {
-	if (!has_transparent_hugepage() || index + HPAGE_PMD_NR > vmlab_store->nr_pages)
-		return false;
-	if ((vma->vm_flags & VM_NOHUGEPAGE) || test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
-		return false;
-	if (!vmlab_vma_pmd_suitable(vma, addr))
-		return false;
 	switch (vmlab_thp) {
 	case VMLAB_THP_ALWAYS:
 	case VMLAB_THP_WITHIN_SIZE:
-		return true;
+		break;
 	case VMLAB_THP_ADVISE:
-		return vma->vm_flags & VM_HUGEPAGE;
+		if (vma->vm_flags & VM_HUGEPAGE)
+			break;
+		return VMLAB_HUGE_POLICY;
 	default:
-		return false;
+		return VMLAB_HUGE_POLICY;
 	}
+	if (!has_transparent_hugepage() || (vma->vm_flags & VM_NOHUGEPAGE) ||
+	    test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
+		return VMLAB_HUGE_DISABLED;
+	if (index + HPAGE_PMD_NR > vmlab_store->nr_pages)
+		return VMLAB_HUGE_BEYOND;
+	if (!vmlab_vma_pmd_suitable(vma, addr))
+		return vmlab_trace_misfit(vma);
+	return VMLAB_HUGE_FOLIO;
 }
 
 /**
@@ -611,6 +690,9 @@ static bool vmlab_store_thp_allowed(struct vm_area_struct *vma, unsigned long ad
  * thp_file_fallback (and thp_file_fallback_charge, for the memory cgroup)
  * count it, as for tmpfs.  Injection point thp_alloc forces that.
  *
+ * The vmlab_huge_fault event reports the first fault of each such 2 MiB
+ * (none of it cached yet): the folio made, or why there is none.
+ *
  * Return: VM_FAULT_MAJOR when a read started (counted in pgmajfault), else 0.
  */
 vm_fault_t vmlab_store_thp_fault(struct vm_fault *vmf)
@@ -618,12 +700,20 @@ vm_fault_t vmlab_store_thp_fault(struct vm_fault *vmf)
 	struct address_space *mapping = vmlab_store->inode->i_mapping;
 	pgoff_t index = round_down(vmf->pgoff, HPAGE_PMD_NR);
 	loff_t start = (loff_t)index << PAGE_SHIFT;
+	enum vmlab_huge_how how;
 	struct folio *folio;
 	gfp_t gfp;
 	int err;
 
-	if (!vmlab_store_thp_allowed(vmf->vma, vmf->address, index))
+	how = vmlab_store_thp_allowed(vmf->vma, vmf->address, index);
+	if (how == VMLAB_HUGE_POLICY)
 		return 0;
+	if (how != VMLAB_HUGE_FOLIO) {
+		if (trace_vmlab_huge_fault_enabled() &&
+		    !filemap_range_has_page(mapping, start, start + HPAGE_PMD_SIZE - 1))
+			trace_vmlab_huge_fault(vmf, HPAGE_PMD_ORDER, 0, how);
+		return 0;
+	}
 	/* A folio in the range already (a shadow of a reclaimed one is none). */
 	if (filemap_range_has_page(mapping, start, start + HPAGE_PMD_SIZE - 1))
 		return 0;
@@ -632,9 +722,15 @@ vm_fault_t vmlab_store_thp_fault(struct vm_fault *vmf)
 	 * compaction for MADV_HUGEPAGE, none otherwise.
 	 */
 	gfp = vmf->vma->vm_flags & VM_HUGEPAGE ? GFP_TRANSHUGE : GFP_TRANSHUGE_LIGHT;
-	folio = vmlab_inject(VMLAB_INJECT_THP_ALLOC) ? NULL : folio_alloc(gfp, HPAGE_PMD_ORDER);
+	how = VMLAB_HUGE_INJECTED;
+	folio = NULL;
+	if (!vmlab_inject(VMLAB_INJECT_THP_ALLOC)) {
+		how = VMLAB_HUGE_NOMEM;
+		folio = folio_alloc(gfp, HPAGE_PMD_ORDER);
+	}
 	if (!folio) {
 		count_vm_event(THP_FILE_FALLBACK);
+		trace_vmlab_huge_fault(vmf, HPAGE_PMD_ORDER, 0, how);
 		return 0;
 	}
 	/*
@@ -649,6 +745,8 @@ vm_fault_t vmlab_store_thp_fault(struct vm_fault *vmf)
 			count_vm_event(THP_FILE_FALLBACK);
 			count_vm_event(THP_FILE_FALLBACK_CHARGE);
 		}
+		trace_vmlab_huge_fault(vmf, HPAGE_PMD_ORDER, 0,
+				       err == -ENOMEM ? VMLAB_HUGE_CHARGE : VMLAB_HUGE_RACED);
 		return 0;
 	}
 	count_vm_event(THP_FILE_ALLOC);
@@ -656,6 +754,7 @@ vm_fault_t vmlab_store_thp_fault(struct vm_fault *vmf)
 	vmlab_store_read_folio(vmf->vma->vm_file, folio);
 	folio_put(folio);
 	count_vm_event(PGMAJFAULT);
+	trace_vmlab_huge_fault(vmf, HPAGE_PMD_ORDER, VM_FAULT_MAJOR, VMLAB_HUGE_FOLIO);
 	return VM_FAULT_MAJOR;
 }
 #else
