@@ -143,6 +143,17 @@ const struct vl_fz_diff vl_fz_diffs[] = {
 			  "bit; its PMD entries and hugetlb's have it",
 	},
 	{
+		.id = "huge-incore-hole",
+		.kinds = HUGE,
+		.op = "*",
+		.field = "unit*.incore",
+		.reason = "mincore(2) of a hugetlb page the process has not mapped, where\n"
+			  "no PMD table of the process covers it, reports the hugetlbfs\n"
+			  "file's page cache (a page a fork child wrote counts); the huge\n"
+			  "kind's file has no page cache, so its page counts only where\n"
+			  "mapped.  Which applies depends on where the mapping lies",
+	},
+	{
 		.id = "huge-fork",
 		.kinds = HUGE,
 		.op = "fork",
