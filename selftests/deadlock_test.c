@@ -71,20 +71,6 @@ static size_t page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Run a shell command; 0 when it exited 0. */
-static int run(const char *fmt, ...)
-{
-	char cmd[PATH_MAX * 2];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
-}
-
 FIXTURE(deadlock)
 {
 	int unused;
@@ -127,22 +113,22 @@ static bool mount_fs(struct __test_metadata *_metadata, const char *fs, const ch
 		return true;
 	}
 	/* A block device filesystem on a loop device over a file of the guest's tmpfs /tmp. */
-	if (run("set -- %s; command -v $1 >/dev/null", mkfs))
+	if (vmlab_ksft_run("set -- %s; command -v $1 >/dev/null", mkfs))
 		SKIP(return false, "no %s here", mkfs);
-	if (run("grep -qw %s /proc/filesystems && test -e /dev/loop-control", fs)) {
+	if (vmlab_ksft_run("grep -qw %s /proc/filesystems && test -e /dev/loop-control", fs)) {
 		if (!kmoddir || access(kmoddir, F_OK))
 			SKIP(return false, "no %s or loop, and no modules of this kernel to load",
 			     fs);
 		/* A kernel of our own (the debug kernel) has no modules of them. */
-		if (run("modprobe -q -d '%s' -a loop %s", kmoddir, fs))
+		if (vmlab_ksft_run("modprobe -q -d '%s' -a loop %s", kmoddir, fs))
 			SKIP(return false, "no %s or loop in this kernel, built in or as a module",
 			     fs);
 	}
-	ASSERT_EQ(0, run("truncate -s %s %s && %s %s", image_size, DL_IMAGE, mkfs,
-			 DL_IMAGE)) {
+	ASSERT_EQ(0, vmlab_ksft_run("truncate -s %s %s && %s %s", image_size, DL_IMAGE, mkfs,
+				    DL_IMAGE)) {
 		TH_LOG("%s %s failed", mkfs, DL_IMAGE);
 	}
-	ASSERT_EQ(0, run("mount -t %s -o loop %s %s", fs, DL_IMAGE, DL_DIR)) {
+	ASSERT_EQ(0, vmlab_ksft_run("mount -t %s -o loop %s %s", fs, DL_IMAGE, DL_DIR)) {
 		TH_LOG("mount -o loop %s failed", DL_IMAGE);
 	}
 	return true;

@@ -175,20 +175,6 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* Run a shell command; 0 when it exited 0. */
-static int run(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
-}
-
 /*
  * The value of the line "KEY VALUE" or "KEY: VALUE ..." of a /proc file,
  * read into @buf (no allocation: callers measure page faults around it);
@@ -640,24 +626,26 @@ static bool lab_up(struct __test_metadata *_metadata, struct lab *lab)
 {
 	const char *kmoddir = getenv("VMLAB_KMODDIR");
 	char path[128], *nl;
+	static const char tools[] =
+		"for c in mkfs.ext4 losetup fallocate; do command -v $c||exit 1; done >/dev/null";
 	FILE *f;
 	int ret;
 
-	if (run("for c in mkfs.ext4 losetup fallocate; do command -v $c||exit 1; done >/dev/null"))
+	if (vmlab_ksft_run("%s", tools))
 		SKIP(return false, "no mkfs.ext4, losetup or fallocate here");
-	if (run("grep -qw ext4 /proc/filesystems && test -e /dev/loop-control")) {
+	if (vmlab_ksft_run("grep -qw ext4 /proc/filesystems && test -e /dev/loop-control")) {
 		if (!kmoddir || access(kmoddir, F_OK))
 			SKIP(return false, "no ext4 or loop, and no modules to load");
-		if (run("modprobe -q -d '%s' -a loop ext4", kmoddir))
+		if (vmlab_ksft_run("modprobe -q -d '%s' -a loop ext4", kmoddir))
 			SKIP(return false, "no ext4 or loop, built in or as a module");
 	}
 	/* What a run that died left behind. */
 	umount2(LAB_DIR, MNT_DETACH);
-	run("losetup -j %s | cut -d: -f1 | xargs -r -n 1 losetup -d", LAB_IMAGE);
+	vmlab_ksft_run("losetup -j %s | cut -d: -f1 | xargs -r -n 1 losetup -d", LAB_IMAGE);
 	ASSERT_TRUE(mkdir(LAB_DIR, 0700) == 0 || errno == EEXIST);
 	lab->mounted = true;
-	ASSERT_EQ(0, run("truncate -s %s %s && mkfs.ext4 -q -F -E nodiscard %s", LAB_IMAGE_SIZE,
-			 LAB_IMAGE, LAB_IMAGE));
+	ASSERT_EQ(0, vmlab_ksft_run("truncate -s %s %s && mkfs.ext4 -q -F -E nodiscard %s",
+				    LAB_IMAGE_SIZE, LAB_IMAGE, LAB_IMAGE));
 	f = popen("losetup --find --show " LAB_IMAGE, "r");
 	ASSERT_NE(NULL, f);
 	if (!fgets(lab->loopdev, sizeof(lab->loopdev), f))
@@ -704,7 +692,8 @@ static bool lab_memcg(struct __test_metadata *_metadata, struct lab *lab, const 
 		 * nothing could reclaim.
 		 */
 		if (lab->mounted)
-			ASSERT_EQ(0, run("fallocate -l %s %s", LAB_IMAGE_SIZE, LAB_IMAGE));
+			ASSERT_EQ(0, vmlab_ksft_run("fallocate -l %s %s", LAB_IMAGE_SIZE,
+						    LAB_IMAGE));
 		ASSERT_TRUE(mkdir(LAB_CG, 0755) == 0 || errno == EEXIST);
 		if (mount("none", LAB_CG, "cgroup2", 0, NULL)) {
 			rmdir(LAB_CG);
@@ -852,7 +841,7 @@ static void lab_down(struct __test_metadata *_metadata, struct lab *lab)
 			umount2(LAB_DIR, MNT_DETACH);
 		}
 		if (lab->loopdev[0])
-			run("losetup -d %s", lab->loopdev);
+			vmlab_ksft_run("losetup -d %s", lab->loopdev);
 		unlink(LAB_IMAGE);
 		rmdir(LAB_DIR);
 	}

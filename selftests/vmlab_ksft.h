@@ -12,9 +12,12 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "kselftest.h"
 #include "kmodule.h"
@@ -37,6 +40,24 @@ static void __attribute__((constructor)) vmlab_ksft_require(void)
 	if (access(VMLAB_DEVICE_PATH, F_OK))
 		ksft_exit_skip("%s: %s: vmlab is not loaded (modprobe vmlab)\n",
 			       VMLAB_DEVICE_PATH, strerror(errno));
+}
+
+/*
+ * Run the shell command made of @fmt and its arguments (at most 1023
+ * bytes).  Return: its exit status, or -1 when it could not run or did
+ * not exit.
+ */
+static inline int vmlab_ksft_run(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
 }
 
 /*

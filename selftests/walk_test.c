@@ -423,20 +423,6 @@ static long long meminfo(const char *field)
 	return vl_meminfo_field(field, &v) ? -1 : v;
 }
 
-/* Run a shell command: 0 when it exited 0. */
-static int run(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
-}
-
 /* The pagemap entry of @addr: 0 or -errno. */
 static int pm_read(const void *addr, struct vl_pm *pm)
 {
@@ -833,21 +819,22 @@ FIXTURE_VARIANT_ADD(kinds, shared_backed) {
  */
 static int ext4_mount(char *why, size_t len)
 {
+	static const char mount_ext4[] =
+		"truncate -s 64M %s && mkfs.ext4 -q -F %s && mount -t ext4 -o loop %s %s";
 	const char *kmoddir = getenv("VMLAB_KMODDIR");
 
-	if (run("command -v mkfs.ext4 >/dev/null")) {
+	if (vmlab_ksft_run("command -v mkfs.ext4 >/dev/null")) {
 		snprintf(why, len, "no mkfs.ext4 for the twin of the store with backing=");
 		return 1;
 	}
-	if (run("grep -qw ext4 /proc/filesystems && test -e /dev/loop-control") &&
-	    (!kmoddir || run("modprobe -q -d '%s' -a loop ext4", kmoddir))) {
+	if (vmlab_ksft_run("grep -qw ext4 /proc/filesystems && test -e /dev/loop-control") &&
+	    (!kmoddir || vmlab_ksft_run("modprobe -q -d '%s' -a loop ext4", kmoddir))) {
 		snprintf(why, len, "no ext4 or loop for the twin of the store with backing=");
 		return 1;
 	}
 	if (mkdir(EXT4_DIR, 0700) && errno != EEXIST)
 		return -errno;
-	if (run("truncate -s 64M %s && mkfs.ext4 -q -F %s && mount -t ext4 -o loop %s %s",
-		EXT4_IMAGE, EXT4_IMAGE, EXT4_IMAGE, EXT4_DIR))
+	if (vmlab_ksft_run(mount_ext4, EXT4_IMAGE, EXT4_IMAGE, EXT4_IMAGE, EXT4_DIR))
 		return -EIO;
 	return 0;
 }
